@@ -1,0 +1,102 @@
+// Package pluginrpc is the contract shared by the host and every plugin
+// process: the go-plugin handshake, the versioned plugin set, the gRPC halves
+// and the message limits. The wire messages live in the pb subpackage, which
+// is generated from pb/plugin.proto (see generate.go).
+package pluginrpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/toolhost/toolhost/internal/pluginrpc/pb"
+)
+
+// ProtocolVersion is the plugin protocol version this build speaks.
+const ProtocolVersion = 1
+
+// PluginKey is the name of the one plugin each binary serves in its plugin set.
+const PluginKey = "toolhost"
+
+// MaxMessageSize caps a single gRPC message in either direction.
+const MaxMessageSize = 16 << 20
+
+// Handshake is the go-plugin handshake. The cookie only tells a binary that it
+// was started by a toolhost host; it is not a security feature.
+var Handshake = plugin.HandshakeConfig{
+	ProtocolVersion:  ProtocolVersion,
+	MagicCookieKey:   "TOOLHOST_PLUGIN_COOKIE",
+	MagicCookieValue: "8f0c2a4e-toolhost-plugin-v1",
+}
+
+// ErrTooLarge reports a message over MaxMessageSize.
+var ErrTooLarge = errors.New("message larger than the 16 MiB plugin protocol limit")
+
+// PluginSets returns the versioned plugin sets. On the plugin side srv is the
+// implementation; on the host side it is nil.
+func PluginSets(srv pb.PluginServer) map[int]plugin.PluginSet {
+	return map[int]plugin.PluginSet{
+		ProtocolVersion: {PluginKey: &GRPCPlugin{Impl: srv}},
+	}
+}
+
+// GRPCPlugin is the go-plugin glue for both halves of the protocol.
+type GRPCPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	Impl pb.PluginServer
+}
+
+// GRPCServer registers the plugin's implementation.
+func (p *GRPCPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
+	pb.RegisterPluginServer(s, p.Impl)
+	return nil
+}
+
+// GRPCClient hands the host a typed client.
+func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return pb.NewPluginClient(c), nil
+}
+
+// NewServer builds the plugin side's gRPC server with raised message limits.
+func NewServer(opts []grpc.ServerOption) *grpc.Server {
+	opts = append(opts,
+		grpc.MaxRecvMsgSize(MaxMessageSize),
+		grpc.MaxSendMsgSize(MaxMessageSize),
+	)
+	return grpc.NewServer(opts...)
+}
+
+// DialOptions are the host side's gRPC options with raised message limits.
+func DialOptions() []grpc.DialOption {
+	return []grpc.DialOption{
+		grpc.WithDefaultCallOptions(
+			grpc.MaxCallRecvMsgSize(MaxMessageSize),
+			grpc.MaxCallSendMsgSize(MaxMessageSize),
+		),
+	}
+}
+
+// Explain turns a gRPC transport error into one a person can act on. Errors
+// that are not gRPC statuses are returned unchanged.
+func Explain(err error) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	switch st.Code() {
+	case codes.ResourceExhausted:
+		return fmt.Errorf("%w: %s", ErrTooLarge, st.Message())
+	case codes.Unavailable:
+		return fmt.Errorf("plugin process unreachable: %s", st.Message())
+	case codes.Canceled:
+		return context.Canceled
+	case codes.DeadlineExceeded:
+		return context.DeadlineExceeded
+	}
+	return fmt.Errorf("plugin call failed (%s): %s", st.Code(), st.Message())
+}

@@ -1,0 +1,29 @@
+// Package sdk is what a toolhost plugin author imports.
+//
+// A plugin is a small Go program: it declares a Plugin with its actions and
+// calls Serve from main. Each action's handler is an ordinary function over
+// Go structs,
+//
+//	func(ctx context.Context, in SendInput) (SendOutput, error)
+//
+// wrapped with NewHandler, which derives the action's input and output JSON
+// Schemas from the structs' fields and tags:
+//
+//	json:"name"              the parameter's key (omitempty makes it optional)
+//	title:"..."              a short human title
+//	description:"..."        what the parameter means, for people and models
+//	jsonschema:"enum=a,enum=b,minimum=1,maximum=50,default=10"
+//	toolhost:"secret"        never stored in run history
+//
+// The host validates input against that schema before the call, so a handler
+// always gets well-formed input. Inside a handler, ConfigFrom returns the
+// plugin's configuration values, LoggerFrom a logger whose lines stream to
+// the host while the action runs, and Progress reports progress. A returned
+// error fails the run with its message; InputError names a bad field; a panic
+// fails the run and leaves the process serving.
+//
+// Serve checks the definition first and exits non-zero with a message naming
+// every problem. Started by hand, outside a host, the binary says what it is
+// and how to install it, then exits 1. Package sdktest runs actions
+// in-process for unit tests.
+package sdk
