@@ -45,8 +45,14 @@ func (s *server) Run(req *pb.RunRequest, stream pb.Plugin_RunServer) error {
 	if err != nil {
 		return stream.Send(resultEvent(nil, &Error{Code: CodeMisconfigured, Message: err.Error()}))
 	}
+	ctx := stream.Context()
+	if req.DeadlineUnixNano > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, time.Unix(0, req.DeadlineUnixNano))
+		defer cancel()
+	}
 	ev := &streamEvents{stream: stream}
-	out, rerr := s.local.Run(stream.Context(), req.RunId, req.Action, cfg, req.InputJson, ev)
+	out, rerr := s.local.Run(ctx, req.RunId, req.Action, cfg, req.InputJson, ev)
 	ev.close()
 	return stream.Send(resultEvent(out, rerr))
 }

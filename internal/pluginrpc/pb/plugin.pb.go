@@ -244,13 +244,17 @@ func (x *ConfigProblem) GetMessage() string {
 }
 
 type RunRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RunId         string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
-	Action        string                 `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`                           // the action's key
-	InputJson     []byte                 `protobuf:"bytes,3,opt,name=input_json,json=inputJson,proto3" json:"input_json,omitempty"`    // JSON object, already validated by the host
-	ConfigJson    []byte                 `protobuf:"bytes,4,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"` // JSON object of string values
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	RunId      string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	Action     string                 `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`                           // the action's key
+	InputJson  []byte                 `protobuf:"bytes,3,opt,name=input_json,json=inputJson,proto3" json:"input_json,omitempty"`    // JSON object, already validated by the host
+	ConfigJson []byte                 `protobuf:"bytes,4,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"` // JSON object of string values
+	// The action's deadline. The plugin cancels the handler's context then;
+	// the host waits a grace period past it for the result before it decides
+	// the plugin ignores cancellation and restarts it. 0 means none.
+	DeadlineUnixNano int64 `protobuf:"varint,5,opt,name=deadline_unix_nano,json=deadlineUnixNano,proto3" json:"deadline_unix_nano,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *RunRequest) Reset() {
@@ -309,6 +313,13 @@ func (x *RunRequest) GetConfigJson() []byte {
 		return x.ConfigJson
 	}
 	return nil
+}
+
+func (x *RunRequest) GetDeadlineUnixNano() int64 {
+	if x != nil {
+		return x.DeadlineUnixNano
+	}
+	return 0
 }
 
 type RunEvent struct {
@@ -648,7 +659,7 @@ const file_plugin_proto_rawDesc = "" +
 	"\bproblems\x18\x01 \x03(\v2!.toolhost.plugin.v1.ConfigProblemR\bproblems\";\n" +
 	"\rConfigProblem\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"{\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\xa9\x01\n" +
 	"\n" +
 	"RunRequest\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x16\n" +
@@ -656,7 +667,8 @@ const file_plugin_proto_rawDesc = "" +
 	"\n" +
 	"input_json\x18\x03 \x01(\fR\tinputJson\x12\x1f\n" +
 	"\vconfig_json\x18\x04 \x01(\fR\n" +
-	"configJson\"\xbf\x01\n" +
+	"configJson\x12,\n" +
+	"\x12deadline_unix_nano\x18\x05 \x01(\x03R\x10deadlineUnixNano\"\xbf\x01\n" +
 	"\bRunEvent\x120\n" +
 	"\x03log\x18\x01 \x01(\v2\x1c.toolhost.plugin.v1.LogEventH\x00R\x03log\x12?\n" +
 	"\bprogress\x18\x02 \x01(\v2!.toolhost.plugin.v1.ProgressEventH\x00R\bprogress\x127\n" +

@@ -1,0 +1,92 @@
+// Package config reads plugins.hcl: where the runner listens, where it keeps
+// its data, which plugins it runs with which configuration, and which models
+// assistant runs may use. A bad file yields HCL diagnostics with file, line
+// and column, and the host does not start.
+package config
+
+import (
+	"time"
+)
+
+// Defaults for settings a file leaves out.
+const (
+	DefaultListen        = "127.0.0.1:4201"
+	DefaultDataDir       = "./data"
+	DefaultTimeout       = 60 * time.Second
+	DefaultConcurrency   = 32
+	DefaultStartTimeout  = 10 * time.Second
+	DefaultKillGrace     = 5 * time.Second
+	DefaultShutdownGrace = 30 * time.Second
+	DefaultMaxBodyBytes  = 1 << 20
+	DefaultMaxRuns       = 1_000_000
+	DefaultMaxRunAge     = 30 * 24 * time.Hour
+	DefaultQueueSize     = 1024
+	DefaultWorkers       = 16
+	DefaultMaxSteps      = 8
+)
+
+// Config is a decoded plugins.hcl.
+type Config struct {
+	File          string // the file it came from, for messages
+	Listen        string
+	DataDir       string
+	PluginDir     string
+	AutoMTLS      bool
+	StartTimeout  time.Duration
+	KillGrace     time.Duration
+	ShutdownGrace time.Duration
+	MaxBodyBytes  int64
+	CORSOrigins   []string
+	Retention     Retention
+	Queue         Queue
+	Plugins       []Plugin
+	Models        []Model
+}
+
+// Retention bounds run history.
+type Retention struct {
+	MaxRuns int
+	MaxAge  time.Duration
+}
+
+// Queue sizes the non-blocking run queue.
+type Queue struct {
+	Size    int
+	Workers int
+}
+
+// Plugin is one plugin block, or an executable found in PluginDir.
+type Plugin struct {
+	Name           string
+	Path           string
+	SHA256         string
+	Config         map[string]string
+	ConfigEnv      map[string]string // config key -> env variable it was read from
+	Env            []string          // NAME (copied from the host) or NAME=value
+	Timeout        time.Duration
+	ActionTimeouts map[string]time.Duration
+	Concurrency    int
+	Lazy           bool
+	AutoMTLS       bool
+	FromDir        bool // found in plugin_dir, not declared in the file
+}
+
+// Model is an OpenAI-compatible chat completions endpoint.
+type Model struct {
+	Name      string
+	BaseURL   string
+	Model     string
+	APIKey    string
+	Timeout   time.Duration
+	MaxTokens int
+}
+
+// Model returns the named model, the first one when name is empty, or nil.
+func (c *Config) Model(name string) *Model {
+	for i := range c.Models {
+		if name == "" || c.Models[i].Name == name {
+			return &c.Models[i]
+		}
+	}
+	return nil
+}

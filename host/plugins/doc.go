@@ -1,0 +1,12 @@
+// Package plugins is the host's plugin supervisor. It launches each plugin
+// binary as its own process over hashicorp/go-plugin gRPC, reads its
+// manifest, checks its configuration, and runs actions on it with a
+// concurrency limit and a timeout per action. It restarts a plugin that
+// exits, with exponential backoff, and makes sure no plugin process outlives
+// the host: each runs in its own process group with a parent-death signal,
+// and the sdk side also exits when its parent changes.
+//
+// A Supervisor holds the current set of Plugins; Reload swaps in a new set
+// without dropping in-flight runs (a replaced plugin is stopped once its runs
+// have finished).
+package plugins

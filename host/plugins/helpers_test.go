@@ -1,0 +1,98 @@
+package plugins_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/toolhost/toolhost/host/config"
+	"github.com/toolhost/toolhost/host/plugins"
+	"github.com/toolhost/toolhost/internal/testbin"
+)
+
+var bins = map[string]string{}
+
+func TestMain(m *testing.M) {
+	if os.Getenv("TOOLHOST_TEST_HOST") != "" {
+		runAsHost()
+		return
+	}
+	for _, name := range []string{"testkit", "baddef", "stdout", "nohandshake", "needsconfig"} {
+		bins[name] = testbin.MustBuild("internal/testplugins/" + name)
+	}
+	code := m.Run()
+	testbin.Cleanup()
+	os.Exit(code)
+}
+
+func spec(name string) config.Plugin {
+	return config.Plugin{
+		Name: name, Path: bins[name], Timeout: 10 * time.Second, Concurrency: 8,
+		Config: map[string]string{}, ConfigEnv: map[string]string{},
+		ActionTimeouts: map[string]time.Duration{},
+	}
+}
+
+func newSupervisor(t testing.TB, specs ...config.Plugin) *plugins.Supervisor {
+	t.Helper()
+	s := plugins.New(plugins.Options{
+		Logger:       hclog.New(&hclog.LoggerOptions{Output: testWriter{t}, Level: hclog.Warn}),
+		StartTimeout: 5 * time.Second, KillGrace: 300 * time.Millisecond,
+	})
+	s.Load(context.Background(), specs, time.Second)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	return s
+}
+
+func ready(t testing.TB, s *plugins.Supervisor, name string) *plugins.Plugin {
+	t.Helper()
+	p := s.Get(name)
+	if p == nil {
+		t.Fatalf("plugin %q not loaded", name)
+	}
+	if st := p.Info().Status; st != plugins.StatusReady {
+		t.Fatalf("plugin %q status %s: %s", name, st, p.Info().Reason)
+	}
+	return p
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(string(p))
+	return len(p), nil
+}
+
+func waitFor(t testing.TB, what string, timeout time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// runAsHost is the child side of TestHostKilledLeavesNoPlugin: it loads
+// testkit twice, prints the plugin pids, and waits to be killed.
+func runAsHost() {
+	a, b := spec("testkit"), spec("testkit")
+	a.Path, b.Path = os.Getenv("TOOLHOST_TEST_PLUGIN"), os.Getenv("TOOLHOST_TEST_PLUGIN")
+	b.Name = "testkit2"
+	s := plugins.New(plugins.Options{})
+	s.Load(context.Background(), []config.Plugin{a, b}, time.Second)
+	for _, p := range s.List() {
+		fmt.Printf("pid %d\n", p.Info().PID)
+	}
+	time.Sleep(time.Hour)
+}

@@ -1,0 +1,442 @@
+package plugins_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/toolhost/toolhost/host/config"
+	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/plugins"
+)
+
+func run(t testing.TB, p *plugins.Plugin, action, input string) ([]byte, error) {
+	t.Helper()
+	return p.Run(context.Background(), plugins.Call{RunID: "run_test", Action: action, Input: []byte(input)})
+}
+
+func wantCode(t *testing.T, err error, code string, contains ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("want %s error, got success", code)
+	}
+	if got := fault.Code(err); got != code {
+		t.Fatalf("want code %s, got %s: %v", code, got, err)
+	}
+	for _, c := range contains {
+		if !strings.Contains(err.Error(), c) {
+			t.Fatalf("error %q does not mention %q", err, c)
+		}
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	s := newSupervisor(t, spec("testkit"))
+	p := ready(t, s, "testkit")
+	m := p.Manifest()
+	if m.Name != "testkit" || len(m.Actions) < 10 {
+		t.Fatalf("manifest: %+v", m)
+	}
+	if p.Info().PID == 0 {
+		t.Fatal("no pid")
+	}
+}
+
+func TestRunEchoWithConfig(t *testing.T) {
+	sp := spec("testkit")
+	sp.Config["greeting"] = "hello"
+	s := newSupervisor(t, sp)
+	out, err := run(t, ready(t, s, "testkit"), "echo", `{"text":"world"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != `{"text":"hello world"}` {
+		t.Fatalf("output %s", out)
+	}
+}
+
+func TestStreamedLogsAndProgress(t *testing.T) {
+	s := newSupervisor(t, spec("testkit"))
+	p := ready(t, s, "testkit")
+	var mu sync.Mutex
+	var events []plugins.Event
+	var arrived []time.Time
+	start := time.Now()
+	_, err := p.Run(context.Background(), plugins.Call{Action: "chatty", Input: []byte(`{"lines":3,"delayMs":100}`),
+		OnEvent: func(e plugins.Event) {
+			mu.Lock()
+			events = append(events, e)
+			arrived = append(arrived, time.Now())
+			mu.Unlock()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := time.Now()
+	if len(events) != 6 {
+		t.Fatalf("want 3 logs and 3 progress events, got %d: %+v", len(events), events)
+	}
+	if events[0].Kind != "log" || events[0].Message != "line 1" || !strings.Contains(string(events[0].Fields), `"i":1`) {
+		t.Fatalf("first event %+v", events[0])
+	}
+	if events[5].Kind != "progress" || *events[5].Fraction != 1 {
+		t.Fatalf("last event %+v", events[5])
+	}
+	// Live, not batched at the end: the first line came well before the end.
+	if end.Sub(arrived[0]) < 150*time.Millisecond {
+		t.Fatalf("first event arrived %s after start, run ended %s after start", arrived[0].Sub(start), end.Sub(start))
+	}
+}
+
+func TestCancelReachesPluginFast(t *testing.T) {
+	s := newSupervisor(t, spec("testkit"))
+	p := ready(t, s, "testkit")
+	ctx, cancel := context.WithCancel(context.Background())
+	var cancelledAt time.Time
+	go func() { time.Sleep(150 * time.Millisecond); cancelledAt = time.Now(); cancel() }()
+	_, err := p.Run(ctx, plugins.Call{Action: "sleep", Input: []byte(`{"ms":10000}`)})
+	took := time.Since(cancelledAt)
+	wantCode(t, err, fault.Cancelled)
+	if took > 100*time.Millisecond {
+		t.Fatalf("run returned %s after cancel", took)
+	}
+	if _, err := run(t, p, "noop", `{}`); err != nil {
+		t.Fatalf("plugin unusable after cancel: %v", err)
+	}
+}
+
+func TestTimeout(t *testing.T) {
+	sp := spec("testkit")
+	sp.ActionTimeouts["sleep"] = 200 * time.Millisecond
+	s := newSupervisor(t, sp)
+	p := ready(t, s, "testkit")
+	start := time.Now()
+	_, err := run(t, p, "sleep", `{"ms":5000}`)
+	wantCode(t, err, fault.ActionTimeout, "200ms")
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("timeout took %s", took)
+	}
+	pid := p.Info().PID
+	if _, err := run(t, p, "noop", `{}`); err != nil || p.Info().PID != pid {
+		t.Fatalf("a well-behaved timeout must not restart the plugin: %v", err)
+	}
+}
+
+func TestIgnoredCancellationKillsAndRestarts(t *testing.T) {
+	sp := spec("testkit")
+	sp.ActionTimeouts["stubborn"] = 200 * time.Millisecond
+	s := newSupervisor(t, sp)
+	p := ready(t, s, "testkit")
+	pid := p.Info().PID
+	_, err := run(t, p, "stubborn", `{"ms":10000}`)
+	wantCode(t, err, fault.ActionTimeout, "restarted")
+	waitFor(t, "restart", 5*time.Second, func() bool {
+		in := p.Info()
+		return in.Status == plugins.StatusReady && in.PID != 0 && in.PID != pid
+	})
+	if _, err := run(t, p, "noop", `{}`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPanicFailsRunKeepsProcess(t *testing.T) {
+	s := newSupervisor(t, spec("testkit"))
+	p := ready(t, s, "testkit")
+	pid := p.Info().PID
+	_, err := run(t, p, "panic", `{}`)
+	wantCode(t, err, fault.ActionFailed, "kaboom")
+	if _, err := run(t, p, "noop", `{}`); err != nil {
+		t.Fatal(err)
+	}
+	if p.Info().PID != pid || syscall.Kill(pid, 0) != nil {
+		t.Fatal("plugin process did not survive the panic")
+	}
+}
+
+func TestKill9MidRun(t *testing.T) {
+	s := newSupervisor(t, spec("testkit"))
+	p := ready(t, s, "testkit")
+	pid := p.Info().PID
+	go func() { time.Sleep(150 * time.Millisecond); syscall.Kill(pid, syscall.SIGKILL) }()
+	_, err := run(t, p, "sleep", `{"ms":5000}`)
+	wantCode(t, err, fault.PluginUnavailable, "testkit")
+	waitFor(t, "restart", 5*time.Second, func() bool {
+		in := p.Info()
+		return in.Status == plugins.StatusReady && in.PID != pid && in.PID != 0
+	})
+	if _, err := run(t, p, "noop", `{}`); err != nil {
+		t.Fatalf("run after restart: %v", err)
+	}
+	if p.Info().Restarts != 1 {
+		t.Fatalf("restarts = %d", p.Info().Restarts)
+	}
+}
+
+func TestCrashDuringRunThenRecovers(t *testing.T) {
+	s := newSupervisor(t, spec("testkit"))
+	p := ready(t, s, "testkit")
+	_, err := run(t, p, "crash", `{"ms":10}`)
+	wantCode(t, err, fault.PluginUnavailable)
+	// The next run waits for the restart rather than failing.
+	if _, err := run(t, p, "noop", `{}`); err != nil {
+		t.Fatalf("next run: %v", err)
+	}
+}
+
+func TestStartFailuresNameThePlugin(t *testing.T) {
+	dir := t.TempDir()
+	text := filepath.Join(dir, "notaplugin")
+	os.WriteFile(text, []byte("just some text\n"), 0o755)
+	script := filepath.Join(dir, "script")
+	os.WriteFile(script, []byte("#!/bin/sh\necho not a plugin >&2\nexit 4\n"), 0o755)
+
+	pinned := spec("testkit")
+	pinned.Name, pinned.SHA256 = "pinned", strings.Repeat("ab", 32)
+	cases := []struct {
+		spec config.Plugin
+		want []string
+	}{
+		{pinned, []string{`"pinned"`, "checksum mismatch", strings.Repeat("ab", 32), "got "}},
+		{config.Plugin{Name: "text", Path: text}, []string{`"text"`, "not an executable plugin"}},
+		{config.Plugin{Name: "script", Path: script}, []string{`"script"`, "exited before its handshake", "not a plugin"}},
+		{spec("stdout"), []string{`"stdout"`, "hello from a chatty plugin", "stdout before its handshake"}},
+		{spec("nohandshake"), []string{`"nohandshake"`, "start timeout"}},
+		{spec("baddef"), []string{`"baddef"`, "bad definition", "duplicate key", "title is empty"}},
+		{config.Plugin{Name: "missing", Path: filepath.Join(dir, "nope")}, []string{`"missing"`, "no such file"}},
+	}
+	specs := []config.Plugin{spec("testkit")}
+	for _, c := range cases {
+		c.spec.Timeout, c.spec.Concurrency = time.Second, 1
+		specs = append(specs, c.spec)
+	}
+	s := plugins.New(plugins.Options{StartTimeout: 1500 * time.Millisecond})
+	defer s.Shutdown(context.Background())
+	s.Load(context.Background(), specs, time.Second)
+	for _, c := range cases {
+		in := s.Get(c.spec.Name).Info()
+		if in.Status != plugins.StatusFailed {
+			t.Errorf("%s: status %s, want failed", c.spec.Name, in.Status)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(in.Reason, w) {
+				t.Errorf("%s: reason %q does not mention %q", c.spec.Name, in.Reason, w)
+			}
+		}
+		_, err := run(t, s.Get(c.spec.Name), "noop", `{}`)
+		if fault.Code(err) != fault.PluginUnavailable {
+			t.Errorf("%s: run on failed plugin: %v", c.spec.Name, err)
+		}
+	}
+	if _, err := run(t, ready(t, s, "testkit"), "noop", `{}`); err != nil {
+		t.Fatalf("healthy plugin stopped serving: %v", err)
+	}
+}
+
+func TestMisconfiguredPluginNamesKeysAndEnv(t *testing.T) {
+	sp := spec("needsconfig")
+	sp.Config = map[string]string{"region": "", "apiToken": ""}
+	sp.ConfigEnv = map[string]string{"apiToken": "NEEDS_TOKEN"}
+	s := newSupervisor(t, sp)
+	p := s.Get("needsconfig")
+	in := p.Info()
+	if in.Status != plugins.StatusMisconfigured || len(p.Manifest().Actions) != 1 {
+		t.Fatalf("status %s, manifest %v", in.Status, p.Manifest())
+	}
+	_, err := run(t, p, "noop", `{}`)
+	wantCode(t, err, fault.Misconfigured, "apiToken (from env NEEDS_TOKEN", "region")
+}
+
+func TestPluginGetsOnlyDeclaredEnv(t *testing.T) {
+	t.Setenv("TOOLHOST_SHOULD_NOT_LEAK", "leak")
+	t.Setenv("TOOLHOST_PASSED", "passed")
+	sp := spec("testkit")
+	sp.Env = []string{"TOOLHOST_PASSED", "FIXED=1"}
+	s := newSupervisor(t, sp)
+	out, err := run(t, ready(t, s, "testkit"), "env", `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Env []string }
+	json.Unmarshal(out, &got)
+	joined := strings.Join(got.Env, "\n")
+	if strings.Contains(joined, "leak") || !strings.Contains(joined, "TOOLHOST_PASSED=passed") || !strings.Contains(joined, "FIXED=1") {
+		t.Fatalf("env:\n%s", joined)
+	}
+}
+
+func TestConcurrencyLimitQueuesThenTimesOut(t *testing.T) {
+	sp := spec("testkit")
+	sp.Concurrency = 1
+	sp.ActionTimeouts["noop"] = 100 * time.Millisecond
+	s := newSupervisor(t, sp)
+	p := ready(t, s, "testkit")
+	done := make(chan error)
+	go func() { _, err := run(t, p, "sleep", `{"ms":400}`); done <- err }()
+	time.Sleep(50 * time.Millisecond)
+	_, err := run(t, p, "noop", `{}`)
+	wantCode(t, err, fault.ActionTimeout, "free slot", "concurrency 1")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// A waiting call that fits in its timeout gets the slot.
+	go func() { _, err := run(t, p, "sleep", `{"ms":50}`); done <- err }()
+	time.Sleep(10 * time.Millisecond)
+	if _, err := run(t, p, "sleep", `{"ms":1}`); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+}
+
+func TestMessageOverLimitFailsClearly(t *testing.T) {
+	s := newSupervisor(t, spec("testkit"))
+	p := ready(t, s, "testkit")
+	start := time.Now()
+	_, err := run(t, p, "big", `{"bytes":17000000}`)
+	if err == nil || !strings.Contains(err.Error(), "16 MiB") {
+		t.Fatalf("want a 16 MiB limit error, got %v", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatal("over-limit message took too long")
+	}
+	big := `{"text":"` + strings.Repeat("y", 17<<20) + `"}`
+	_, err = run(t, p, "echo", big)
+	if err == nil || !strings.Contains(err.Error(), "16 MiB") {
+		t.Fatalf("want a 16 MiB limit error for input, got %v", err)
+	}
+	if _, err := run(t, p, "big", `{"bytes":8000000}`); err != nil {
+		t.Fatalf("8 MB output should pass: %v", err)
+	}
+}
+
+func TestBadOutputFails(t *testing.T) {
+	s := newSupervisor(t, spec("testkit"))
+	_, err := run(t, ready(t, s, "testkit"), "badOutput", `{}`)
+	wantCode(t, err, fault.OutputInvalid, "value")
+}
+
+func TestReloadKeepsInFlightRuns(t *testing.T) {
+	s := newSupervisor(t, spec("testkit"))
+	p := ready(t, s, "testkit")
+	done := make(chan error)
+	go func() { _, err := run(t, p, "sleep", `{"ms":500}`); done <- err }()
+	time.Sleep(100 * time.Millisecond)
+	changed := spec("testkit")
+	changed.Config["greeting"] = "hi"
+	s.Load(context.Background(), []config.Plugin{changed}, 5*time.Second)
+	if s.Get("testkit") == p {
+		t.Fatal("changed spec kept the old plugin")
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("in-flight run was dropped: %v", err)
+	}
+	out, err := run(t, ready(t, s, "testkit"), "echo", `{"text":"x"}`)
+	if err != nil || string(out) != `{"text":"hi x"}` {
+		t.Fatalf("after reload: %s %v", out, err)
+	}
+	waitFor(t, "old process gone", 3*time.Second, func() bool { return syscall.Kill(p.Info().PID, 0) != nil })
+}
+
+type memCache struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (c *memCache) GetManifest(sum string) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[sum], nil
+}
+
+func (c *memCache) PutManifest(sum string, raw []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[sum] = raw
+	return nil
+}
+
+func TestLazyPluginStartsOnFirstRun(t *testing.T) {
+	cache := &memCache{m: map[string][]byte{}}
+	sp := spec("testkit")
+	sp.Lazy = true
+	first := plugins.New(plugins.Options{Cache: cache})
+	first.Load(context.Background(), []config.Plugin{sp}, time.Second)
+	first.Shutdown(context.Background())
+	if len(cache.m) != 1 {
+		t.Fatalf("manifest not cached: %d", len(cache.m))
+	}
+	s := plugins.New(plugins.Options{Cache: cache})
+	defer s.Shutdown(context.Background())
+	s.Load(context.Background(), []config.Plugin{sp}, time.Second)
+	p := s.Get("testkit")
+	if in := p.Info(); in.Status != plugins.StatusIdle || in.PID != 0 || p.Manifest() == nil {
+		t.Fatalf("lazy plugin: %+v", in)
+	}
+	if _, err := run(t, p, "noop", `{}`); err != nil {
+		t.Fatal(err)
+	}
+	if p.Info().PID == 0 {
+		t.Fatal("no process after first run")
+	}
+}
+
+func TestHostKilledLeavesNoPlugin(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "TOOLHOST_TEST_HOST=1", "TOOLHOST_TEST_PLUGIN="+bins["testkit"])
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	sc := bufio.NewScanner(out)
+	for len(pids) < 2 && sc.Scan() {
+		var pid int
+		if _, err := fmtSscanf(sc.Text(), &pid); err == nil && pid > 0 {
+			pids = append(pids, pid)
+		}
+	}
+	if len(pids) != 2 {
+		cmd.Process.Kill()
+		t.Fatalf("child host did not report two plugin pids: %v", pids)
+	}
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, 0); err != nil {
+			t.Fatalf("plugin %d not running before the kill: %v", pid, err)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	waitFor(t, "plugins to die with their host", 3*time.Second, func() bool {
+		for _, pid := range pids {
+			if alive(pid) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// alive reports whether pid is a live process (a zombie awaiting its reaper
+// counts as dead).
+func alive(pid int) bool {
+	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		return false
+	}
+	stat, err := os.ReadFile("/proc/" + itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	fields := strings.Fields(string(stat))
+	return len(fields) > 2 && fields[2] != "Z"
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/toolhost/toolhost/sdk"
+)
+
+var testkit = sdk.Plugin{
+	Name: "testkit", Title: "Test kit", Description: "Actions that exercise the plugin protocol.", Version: "0.1.0",
+	Config: []sdk.ConfigParam{
+		{Key: "counterFile", Title: "Counter file", Description: "File that count appends a line to per call."},
+		{Key: "greeting", Title: "Greeting", Description: "Word echo puts in front."},
+		{Key: "token", Title: "Token", Description: "A secret for tests.", Secret: true},
+	},
+	Actions: []sdk.Action{
+		{Key: "noop", Title: "No-op", Description: "Does nothing.", Type: sdk.Read, Handler: sdk.NewHandler(noop)},
+		{Key: "echo", Title: "Echo", Description: "Returns its input.", Type: sdk.Create, Handler: sdk.NewHandler(echo)},
+		{Key: "sleep", Title: "Sleep", Description: "Sleeps, honouring cancellation.", Type: sdk.Read, Handler: sdk.NewHandler(sleep)},
+		{Key: "stubborn", Title: "Stubborn", Description: "Sleeps, ignoring cancellation.", Type: sdk.Read, Handler: sdk.NewHandler(stubborn)},
+		{Key: "chatty", Title: "Chatty", Description: "Streams logs and progress.", Type: sdk.Read, Handler: sdk.NewHandler(chatty)},
+		{Key: "panic", Title: "Panic", Description: "Panics.", Type: sdk.Read, Handler: sdk.NewHandler(panics)},
+		{Key: "crash", Title: "Crash", Description: "Exits the process mid-run.", Type: sdk.Update, Handler: sdk.NewHandler(crash)},
+		{Key: "fail", Title: "Fail", Description: "Returns an error.", Type: sdk.Read, Handler: sdk.NewHandler(fail)},
+		{Key: "count", Title: "Count", Description: "Appends a line to the counter file.", Type: sdk.Create, Handler: sdk.NewHandler(count)},
+		{Key: "big", Title: "Big", Description: "Returns a string of the given size.", Type: sdk.Read, Handler: sdk.NewHandler(big)},
+		{Key: "badOutput", Title: "Bad output", Description: "Returns output that breaks its schema.", Type: sdk.Read, Handler: sdk.NewHandler(badOutput)},
+		{Key: "typed", Title: "Typed", Description: "Takes one parameter of each type.", Type: sdk.Read, Handler: sdk.NewHandler(typed)},
+		{Key: "env", Title: "Env", Description: "Returns the process environment.", Type: sdk.Read, Handler: sdk.NewHandler(env)},
+	},
+}
+
+// Empty is an action with no input or output.
+type Empty struct{}
+
+func noop(context.Context, Empty) (Empty, error) { return Empty{}, nil }
+
+// EchoIO is echo's input and output.
+type EchoIO struct {
+	Text   string `json:"text" title:"Text" description:"Text to echo."`
+	Secret string `json:"secret,omitempty" title:"Secret" description:"Never stored." toolhost:"secret"`
+}
+
+func echo(ctx context.Context, in EchoIO) (EchoIO, error) {
+	if g := sdk.ConfigFrom(ctx).Get("greeting"); g != "" {
+		in.Text = g + " " + in.Text
+	}
+	return in, nil
+}
+
+// SleepIn says how long to sleep.
+type SleepIn struct {
+	MS int `json:"ms" title:"Milliseconds" description:"How long to sleep."`
+}
+
+// SleepOut says how long was slept.
+type SleepOut struct {
+	SleptMS int64 `json:"sleptMs" title:"Slept" description:"Milliseconds slept."`
+}
+
+func sleep(ctx context.Context, in SleepIn) (SleepOut, error) {
+	start := time.Now()
+	select {
+	case <-time.After(time.Duration(in.MS) * time.Millisecond):
+		return SleepOut{SleptMS: time.Since(start).Milliseconds()}, nil
+	case <-ctx.Done():
+		sdk.LoggerFrom(ctx).Info("sleep interrupted", "after_ms", time.Since(start).Milliseconds())
+		return SleepOut{}, fmt.Errorf("interrupted after %s: %w", time.Since(start).Round(time.Millisecond), ctx.Err())
+	}
+}
+
+func stubborn(_ context.Context, in SleepIn) (SleepOut, error) {
+	time.Sleep(time.Duration(in.MS) * time.Millisecond)
+	return SleepOut{SleptMS: int64(in.MS)}, nil
+}
+
+// ChattyIn says how many lines to log.
+type ChattyIn struct {
+	Lines   int `json:"lines" title:"Lines" description:"How many log lines."`
+	DelayMS int `json:"delayMs,omitempty" title:"Delay" description:"Milliseconds between lines."`
+}
+
+func chatty(ctx context.Context, in ChattyIn) (Empty, error) {
+	log := sdk.LoggerFrom(ctx)
+	for i := 1; i <= in.Lines; i++ {
+		log.Info(fmt.Sprintf("line %d", i), "i", i)
+		sdk.Progress(ctx, float64(i)/float64(in.Lines), fmt.Sprintf("%d of %d", i, in.Lines))
+		time.Sleep(time.Duration(in.DelayMS) * time.Millisecond)
+	}
+	return Empty{}, nil
+}
+
+func panics(context.Context, Empty) (Empty, error) { panic("kaboom") }
+
+func crash(_ context.Context, in SleepIn) (Empty, error) {
+	time.Sleep(time.Duration(in.MS) * time.Millisecond)
+	os.Exit(3)
+	return Empty{}, nil
+}
+
+func fail(context.Context, Empty) (Empty, error) { return Empty{}, fmt.Errorf("the thing failed") }
+
+// CountOut is the number of calls so far.
+type CountOut struct {
+	Calls int `json:"calls" title:"Calls" description:"Calls so far."`
+}
+
+func count(ctx context.Context, in EchoIO) (CountOut, error) {
+	path := sdk.ConfigFrom(ctx).Get("counterFile")
+	if path == "" {
+		return CountOut{}, fmt.Errorf("counterFile is not configured")
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return CountOut{}, err
+	}
+	_, err = f.WriteString(in.Text + "\n")
+	f.Close()
+	data, _ := os.ReadFile(path)
+	return CountOut{Calls: strings.Count(string(data), "\n")}, err
+}
+
+// BigIn sizes big's output.
+type BigIn struct {
+	Bytes int `json:"bytes" title:"Bytes" description:"Output size."`
+}
+
+// BigOut is big's output.
+type BigOut struct {
+	Data string `json:"data" title:"Data" description:"Filler."`
+}
+
+func big(_ context.Context, in BigIn) (BigOut, error) {
+	return BigOut{Data: strings.Repeat("x", in.Bytes)}, nil
+}
+
+// BadOut marshals into something its schema does not allow.
+type BadOut struct {
+	Value int `json:"value" title:"Value" description:"A number."`
+}
+
+// MarshalJSON breaks the schema on purpose.
+func (BadOut) MarshalJSON() ([]byte, error) { return []byte(`{"value":"not a number"}`), nil }
+
+func badOutput(context.Context, Empty) (BadOut, error) { return BadOut{}, nil }
+
+// TypedIn has one parameter of each type.
+type TypedIn struct {
+	S    string         `json:"s" title:"S" description:"A string."`
+	N    float64        `json:"n" title:"N" description:"A number."`
+	I    int            `json:"i" title:"I" description:"An integer."`
+	B    bool           `json:"b" title:"B" description:"A boolean."`
+	A    []string       `json:"a,omitempty" title:"A" description:"An array."`
+	O    map[string]int `json:"o,omitempty" title:"O" description:"An object."`
+	Mode string         `json:"mode,omitempty" title:"Mode" description:"One of fast or slow." jsonschema:"enum=fast,enum=slow"`
+}
+
+func typed(_ context.Context, in TypedIn) (TypedIn, error) { return in, nil }
+
+// EnvOut lists environment variables.
+type EnvOut struct {
+	Env []string `json:"env" title:"Env" description:"NAME=value lines."`
+}
+
+func env(context.Context, Empty) (EnvOut, error) {
+	return EnvOut{Env: os.Environ()}, nil
+}
