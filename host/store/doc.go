@@ -1,0 +1,58 @@
+// Package store keeps everything toolhost remembers in one bbolt file:
+// installed plugins and their configuration, the manifest cache, API keys,
+// run history, threads and messages, and idempotency records.
+//
+// # The file
+//
+// Open takes a data directory, creates it (0700) and the file toolhost.db in
+// it. bbolt holds an exclusive flock on the file while a DB is open, so a
+// second toolhost on the same directory fails within Options.Timeout with an
+// error wrapping ErrInUse that names the pid of the one holding it (read
+// from toolhost.pid, written once the lock is held).
+//
+// Every entity has its own bucket, keyed so that keys sort the way lists are
+// read: runs, threads and messages by ULID ids (time order), messages under
+// their thread id so a thread's messages are one range scan. Values are JSON.
+// There is no per-record version: the meta bucket holds one schema_version
+// for the whole file. A future version migrates every record at Open and
+// bumps schema_version in the same transaction as its last step, so a file
+// never mixes record versions; a file written by a newer toolhost than this
+// one is refused with ErrSchemaVersion instead of being misread.
+//
+// # Runs and the latency budget
+//
+// Run records are on the hot path of every action call. Writes that sit on
+// that path (PutRun, PutRuns, idempotency records, messages, API key
+// last-use stamps) go through a group committer: concurrent callers share
+// one bbolt transaction, hence one fsync, like bbolt's DB.Batch. Unlike
+// DB.Batch it does not wait MaxBatchDelay (10 ms by default) for company: a
+// caller that finds the writer idle commits at once, and everyone who
+// arrives while a commit is being fsynced goes into the next one. A lone
+// caller pays one fsync, 64 concurrent callers pay one fsync per batch.
+// Commits are always fsynced: NoSync is never set.
+//
+// PutRun is also the one place that enforces the run state machine:
+//
+//	queued          → running | cancelled | failed
+//	running         → succeeded | failed | cancelled | timed_out | requires_action
+//	requires_action → running | cancelled | expired | failed
+//
+// A status may be rewritten with itself (to record new events); a terminal
+// run (succeeded, failed, cancelled, timed_out, expired) never changes again
+// and PutRun returns ErrTerminal for it.
+//
+// Runs are indexed by action id, plugin id, status and thread id in index
+// buckets whose keys are value + 0x00 + run id, so the runs with one value
+// are a range sorted by id. ListRuns walks the indexes of all the filters it
+// was given together (a leapfrog intersection of bbolt cursors, reading only
+// keys) and decodes only the runs it returns, so a filtered page costs about
+// the same with a million runs stored as with a hundred.
+//
+// # Secrets
+//
+// API keys are stored as SHA-256 digests only. Plugin configuration values
+// named in PluginRecord.SecretKeys are sealed with AES-256-GCM under
+// Options.SecretKey (see LoadSecretKey) before they are written, with the
+// plugin name and the config key as additional data, and opened on read.
+// No error or log line carries a secret value.
+package store

@@ -1,0 +1,175 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// IdempotencyTTL is how long an idempotency record answers for its key.
+const IdempotencyTTL = 24 * time.Hour
+
+// maxIdempotencyKey bounds the stored key (scope + the client's key).
+const maxIdempotencyKey = 1024
+
+// BeginIdempotent claims rec.Key for a request. When the key is free (never
+// used, or its record is older than IdempotencyTTL at rec.CreatedAt) it
+// stores rec as in flight (Status 0) and returns nil, nil. Otherwise it
+// stores nothing and returns the existing record; the caller decides: same
+// BodyDigest and finished → replay the answer, else → 409.
+//
+// runs, if any, are stored in the same transaction as the record (for
+// example the run recorded running before a side-effecting call), so
+// claiming the key costs no fsync of its own. They are not stored when the
+// key is taken. rec.CreatedAt defaults to now.
+func (db *DB) BeginIdempotent(rec *IdempotencyRecord, runs ...*Run) (existing *IdempotencyRecord, err error) {
+	if rec.Key == "" || len(rec.Key) > maxIdempotencyKey {
+		return nil, invalidf("idempotency key must be 1 to %d bytes long", maxIdempotencyKey)
+	}
+	if rec.CreatedAt.IsZero() {
+		rec.CreatedAt = time.Now().UTC()
+	}
+	rec.Status, rec.Response = 0, nil
+	enc, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("encoding idempotency record: %w", err)
+	}
+	runEnc, err := prepareRuns(runs)
+	if err != nil {
+		return nil, err
+	}
+	err = db.batch(func(tx *bbolt.Tx) error {
+		existing = nil
+		old, err := getIdempotent(tx, rec.Key)
+		if err != nil {
+			return err
+		}
+		if old != nil && !idempotencyExpired(old, rec.CreatedAt) {
+			existing = old
+			return nil
+		}
+		if err := putRunsTx(tx, runs, runEnc); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketIdempotency).Put([]byte(rec.Key), enc)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("beginning idempotent request: %w", err)
+	}
+	return existing, nil
+}
+
+// FinishIdempotent records the answer (HTTP status and body, which must be
+// JSON) for key, so that a retry gets it again. runs, if any, are stored in
+// the same transaction (the run's final record). A missing record gives
+// ErrNotFound and stores nothing.
+func (db *DB) FinishIdempotent(key string, status int, response []byte, runs ...*Run) error {
+	if status <= 0 {
+		return invalidf("status must be an HTTP status, got %d", status)
+	}
+	if len(response) > 0 && !json.Valid(response) {
+		return invalidf("response must be JSON")
+	}
+	runEnc, err := prepareRuns(runs)
+	if err != nil {
+		return err
+	}
+	err = db.batch(func(tx *bbolt.Tx) error {
+		rec, err := getIdempotent(tx, key)
+		if err != nil {
+			return err
+		}
+		if rec == nil {
+			return reject(ErrNotFound)
+		}
+		rec.Status, rec.Response = status, json.RawMessage(response)
+		enc, err := json.Marshal(rec)
+		if err != nil {
+			return reject(err)
+		}
+		if err := putRunsTx(tx, runs, runEnc); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketIdempotency).Put([]byte(key), enc)
+	})
+	if err != nil {
+		return fmt.Errorf("finishing idempotent request: %w", err)
+	}
+	return nil
+}
+
+// AbandonIdempotent deletes key's record while it is in flight, freeing the
+// key (say, the request failed validation and did nothing). An absent
+// record is fine; a finished one gives ErrConflict and stays.
+func (db *DB) AbandonIdempotent(key string) error {
+	err := db.batch(func(tx *bbolt.Tx) error {
+		rec, err := getIdempotent(tx, key)
+		if err != nil || rec == nil {
+			return err
+		}
+		if rec.Status != 0 {
+			return reject(fmt.Errorf("request already answered: %w", ErrConflict))
+		}
+		return tx.Bucket(bucketIdempotency).Delete([]byte(key))
+	})
+	if err != nil {
+		return fmt.Errorf("abandoning idempotent request: %w", err)
+	}
+	return nil
+}
+
+func getIdempotent(tx *bbolt.Tx, key string) (*IdempotencyRecord, error) {
+	v := tx.Bucket(bucketIdempotency).Get([]byte(key))
+	if v == nil {
+		return nil, nil
+	}
+	rec := new(IdempotencyRecord)
+	if err := json.Unmarshal(v, rec); err != nil {
+		return nil, reject(fmt.Errorf("decoding idempotency record: %w", err))
+	}
+	return rec, nil
+}
+
+func idempotencyExpired(rec *IdempotencyRecord, now time.Time) bool {
+	return now.Sub(rec.CreatedAt) > IdempotencyTTL
+}
+
+// pruneIdempotency deletes records older than IdempotencyTTL, txChunk per
+// transaction.
+func (db *DB) pruneIdempotency(now time.Time) (deleted int, err error) {
+	var old [][]byte
+	err = db.view(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketIdempotency).ForEach(func(k, v []byte) error {
+			var rec struct {
+				CreatedAt time.Time `json:"created_at"`
+			}
+			if json.Unmarshal(v, &rec) == nil && now.Sub(rec.CreatedAt) > IdempotencyTTL {
+				old = append(old, append([]byte(nil), k...))
+			}
+			return nil
+		})
+	})
+	for len(old) > 0 && err == nil {
+		chunk := old[:min(len(old), txChunk)]
+		old = old[len(chunk):]
+		err = db.update(func(tx *bbolt.Tx) error {
+			for _, k := range chunk {
+				rec, err := getIdempotent(tx, string(k))
+				if err != nil || rec == nil || !idempotencyExpired(rec, now) {
+					continue // replaced meanwhile
+				}
+				if err := tx.Bucket(bucketIdempotency).Delete(k); err != nil {
+					return err
+				}
+				deleted++
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		return deleted, fmt.Errorf("pruning idempotency records: %w", err)
+	}
+	return deleted, nil
+}

@@ -1,0 +1,216 @@
+package store
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// API key format: KeyPrefix + base64url (no padding) of keyRandomBytes
+// random bytes, 192 bits. APIKey.Prefix keeps the first keyShownChars
+// characters (36 of the random bits), leaving 156 bits unknown.
+const (
+	KeyPrefix      = "th_"
+	keyRandomBytes = 24
+	keyShownChars  = len(KeyPrefix) + 6
+)
+
+// keyUseInterval is how often LastUsedAt is written at most, per key.
+const keyUseInterval = time.Minute
+
+var keyNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,64}$`)
+
+// CreateKey makes a new API key called name and returns its plaintext,
+// which is shown once and never stored: only its SHA-256 digest is. A
+// taken name gives ErrConflict.
+func (db *DB) CreateKey(name string) (plaintext string, key *APIKey, err error) {
+	if !keyNameRE.MatchString(name) {
+		return "", nil, invalidf("key name must match %s, got %q", keyNameRE, name)
+	}
+	raw := make([]byte, keyRandomBytes)
+	if _, err := rand.Read(raw); err != nil {
+		return "", nil, fmt.Errorf("creating key: %w", err)
+	}
+	plaintext = KeyPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	digest := sha256.Sum256([]byte(plaintext))
+	key = &APIKey{
+		Name:      name,
+		Prefix:    plaintext[:keyShownChars],
+		Digest:    digest[:],
+		CreatedAt: time.Now().UTC(),
+	}
+	enc, err := json.Marshal(key)
+	if err != nil {
+		return "", nil, fmt.Errorf("encoding key: %w", err)
+	}
+	err = db.update(func(tx *bbolt.Tx) error {
+		keys := tx.Bucket(bucketKeys)
+		if keys.Get([]byte(name)) != nil {
+			return fmt.Errorf("key %q already exists: %w", name, ErrConflict)
+		}
+		if err := keys.Put([]byte(name), enc); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketKeyDigests).Put(key.Digest, []byte(name))
+	})
+	if err != nil {
+		return "", nil, fmt.Errorf("creating key: %w", err)
+	}
+	return plaintext, key, nil
+}
+
+// ListKeys returns every key, by name.
+func (db *DB) ListKeys() ([]*APIKey, error) {
+	var keys []*APIKey
+	err := db.view(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketKeys).ForEach(func(k, v []byte) error {
+			key, err := decodeKey(k, v)
+			keys = append(keys, key)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing keys: %w", err)
+	}
+	return keys, nil
+}
+
+// CountKeys returns how many keys exist.
+func (db *DB) CountKeys() (int, error) {
+	n := 0
+	err := db.view(func(tx *bbolt.Tx) error {
+		n = tx.Bucket(bucketKeys).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// RevokeKey deletes the key called name; ErrNotFound when there is none.
+func (db *DB) RevokeKey(name string) error {
+	err := db.update(func(tx *bbolt.Tx) error {
+		keys := tx.Bucket(bucketKeys)
+		v := keys.Get([]byte(name))
+		if v == nil {
+			return fmt.Errorf("key %q: %w", name, ErrNotFound)
+		}
+		key, err := decodeKey([]byte(name), v)
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketKeyDigests).Delete(key.Digest); err != nil {
+			return err
+		}
+		return keys.Delete([]byte(name))
+	})
+	if err != nil {
+		return fmt.Errorf("revoking key: %w", err)
+	}
+	db.keyUse.forget(name)
+	return nil
+}
+
+// Authenticate returns the key whose plaintext this is, or ErrUnauthorized.
+// It reads only: LastUsedAt is written in the background, at most once a
+// minute per key, so authenticating costs no fsync.
+func (db *DB) Authenticate(plaintext string) (*APIKey, error) {
+	if !strings.HasPrefix(plaintext, KeyPrefix) || len(plaintext) > 256 {
+		return nil, ErrUnauthorized
+	}
+	digest := sha256.Sum256([]byte(plaintext))
+	var key *APIKey
+	err := db.view(func(tx *bbolt.Tx) error {
+		name := tx.Bucket(bucketKeyDigests).Get(digest[:])
+		if name == nil {
+			return ErrUnauthorized
+		}
+		v := tx.Bucket(bucketKeys).Get(name)
+		if v == nil {
+			return ErrUnauthorized
+		}
+		var err error
+		key, err = decodeKey(name, v)
+		if err != nil {
+			return err
+		}
+		if subtle.ConstantTimeCompare(key.Digest, digest[:]) != 1 {
+			return ErrUnauthorized
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	if db.keyUse.due(key.Name, now) {
+		db.background(func() { db.touchKey(key.Name, key.Digest, now) })
+		key.LastUsedAt = &now
+	}
+	return key, nil
+}
+
+// touchKey writes LastUsedAt for the key (if it still is the same key).
+func (db *DB) touchKey(name string, digest []byte, at time.Time) {
+	_ = db.batch(func(tx *bbolt.Tx) error {
+		keys := tx.Bucket(bucketKeys)
+		v := keys.Get([]byte(name))
+		if v == nil {
+			return nil
+		}
+		key, err := decodeKey([]byte(name), v)
+		if err != nil || subtle.ConstantTimeCompare(key.Digest, digest) != 1 {
+			return reject(err)
+		}
+		if key.LastUsedAt != nil && !at.After(*key.LastUsedAt) {
+			return nil
+		}
+		key.LastUsedAt = &at
+		enc, err := json.Marshal(key)
+		if err != nil {
+			return reject(err)
+		}
+		return keys.Put([]byte(name), enc)
+	})
+}
+
+func decodeKey(name, v []byte) (*APIKey, error) {
+	key := new(APIKey)
+	if err := json.Unmarshal(v, key); err != nil {
+		return nil, fmt.Errorf("decoding key %q: %w", name, err)
+	}
+	return key, nil
+}
+
+// keyUseThrottle remembers when each key's use was last written.
+type keyUseThrottle struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+// due reports whether name's use should be written now, and if so notes it.
+func (t *keyUseThrottle) due(name string, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if last, ok := t.last[name]; ok && now.Sub(last) < keyUseInterval {
+		return false
+	}
+	if t.last == nil {
+		t.last = make(map[string]time.Time)
+	}
+	t.last[name] = now
+	return true
+}
+
+func (t *keyUseThrottle) forget(name string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.last, name)
+}

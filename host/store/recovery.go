@@ -1,0 +1,103 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// txChunk bounds the records one maintenance transaction touches, so that
+// a long job never holds the writer for long.
+const txChunk = 1000
+
+// InterruptedError is the error recorded on runs that InterruptRuns fails.
+var InterruptedError = RunError{
+	Code:    "interrupted",
+	Message: "the host stopped while this run was in progress; it was not retried (it may or may not have taken effect)",
+}
+
+// InterruptRuns fails every run left queued or running by a host that
+// stopped: status failed, Error InterruptedError, FinishedAt now, and a
+// run.failed event. Runs waiting in requires_action are left alone: they
+// wait for a person, not for this process. Call it at start, before serving.
+func (db *DB) InterruptRuns() (n int, err error) {
+	now := time.Now().UTC()
+	for _, status := range []string{StatusQueued, StatusRunning} {
+		for {
+			done, err := db.interruptChunk(status, now)
+			n += done
+			if err != nil {
+				return n, fmt.Errorf("interrupting %s runs: %w", status, err)
+			}
+			if done < txChunk {
+				break
+			}
+		}
+	}
+	return n, nil
+}
+
+// interruptChunk fails up to txChunk runs in status in one transaction.
+func (db *DB) interruptChunk(status string, now time.Time) (n int, err error) {
+	err = db.update(func(tx *bbolt.Tx) error {
+		n = 0
+		ids := indexIDs(tx.Bucket(runIndexByName("status").bucket), status, txChunk)
+		for _, id := range ids {
+			r, err := getRun(tx, id)
+			if err != nil {
+				return err
+			}
+			old := *r
+			interrupt(r, now)
+			enc, err := json.Marshal(r)
+			if err != nil {
+				return fmt.Errorf("encoding run %s: %w", id, err)
+			}
+			if err := writeRun(tx, &old, r, enc); err != nil {
+				return fmt.Errorf("writing run %s: %w", id, err)
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+func interrupt(r *Run, now time.Time) {
+	r.Status = StatusFailed
+	e := InterruptedError
+	r.Error = &e
+	r.FinishedAt = &now
+	if r.StartedAt != nil {
+		r.DurationMS = float64(now.Sub(*r.StartedAt).Microseconds()) / 1000
+	}
+	data, _ := json.Marshal(map[string]any{"error": e})
+	seq := 1
+	if len(r.Events) > 0 {
+		seq = r.Events[len(r.Events)-1].Seq + 1
+	}
+	r.Events = append(r.Events, Event{Seq: seq, Type: "run.failed", Data: data, At: now})
+}
+
+// indexIDs returns up to limit ids (copied) stored in an index under value.
+func indexIDs(b *bbolt.Bucket, value string, limit int) []string {
+	prefix := indexPrefix(value)
+	var ids []string
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(ids) < limit; k, _ = c.Next() {
+		ids = append(ids, string(k[len(prefix):]))
+	}
+	return ids
+}
+
+func runIndexByName(name string) runIndex {
+	for _, ix := range runIndexes {
+		if ix.name == name {
+			return ix
+		}
+	}
+	panic("store: no run index " + name)
+}

@@ -1,0 +1,113 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// Prune deletes finished runs: the oldest ones while more than maxRuns runs
+// are stored, and those created before now-maxAge. maxRuns ≤ 0 or
+// maxAge ≤ 0 turns that limit off. Unfinished runs are never deleted (and
+// count toward maxRuns). It works in transactions of at most txChunk
+// deletions, keeping the indexes in step, so serving goes on meanwhile.
+//
+// Prune also drops idempotency records older than IdempotencyTTL and the
+// messages of threads whose deletion was interrupted. deleted counts runs.
+func (db *DB) Prune(maxRuns int, maxAge time.Duration, now time.Time) (deleted int, err error) {
+	for {
+		n, err := db.pruneChunk(maxRuns, maxAge, now)
+		deleted += n
+		if err != nil {
+			return deleted, fmt.Errorf("pruning runs: %w", err)
+		}
+		if n < txChunk {
+			break
+		}
+	}
+	if _, err := db.pruneIdempotency(now); err != nil {
+		return deleted, err
+	}
+	if err := db.sweepOrphanMessages(); err != nil {
+		return deleted, err
+	}
+	return deleted, nil
+}
+
+// pruneChunk deletes up to txChunk runs in one transaction.
+func (db *DB) pruneChunk(maxRuns int, maxAge time.Duration, now time.Time) (n int, err error) {
+	err = db.update(func(tx *bbolt.Tx) error {
+		n = 0
+		excess := 0
+		if maxRuns > 0 {
+			excess = int(getUint64(tx.Bucket(bucketMeta), metaRunCount)) - maxRuns
+		}
+		var cutoff []byte // runs with smaller ids are too old
+		if maxAge > 0 {
+			cutoff = []byte(idFloor(RunPrefix, now.Add(-maxAge)))
+		}
+		var doomed []string
+		finishedOldestFirst(tx, func(id []byte) bool {
+			if excess <= len(doomed) && (cutoff == nil || bytes.Compare(id, cutoff) >= 0) {
+				return false
+			}
+			doomed = append(doomed, string(id))
+			return len(doomed) < txChunk
+		})
+		for _, id := range doomed {
+			v := tx.Bucket(bucketRuns).Get([]byte(id))
+			if v == nil {
+				continue
+			}
+			r, err := decodeRunKeys(v)
+			if err != nil {
+				return fmt.Errorf("reading run %s: %w", id, err)
+			}
+			r.ID = id
+			if err := deleteRun(tx, r); err != nil {
+				return fmt.Errorf("deleting run %s: %w", id, err)
+			}
+			n++
+		}
+		return addRunCount(tx, -n)
+	})
+	return n, err
+}
+
+// finishedOldestFirst visits the ids of finished runs in id (creation)
+// order by merging the status index ranges of the terminal statuses, until
+// visit returns false. Ids point into the transaction's memory.
+func finishedOldestFirst(tx *bbolt.Tx, visit func(id []byte) bool) {
+	b := tx.Bucket(runIndexByName("status").bucket)
+	type head struct {
+		c  *idCursor
+		id []byte
+	}
+	var heads []*head
+	for _, s := range terminalStatuses {
+		c := newIDCursor(b, indexPrefix(s))
+		if id, ok := c.seekGE(nil); ok {
+			heads = append(heads, &head{c, id})
+		}
+	}
+	for len(heads) > 0 {
+		low := 0
+		for i, h := range heads {
+			if bytes.Compare(h.id, heads[low].id) < 0 {
+				low = i
+			}
+		}
+		h := heads[low]
+		if !visit(h.id) {
+			return
+		}
+		id, ok := h.c.next()
+		if !ok {
+			heads = append(heads[:low], heads[low+1:]...)
+			continue
+		}
+		h.id = id
+	}
+}

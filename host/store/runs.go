@@ -1,0 +1,346 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// runIndex is one secondary index over runs: bucket keys are the field's
+// value + 0x00 + run id, values are empty. Runs whose field is empty are
+// not in the index (status is never empty).
+type runIndex struct {
+	name   string // the filter's name, as in the API
+	bucket []byte
+	field  func(*Run) string
+}
+
+// runIndexes, most selective first: ListRuns puts the cursor of the first
+// filter given in front of the leapfrog.
+var runIndexes = []runIndex{
+	{"thread_id", []byte("runs_by_thread"), func(r *Run) string { return r.ThreadID }},
+	{"action_id", []byte("runs_by_action"), func(r *Run) string { return r.ActionID }},
+	{"plugin_id", []byte("runs_by_plugin"), func(r *Run) string { return r.PluginID }},
+	{"status", []byte("runs_by_status"), func(r *Run) string { return r.Status }},
+}
+
+func indexKey(value, id string) []byte {
+	k := make([]byte, 0, len(value)+1+len(id))
+	k = append(k, value...)
+	k = append(k, 0)
+	return append(k, id...)
+}
+
+// indexPrefix is the key prefix of every run with that value.
+func indexPrefix(value string) []byte {
+	return append([]byte(value), 0)
+}
+
+// PutRun stores r, creating or updating it, durably, in a group commit
+// shared with concurrent callers. An update must follow the run state
+// machine (see CheckTransition): a finished run gives ErrTerminal. A run
+// without ID gets NewID(RunPrefix); one without CreatedAt gets its id's
+// time. Both are set on r.
+func (db *DB) PutRun(r *Run) error {
+	return db.PutRuns([]*Run{r})
+}
+
+// PutRuns stores several runs in one transaction: all of them or, when one
+// is refused, none.
+func (db *DB) PutRuns(runs []*Run) error {
+	enc, err := prepareRuns(runs)
+	if err != nil {
+		return err
+	}
+	return db.batch(func(tx *bbolt.Tx) error { return putRunsTx(tx, runs, enc) })
+}
+
+// prepareRuns fills in ids and times, validates and encodes runs (outside
+// the transaction, to keep the writer's critical section short).
+func prepareRuns(runs []*Run) ([][]byte, error) {
+	enc := make([][]byte, len(runs))
+	for i, r := range runs {
+		if err := prepareRun(r); err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(r)
+		if err != nil {
+			return nil, fmt.Errorf("encoding run %s: %w", r.ID, err)
+		}
+		enc[i] = v
+	}
+	return enc, nil
+}
+
+func prepareRun(r *Run) error {
+	if r.ID == "" {
+		r.ID = NewID(RunPrefix)
+	}
+	created, ok := idTime(r.ID, RunPrefix)
+	if !ok {
+		return invalidf("run id %q is not %s followed by a ULID", r.ID, RunPrefix)
+	}
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = created
+	}
+	if !ValidStatus(r.Status) {
+		return invalidf("run %s: unknown status %q", r.ID, r.Status)
+	}
+	for _, ix := range runIndexes {
+		if strings.IndexByte(ix.field(r), 0) >= 0 {
+			return invalidf("run %s: %s contains a NUL byte", r.ID, ix.name)
+		}
+	}
+	return nil
+}
+
+// putRunsTx checks every run against its stored state, then writes them
+// all. It writes nothing when it refuses one.
+func putRunsTx(tx *bbolt.Tx, runs []*Run, enc [][]byte) error {
+	b := tx.Bucket(bucketRuns)
+	olds := make([]*Run, len(runs))
+	seen := make(map[string]*Run, len(runs))
+	for i, r := range runs {
+		old, err := storedRun(b, seen, r.ID)
+		if err != nil {
+			return err
+		}
+		if old != nil {
+			if err := CheckTransition(old.Status, r.Status); err != nil {
+				return reject(fmt.Errorf("updating run %s: %w", r.ID, err))
+			}
+		}
+		olds[i], seen[r.ID] = old, r
+	}
+	added := 0
+	for i, r := range runs {
+		if err := writeRun(tx, olds[i], r, enc[i]); err != nil {
+			return fmt.Errorf("writing run %s: %w", r.ID, err)
+		}
+		if olds[i] == nil {
+			added++
+		}
+	}
+	return addRunCount(tx, added)
+}
+
+// storedRun returns the run as stored or as written earlier in this call.
+func storedRun(b *bbolt.Bucket, seen map[string]*Run, id string) (*Run, error) {
+	if r, ok := seen[id]; ok {
+		return r, nil
+	}
+	v := b.Get([]byte(id))
+	if v == nil {
+		return nil, nil
+	}
+	old, err := decodeRunKeys(v)
+	if err != nil {
+		return nil, fmt.Errorf("reading run %s: %w", id, err)
+	}
+	return old, nil
+}
+
+// writeRun puts r and moves its index entries from old's values (old is
+// nil for a new run).
+func writeRun(tx *bbolt.Tx, old, r *Run, enc []byte) error {
+	if err := tx.Bucket(bucketRuns).Put([]byte(r.ID), enc); err != nil {
+		return err
+	}
+	for _, ix := range runIndexes {
+		nv, ov := ix.field(r), ""
+		if old != nil {
+			ov = ix.field(old)
+			if ov == nv {
+				continue
+			}
+		}
+		if err := moveIndex(tx.Bucket(ix.bucket), r.ID, ov, nv); err != nil {
+			return fmt.Errorf("updating %s index: %w", ix.name, err)
+		}
+	}
+	return nil
+}
+
+// deleteRun removes the run r (as stored) and its index entries.
+func deleteRun(tx *bbolt.Tx, r *Run) error {
+	for _, ix := range runIndexes {
+		if err := moveIndex(tx.Bucket(ix.bucket), r.ID, ix.field(r), ""); err != nil {
+			return fmt.Errorf("updating %s index: %w", ix.name, err)
+		}
+	}
+	return tx.Bucket(bucketRuns).Delete([]byte(r.ID))
+}
+
+// moveIndex replaces id's entry under value from with one under to; an
+// empty value means no entry.
+func moveIndex(b *bbolt.Bucket, id, from, to string) error {
+	if from != "" {
+		if err := b.Delete(indexKey(from, id)); err != nil {
+			return err
+		}
+	}
+	if to != "" {
+		return b.Put(indexKey(to, id), nil)
+	}
+	return nil
+}
+
+func addRunCount(tx *bbolt.Tx, delta int) error {
+	if delta == 0 {
+		return nil
+	}
+	meta := tx.Bucket(bucketMeta)
+	n := int64(getUint64(meta, metaRunCount)) + int64(delta)
+	return putUint64(meta, metaRunCount, uint64(max(n, 0)))
+}
+
+// GetRun returns the run with that id, or an error wrapping ErrNotFound.
+func (db *DB) GetRun(id string) (*Run, error) {
+	var r *Run
+	err := db.view(func(tx *bbolt.Tx) error {
+		var err error
+		r, err = getRun(tx, id)
+		return err
+	})
+	return r, err
+}
+
+func getRun(tx *bbolt.Tx, id string) (*Run, error) {
+	v := tx.Bucket(bucketRuns).Get([]byte(id))
+	if v == nil {
+		return nil, fmt.Errorf("run %s: %w", id, ErrNotFound)
+	}
+	return decodeRun(id, v)
+}
+
+func decodeRun(id string, v []byte) (*Run, error) {
+	r := new(Run)
+	if err := json.Unmarshal(v, r); err != nil {
+		return nil, fmt.Errorf("decoding run %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// runKeys holds the fields of a stored run that its indexes use; decoding
+// only these skips allocating input, output and events.
+type runKeys struct {
+	ID       string `json:"id"`
+	ActionID string `json:"action_id"`
+	PluginID string `json:"plugin_id"`
+	ThreadID string `json:"thread_id"`
+	Status   string `json:"status"`
+}
+
+func decodeRunKeys(v []byte) (*Run, error) {
+	var k runKeys
+	if err := json.Unmarshal(v, &k); err != nil {
+		return nil, err
+	}
+	return &Run{ID: k.ID, ActionID: k.ActionID, PluginID: k.PluginID, ThreadID: k.ThreadID, Status: k.Status}, nil
+}
+
+// timeSlack widens the id range searched for a created_at range: a run's
+// CreatedAt may lag its id's time a little.
+const timeSlack = time.Second
+
+// ListRuns returns one page of the runs matching f, and whether more
+// follow. It walks the indexes of the given filters together, so the cost
+// grows with the page, not with the number of runs stored.
+func (db *DB) ListRuns(f RunFilter, p Page) (runs []*Run, hasMore bool, err error) {
+	s, err := p.scan()
+	if err != nil {
+		return nil, false, err
+	}
+	if f.Status != "" && !ValidStatus(f.Status) {
+		return nil, false, invalidf("status must be a run status, got %q", f.Status)
+	}
+	for name, v := range map[string]string{"action_id": f.ActionID, "plugin_id": f.PluginID, "thread_id": f.ThreadID} {
+		if strings.IndexByte(v, 0) >= 0 {
+			return nil, false, invalidf("%s contains a NUL byte", name)
+		}
+	}
+	timed := !f.From.IsZero() || !f.To.IsZero()
+	if !f.From.IsZero() {
+		s.atLeast([]byte(idFloor(RunPrefix, f.From.Add(-timeSlack))))
+	}
+	if !f.To.IsZero() {
+		s.below([]byte(idFloor(RunPrefix, f.To.Add(timeSlack+time.Millisecond))))
+	}
+	err = db.view(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketRuns)
+		var last *Run // decoded by match, used by take
+		match := func(id []byte) (bool, error) {
+			if !timed {
+				return true, nil
+			}
+			r, err := lookupRun(b, id)
+			if err != nil || r == nil {
+				return false, err
+			}
+			last = r
+			return inTimeRange(r.CreatedAt, f.From, f.To), nil
+		}
+		take := func(id []byte) error {
+			r := last
+			if !timed {
+				var err error
+				if r, err = lookupRun(b, id); err != nil {
+					return err
+				}
+			}
+			if r != nil {
+				runs = append(runs, r)
+			}
+			return nil
+		}
+		hasMore, err = s.list(runCursors(tx, f), match, take)
+		return err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("listing runs: %w", err)
+	}
+	if s.reverse {
+		reversed(runs)
+	}
+	return runs, hasMore, nil
+}
+
+// lookupRun decodes the run id, or returns nil when an index points to a
+// run that is gone (Check reports that).
+func lookupRun(b *bbolt.Bucket, id []byte) (*Run, error) {
+	v := b.Get(id)
+	if v == nil {
+		return nil, nil
+	}
+	return decodeRun(string(id), v)
+}
+
+func inTimeRange(t, from, to time.Time) bool {
+	return (from.IsZero() || !t.Before(from)) && (to.IsZero() || t.Before(to))
+}
+
+// runCursors returns a cursor per filter given, most selective first, or a
+// cursor over all runs.
+func runCursors(tx *bbolt.Tx, f RunFilter) []*idCursor {
+	want := map[string]string{"thread_id": f.ThreadID, "action_id": f.ActionID, "plugin_id": f.PluginID, "status": f.Status}
+	var cs []*idCursor
+	for _, ix := range runIndexes {
+		if v := want[ix.name]; v != "" {
+			cs = append(cs, newIDCursor(tx.Bucket(ix.bucket), indexPrefix(v)))
+		}
+	}
+	if len(cs) == 0 {
+		cs = append(cs, newIDCursor(tx.Bucket(bucketRuns), nil))
+	}
+	return cs
+}
+
+// splitIndexKey splits an index key into value and id.
+func splitIndexKey(k []byte) (value, id string, ok bool) {
+	v, rest, ok := bytes.Cut(k, []byte{0})
+	return string(v), string(rest), ok
+}
