@@ -21,7 +21,7 @@ type fakeSMTP struct {
 	host, port string
 
 	user, password string
-	rejectRcpt     map[string]bool  // addresses refused with 550
+	rejectRcpt     map[string]bool // addresses refused with 550
 	dataErr        *smtp.SMTPError // returned for DATA, when set
 
 	mu         sync.Mutex

@@ -65,7 +65,7 @@ func deliver(ctx context.Context, s *settings, e *composedEmail) error {
 func (d *smtpDelivery) connect(ctx context.Context) (*smtp.Client, error) {
 	timeout := ioTimeout(ctx)
 	if timeout <= 0 || ctx.Err() != nil {
-		return nil, d.timeoutError(ctx, "before connecting")
+		return nil, d.timeoutError(ctx, "before connecting", "nothing was sent")
 	}
 	tlsCfg, err := d.settings.tlsConfig(d.settings.smtpHost)
 	if err != nil {
@@ -170,7 +170,7 @@ func (d *smtpDelivery) sendData(ctx context.Context, sc *smtp.Client, e *compose
 	if err := w.Close(); err != nil {
 		var reply *textproto.Error
 		if errors.As(err, &reply) && reply.Code == 552 {
-			return fmt.Errorf("message too large: SMTP server %s refused the %s message (%s); nothing was sent",
+			return fmt.Errorf("message too large: SMTP server %s refused the message of %s (%s); nothing was sent",
 				d.server, byteSize(int64(len(e.data))), replyText(reply))
 		}
 		if !errors.As(err, &reply) {

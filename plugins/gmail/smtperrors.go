@@ -16,7 +16,7 @@ import (
 // log in. Nothing was sent in any of these cases.
 func (d *smtpDelivery) connectError(ctx context.Context, err error) error {
 	if timedOut(ctx, err) {
-		return d.timeoutError(ctx, "while connecting and logging in")
+		return d.timeoutError(ctx, "while connecting and logging in", "nothing was sent")
 	}
 	if !d.dialer.reachedServer() {
 		return fmt.Errorf("host unreachable: cannot connect to SMTP server %s: %s; nothing was sent", d.server, dialCause(err))
@@ -35,7 +35,7 @@ func (d *smtpDelivery) connectError(ctx context.Context, err error) error {
 // message's end was sent: the server has not accepted anything.
 func (d *smtpDelivery) transactionError(ctx context.Context, err error, what string) error {
 	if timedOut(ctx, err) {
-		return d.timeoutError(ctx, "while sending; nothing was sent")
+		return d.timeoutError(ctx, "while sending", "nothing was sent")
 	}
 	var reply *textproto.Error
 	if errors.As(err, &reply) {
@@ -48,19 +48,19 @@ func (d *smtpDelivery) transactionError(ctx context.Context, err error, what str
 // sent but before the server answered: it may have been delivered.
 func (d *smtpDelivery) afterDataError(ctx context.Context, err error) error {
 	if timedOut(ctx, err) {
-		return d.timeoutError(ctx, "waiting for the server to accept the message; it may or may not have been sent")
+		return d.timeoutError(ctx, "waiting for the server to accept the message", "it may or may not have been sent")
 	}
 	return fmt.Errorf("connection to SMTP server %s lost waiting for it to accept the message: %v; it may or may not have been sent", d.server, err)
 }
 
 // timeoutError says the action's deadline (or the per-step timeout)
-// passed.
-func (d *smtpDelivery) timeoutError(ctx context.Context, when string) error {
+// passed when, with what that means for the message.
+func (d *smtpDelivery) timeoutError(ctx context.Context, when, outcome string) error {
 	elapsed := time.Since(d.started).Round(10 * time.Millisecond)
 	if errors.Is(ctx.Err(), context.Canceled) {
-		return fmt.Errorf("cancelled after %s talking to SMTP server %s (%s)", elapsed, d.server, when)
+		return fmt.Errorf("cancelled talking to SMTP server %s (%s, after %s); %s", d.server, when, elapsed, outcome)
 	}
-	return fmt.Errorf("timed out: SMTP server %s did not answer in time (%s, after %s)", d.server, when, elapsed)
+	return fmt.Errorf("timed out: SMTP server %s did not answer in time (%s, after %s); %s", d.server, when, elapsed, outcome)
 }
 
 // timedOut reports whether err comes from the action's context ending or a
