@@ -1,0 +1,113 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/toolhost/toolhost/host/store"
+)
+
+// maxStoredEvents caps the events kept per run; later log and progress
+// events are counted in EventsDropped instead.
+const maxStoredEvents = 1000
+
+// active is a run in progress: its record, its events so far, and the
+// followers waiting for more.
+type active struct {
+	action *Action
+	input  []byte // as sent to the plugin (secrets intact; never stored)
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu        sync.Mutex
+	run       *store.Run
+	followers map[chan store.Event]struct{}
+}
+
+func newActive(a *Action, run *store.Run, input []byte) *active {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &active{action: a, input: input, ctx: ctx, cancel: cancel, done: make(chan struct{}),
+		run: run, followers: map[chan store.Event]struct{}{}}
+}
+
+// addEvent appends an event to the run and hands it to followers. Log and
+// progress events past the cap are dropped (and counted).
+func (x *active) addEvent(typ string, data any) {
+	raw, _ := json.Marshal(data)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.addLocked(typ, raw)
+}
+
+func (x *active) addLocked(typ string, raw json.RawMessage) {
+	r := x.run
+	if (typ == "run.log" || typ == "run.progress") && len(r.Events) >= maxStoredEvents {
+		r.EventsDropped++
+		return
+	}
+	ev := store.Event{Seq: len(r.Events) + 1, Type: typ, Data: raw, At: time.Now().UTC()}
+	r.Events = append(r.Events, ev)
+	for ch := range x.followers {
+		select {
+		case ch <- ev:
+		default: // a follower that cannot keep up is cut off; it can resume
+			delete(x.followers, ch)
+			close(ch)
+		}
+	}
+}
+
+// snapshot returns a copy of the run record.
+func (x *active) snapshot() *store.Run {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return copyRun(x.run)
+}
+
+func copyRun(r *store.Run) *store.Run {
+	c := *r
+	c.Events = append([]store.Event(nil), r.Events...)
+	return &c
+}
+
+// follow returns the events after seq so far and a channel of the ones to
+// come, closed when the run ends (or the follower falls behind).
+func (x *active) follow(after int) ([]store.Event, chan store.Event) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var past []store.Event
+	for _, e := range x.run.Events {
+		if e.Seq > after {
+			past = append(past, e)
+		}
+	}
+	ch := make(chan store.Event, 256)
+	if store.IsTerminal(x.run.Status) {
+		close(ch)
+		return past, ch
+	}
+	x.followers[ch] = struct{}{}
+	return past, ch
+}
+
+func (x *active) unfollow(ch chan store.Event) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if _, ok := x.followers[ch]; ok {
+		delete(x.followers, ch)
+		close(ch)
+	}
+}
+
+// closeFollowers ends every follower's channel; called once the run is final.
+func (x *active) closeFollowers() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for ch := range x.followers {
+		close(ch)
+	}
+	x.followers = map[chan store.Event]struct{}{}
+}

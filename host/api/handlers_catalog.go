@@ -1,0 +1,128 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/fault"
+)
+
+func (s *server) welcome(w http.ResponseWriter, _ *http.Request) {
+	ok(w, http.StatusOK, map[string]string{
+		"message": "toolhost runner " + s.cfg.Version + " is running. See /v1/actions (with an x-api-key header) and /v1/actions/specs/openapi.",
+	})
+}
+
+type healthPlugin struct {
+	Name     string `json:"name"`
+	Status   string `json:"status"`
+	Restarts int    `json:"restarts"`
+	Actions  int    `json:"actions"`
+}
+
+// health reports each plugin's state; it is public, so it shows no paths,
+// reasons or configuration.
+func (s *server) health(w http.ResponseWriter, _ *http.Request) {
+	cat := s.runner.Catalog()
+	status := "ok"
+	list := []healthPlugin{}
+	for _, p := range cat.Plugins {
+		st := string(p.Info.Status)
+		if st != "ready" && st != "idle" {
+			status = "degraded"
+		}
+		list = append(list, healthPlugin{Name: p.Name, Status: st, Restarts: p.Info.Restarts, Actions: len(p.Actions)})
+	}
+	ok(w, http.StatusOK, map[string]any{"status": status, "version": s.cfg.Version, "plugins": list})
+}
+
+func (s *server) verifyAccess(w http.ResponseWriter, _ *http.Request) {
+	ok(w, http.StatusOK, nil)
+}
+
+func (s *server) listPlugins(w http.ResponseWriter, _ *http.Request) {
+	out := []pluginView{}
+	for _, p := range s.runner.Catalog().Plugins {
+		out = append(out, viewPlugin(p))
+	}
+	ok(w, http.StatusOK, out)
+}
+
+func (s *server) getPlugin(w http.ResponseWriter, r *http.Request) {
+	id := mux.Vars(r)["pluginId"]
+	p := s.runner.Catalog().Plugin(id)
+	if p == nil {
+		s.fail(w, r, fault.New(fault.NotFound, "plugin %q not found", id))
+		return
+	}
+	ok(w, http.StatusOK, viewPluginDetail(p))
+}
+
+func (s *server) listActions(w http.ResponseWriter, _ *http.Request) {
+	out := []actionView{}
+	for _, a := range s.runner.Catalog().Actions() {
+		out = append(out, viewAction(a))
+	}
+	ok(w, http.StatusOK, out)
+}
+
+func (s *server) action(r *http.Request) (*host.Action, error) {
+	id := mux.Vars(r)["actionId"]
+	a := s.runner.Catalog().Action(id)
+	if a == nil {
+		return nil, fault.New(fault.NotFound, "action %q not found; use an id from GET /v1/actions or plugin.actionKey", id)
+	}
+	return a, nil
+}
+
+func (s *server) getAction(w http.ResponseWriter, r *http.Request) {
+	a, err := s.action(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ok(w, http.StatusOK, viewAction(a))
+}
+
+// openAIFunctions answers the raw array of OpenAI function specs, one per
+// action, named by action id, exactly in the Connery shape.
+func (s *server) openAIFunctions(w http.ResponseWriter, _ *http.Request) {
+	out := []map[string]any{}
+	for _, a := range s.runner.Catalog().Actions() {
+		out = append(out, openAIFunction(a))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func openAIFunction(a *host.Action) map[string]any {
+	props := orderedProps{}
+	required := []string{}
+	for _, p := range a.Input.Properties {
+		prop := orderedProps{{"type", p.Type}, {"description", titled(p.Title, p.Description)}}
+		if len(p.Enum) > 0 {
+			prop = append(prop, kv{"enum", p.Enum})
+		}
+		if items := itemsOf(p.Raw); items != nil {
+			prop = append(prop, kv{"items", items})
+		}
+		props = append(props, kv{p.Key, prop})
+		if a.Input.IsRequired(p.Key) {
+			required = append(required, p.Key)
+		}
+	}
+	return map[string]any{
+		"name":        a.ID,
+		"description": titled(a.Title, a.Description),
+		"parameters":  orderedProps{{"type", "object"}, {"properties", props}, {"required", required}},
+	}
+}
+
+func titled(title, desc string) string {
+	if strings.TrimSpace(desc) == "" {
+		return title
+	}
+	return title + ": " + desc
+}

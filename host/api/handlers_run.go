@@ -1,0 +1,153 @@
+package api
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/store"
+)
+
+// runAction runs an action: blocking (default), non-blocking, or streamed.
+func (s *server) runAction(w http.ResponseWriter, r *http.Request) {
+	a, err := s.action(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	input, mode, err := a.DecodeRunBody(body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	checked, err := a.CheckInput(input)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	stream, blocking, err := runMode(r, mode)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	req := host.Request{Action: a, Input: checked, KeyName: keyName(r)}
+	s.withIdempotency(w, r, a.ID, body, &req, func(w http.ResponseWriter) {
+		switch {
+		case stream:
+			s.runStreamed(w, r, req)
+		case !blocking:
+			s.runQueued(w, r, req)
+		default:
+			s.runBlocking(w, r, req)
+		}
+	})
+}
+
+// readBody reads the capped body; going over the cap is a 413.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(r.Body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, fault.New(fault.TooLarge, "request body is over the %d byte limit", tooBig.Limit)
+	}
+	if err != nil {
+		return nil, fault.Wrap(err, fault.InvalidRequest, "could not read the request body: %v", err)
+	}
+	return body, nil
+}
+
+// runMode combines the query string, the body's keys and the Accept header.
+func runMode(r *http.Request, m host.RunMode) (stream, blocking bool, err error) {
+	blocking = true
+	if m.Blocking != nil {
+		blocking = *m.Blocking
+	}
+	if m.Stream != nil {
+		stream = *m.Stream
+	}
+	q := r.URL.Query()
+	for name, dst := range map[string]*bool{"blocking": &blocking, "stream": &stream} {
+		if v := q.Get(name); v != "" {
+			b, perr := strconv.ParseBool(v)
+			if perr != nil {
+				return false, false, &fault.Error{Code: fault.InvalidRequest, Message: name + " must be true or false",
+					Fields: []fault.FieldError{{Field: name, Message: "must be true or false"}}}
+			}
+			*dst = b
+		}
+	}
+	if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		stream = true
+	}
+	return stream, blocking, nil
+}
+
+func (s *server) runBlocking(w http.ResponseWriter, r *http.Request, req host.Request) {
+	id, err := s.runner.Start(req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("X-Run-Id", id)
+	run, err := s.runner.Wait(r.Context(), id)
+	if err != nil {
+		return // the client went away; the run goes on and is recorded
+	}
+	status, body := s.runAnswer(r, run)
+	writeJSON(w, status, body)
+}
+
+// runAnswer is the Connery-shaped answer for a finished run.
+func (s *server) runAnswer(r *http.Request, run *store.Run) (int, envelope) {
+	if run.Status == store.StatusSucceeded {
+		return http.StatusOK, envelope{Status: "success", Data: map[string]any{
+			"output": rawOrEmpty(run.Output),
+			"used":   map[string]any{"actionId": run.ActionID, "input": rawOrEmpty(run.Input)},
+			"run_id": run.ID,
+		}}
+	}
+	e := &fault.Error{Code: fault.ActionFailed, Message: "run " + run.Status}
+	if run.Error != nil {
+		e = &fault.Error{Code: run.Error.Code, Message: run.Error.Message}
+	}
+	return httpStatus(e.Code), s.errorEnvelope(r, e, run.ID)
+}
+
+func rawOrEmpty(raw []byte) any {
+	if len(raw) == 0 {
+		return map[string]any{}
+	}
+	return jsonRaw(raw)
+}
+
+func (s *server) runQueued(w http.ResponseWriter, r *http.Request, req host.Request) {
+	run, err := s.runner.Enqueue(req)
+	if err != nil {
+		if fault.Code(err) == fault.RateLimited {
+			w.Header().Set("Retry-After", "1")
+		}
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("X-Run-Id", run.ID)
+	ok(w, http.StatusAccepted, map[string]any{"run_id": run.ID, "status": run.Status})
+}
+
+func (s *server) runStreamed(w http.ResponseWriter, r *http.Request, req host.Request) {
+	id, err := s.runner.Start(req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("X-Run-Id", id)
+	s.streamRun(w, r, id, 0)
+}

@@ -1,0 +1,133 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/store"
+)
+
+func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
+	f, err := s.runFilter(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	page, err := parsePage(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	runs, more, err := s.db.ListRuns(f, page)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := listView[runView]{List: []runView{}, HasMore: more}
+	for _, run := range runs {
+		out.List = append(out.List, viewRun(run, false))
+	}
+	ok(w, http.StatusOK, out)
+}
+
+func (s *server) runFilter(r *http.Request) (store.RunFilter, error) {
+	q := r.URL.Query()
+	f := store.RunFilter{ActionID: q.Get("action_id"), PluginID: q.Get("plugin_id"), Status: q.Get("status"), ThreadID: q.Get("thread_id")}
+	cat := s.runner.Catalog()
+	if a := cat.Action(f.ActionID); a != nil {
+		f.ActionID = a.ID
+	}
+	if p := cat.Plugin(f.PluginID); p != nil {
+		f.PluginID = p.ID
+	}
+	if f.Status != "" && !store.ValidStatus(f.Status) {
+		return f, fieldErr("status", "must be one of "+strings.Join(store.Statuses(), ", "))
+	}
+	var err error
+	if f.From, err = timeParam(q.Get("created_after"), "created_after"); err != nil {
+		return f, err
+	}
+	if f.To, err = timeParam(q.Get("created_before"), "created_before"); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// timeParam accepts RFC 3339 or unix seconds.
+func timeParam(v, name string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return time.Unix(n, 0).UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fieldErr(name, "must be an RFC 3339 time or unix seconds")
+	}
+	return t, nil
+}
+
+// parsePage reads limit, order, after and before.
+func parsePage(r *http.Request) (store.Page, error) {
+	q := r.URL.Query()
+	p := store.Page{Order: q.Get("order"), After: q.Get("after"), Before: q.Get("before")}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return p, fieldErr("limit", "must be an integer from 1 to 100")
+		}
+		p.Limit = n
+	}
+	if p.Order != "" && p.Order != "asc" && p.Order != "desc" {
+		return p, fieldErr("order", "must be asc or desc")
+	}
+	return p, nil
+}
+
+func fieldErr(field, msg string) error {
+	return &fault.Error{Code: fault.InvalidRequest, Message: field + " " + msg,
+		Fields: []fault.FieldError{{Field: field, Message: msg}}}
+}
+
+func (s *server) getRun(w http.ResponseWriter, r *http.Request) {
+	run, err := s.runner.Get(mux.Vars(r)["runId"])
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ok(w, http.StatusOK, viewRun(run, true))
+}
+
+func (s *server) cancelRun(w http.ResponseWriter, r *http.Request) {
+	run, err := s.runner.Cancel(mux.Vars(r)["runId"])
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ok(w, http.StatusOK, viewRun(run, false))
+}
+
+// runEvents replays a run's events and follows it; Last-Event-ID (or
+// ?after=) resumes after that event.
+func (s *server) runEvents(w http.ResponseWriter, r *http.Request) {
+	after := 0
+	v := r.Header.Get("Last-Event-ID")
+	if q := r.URL.Query().Get("after"); q != "" {
+		v = q
+	}
+	if v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			s.fail(w, r, fieldErr("Last-Event-ID", "must be a non-negative event number"))
+			return
+		}
+		after = n
+	}
+	s.streamRun(w, r, mux.Vars(r)["runId"], after)
+}

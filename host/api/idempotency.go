@@ -1,0 +1,124 @@
+package api
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/store"
+)
+
+const maxIdempotencyKey = 255
+
+// withIdempotency applies Stripe's Idempotency-Key semantics around a run
+// request: the same key and body replay the recorded answer; a different
+// body, or the first request still in flight, is a 409.
+func (s *server) withIdempotency(w http.ResponseWriter, r *http.Request, actionID string, body []byte, req *host.Request, serve func(http.ResponseWriter)) {
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		serve(w)
+		return
+	}
+	if len(key) > maxIdempotencyKey {
+		s.fail(w, r, &fault.Error{Code: fault.InvalidRequest, Message: "Idempotency-Key is longer than 255 characters",
+			Fields: []fault.FieldError{{Field: "Idempotency-Key", Message: "too long"}}})
+		return
+	}
+	req.IdempotencyKey = key
+	digest := sha256.Sum256(append([]byte(actionID+"\n"+r.URL.RawQuery+"\n"), body...))
+	scoped := keyName(r) + "\x00" + key
+	existing, err := s.db.BeginIdempotent(&store.IdempotencyRecord{Key: scoped, BodyDigest: digest[:], CreatedAt: time.Now().UTC()})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if existing != nil {
+		s.replay(w, r, existing, digest[:])
+		return
+	}
+	rec := &capture{ResponseWriter: w}
+	serve(rec)
+	if rec.status == 0 || rec.status >= 500 && rec.runID() == "" {
+		// Nothing ran (or the host failed before recording): let a retry run.
+		_ = s.db.AbandonIdempotent(scoped)
+		return
+	}
+	status, answer := rec.status, rec.body.Bytes()
+	if rec.stream {
+		// A streamed answer is replayed as the blocking answer of its run.
+		run, err := s.runner.Get(w.Header().Get("X-Run-Id"))
+		if err != nil {
+			_ = s.db.AbandonIdempotent(scoped)
+			return
+		}
+		var env envelope
+		status, env = s.runAnswer(r, run)
+		answer, _ = json.Marshal(env)
+	}
+	if err := s.db.FinishIdempotent(scoped, status, answer); err != nil {
+		s.log.Error("record idempotent answer", "error", err)
+	}
+}
+
+func (s *server) replay(w http.ResponseWriter, r *http.Request, rec *store.IdempotencyRecord, digest []byte) {
+	switch {
+	case !bytes.Equal(rec.BodyDigest, digest):
+		s.fail(w, r, fault.New(fault.Conflict, "Idempotency-Key was already used with a different request body"))
+	case rec.Status == 0:
+		s.fail(w, r, fault.New(fault.Conflict, "a request with this Idempotency-Key is still in progress"))
+	default:
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(rec.Status)
+		_, _ = w.Write(rec.Response)
+	}
+}
+
+// capture keeps a copy of a JSON answer for replay. Streamed answers are
+// passed through and not kept (their status is recorded with the run).
+type capture struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+	stream bool
+}
+
+func (c *capture) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+		c.stream = c.Header().Get("Content-Type") == "text/event-stream"
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *capture) Write(p []byte) (int, error) {
+	if c.status == 0 {
+		c.WriteHeader(http.StatusOK)
+	}
+	if !c.stream {
+		c.body.Write(p)
+	}
+	return c.ResponseWriter.Write(p)
+}
+
+func (c *capture) Flush() {
+	if f, ok := c.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (c *capture) runID() string {
+	var probe struct {
+		Data  struct{ RunID string `json:"run_id"` } `json:"data"`
+		Error struct{ RunID string `json:"run_id"` } `json:"error"`
+	}
+	_ = json.Unmarshal(c.body.Bytes(), &probe)
+	if probe.Data.RunID != "" {
+		return probe.Data.RunID
+	}
+	return probe.Error.RunID
+}

@@ -1,0 +1,215 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/store"
+)
+
+type ctxKey int
+
+const (
+	keyRequestID ctxKey = iota
+	keyKeyName
+)
+
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(keyRequestID).(string)
+	return id
+}
+
+func keyName(r *http.Request) string {
+	n, _ := r.Context().Value(keyKeyName).(string)
+	return n
+}
+
+// withRequestID takes a sane X-Request-Id from the client or makes one, and
+// echoes it back.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID(id) {
+			var b [12]byte
+			_, _ = rand.Read(b[:])
+			id = "req_" + hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyRequestID, id)))
+	})
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range id {
+		if c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// statusRecorder remembers the status for the access log and passes
+// flushes through for streaming.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(p)
+	s.bytes += n
+	return n, err
+}
+
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// withAccessLog logs one line per request (never headers or bodies).
+func (s *server) withAccessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		s.log.Debug("request", append(logFields(r), "status", rec.status, "bytes", rec.bytes,
+			"duration", time.Since(start), "key", keyName(r))...)
+	})
+}
+
+// withRecover turns a panic in a handler into a logged 500 envelope.
+func (s *server) withRecover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("handler panicked", append(logFields(r), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))...)
+				s.fail(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withCORS answers preflight requests and sets CORS headers for allowed
+// origins ("*" allows any).
+func (s *server) withCORS(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin != "" && s.originAllowed(origin) {
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Add("Vary", "Origin")
+			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Idempotent-Replayed")
+			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+				h.Set("Access-Control-Allow-Headers", "Content-Type, X-Api-Key, Authorization, Idempotency-Key, Last-Event-ID, X-Request-Id")
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *server) originAllowed(origin string) bool {
+	for _, o := range s.cfg.CORSOrigins {
+		if o == "*" || strings.EqualFold(o, origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// withBodyLimit caps request bodies; handlers that read past it get a 413.
+func (s *server) withBodyLimit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > s.cfg.MaxBodyBytes {
+			s.fail(w, r, fault.New(fault.TooLarge, "request body is %d bytes; the limit is %d", r.ContentLength, s.cfg.MaxBodyBytes))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Auth messages, exactly as Connery's runner answered.
+const (
+	msgNoKey  = "API key is not provided in the x-api-key request header."
+	msgBadKey = "API key is not valid."
+)
+
+// APIKeyFromHeaders returns the key from x-api-key or Authorization: Bearer.
+// present is false when neither header carries one.
+func APIKeyFromHeaders(h http.Header) (key string, present bool) {
+	if k := strings.TrimSpace(h.Get("X-Api-Key")); k != "" {
+		return k, true
+	}
+	auth := strings.TrimSpace(h.Get("Authorization"))
+	if len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
+		if k := strings.TrimSpace(auth[7:]); k != "" {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// withAuth requires a valid key and notes its name for run records.
+func (s *server) withAuth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, present := APIKeyFromHeaders(r.Header)
+		if !present {
+			s.fail(w, r, fault.New(fault.Unauthorized, msgNoKey))
+			return
+		}
+		name, err := s.authenticate(key)
+		if err != nil {
+			if !errors.Is(err, store.ErrUnauthorized) && !errors.Is(err, store.ErrNotFound) {
+				s.log.Error("authenticate", "error", err)
+			}
+			s.fail(w, r, fault.New(fault.Unauthorized, msgBadKey))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyKeyName, name)))
+	})
+}
+
+func (s *server) authenticate(key string) (string, error) {
+	if b := s.cfg.BootstrapKey; b != "" && subtle.ConstantTimeCompare([]byte(key), []byte(b)) == 1 {
+		return "bootstrap", nil
+	}
+	k, err := s.db.Authenticate(key)
+	if err != nil {
+		return "", err
+	}
+	return k.Name, nil
+}

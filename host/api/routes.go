@@ -1,0 +1,67 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/toolhost/toolhost/host/fault"
+)
+
+// routes registers every route. Public: /, /health and the OpenAPI
+// document; everything else needs an API key.
+func (s *server) routes() http.Handler {
+	root := mux.NewRouter()
+	root.NotFoundHandler = http.HandlerFunc(s.notFound)
+	root.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
+
+	root.HandleFunc("/", s.welcome).Methods(http.MethodGet)
+	root.HandleFunc("/health", s.health).Methods(http.MethodGet)
+	root.HandleFunc("/v1/actions/specs/openapi", s.openAPISpec).Methods(http.MethodGet)
+
+	v1 := root.PathPrefix("/v1").Subrouter()
+	v1.NotFoundHandler = root.NotFoundHandler
+	v1.MethodNotAllowedHandler = root.MethodNotAllowedHandler
+	v1.Use(s.withAuth)
+	r := muxRouter{v1}
+	r.Handle(http.MethodGet, "/verify-access", s.verifyAccess)
+	r.Handle(http.MethodGet, "/plugins", s.listPlugins)
+	r.Handle(http.MethodGet, "/plugins/{pluginId}", s.getPlugin)
+	r.Handle(http.MethodGet, "/actions", s.listActions)
+	r.Handle(http.MethodGet, "/actions/specs/openai-functions", s.openAIFunctions)
+	r.Handle(http.MethodGet, "/actions/{actionId}", s.getAction)
+	r.Handle(http.MethodPost, "/actions/{actionId}/run", s.runAction)
+	r.Handle(http.MethodGet, "/runs", s.listRuns)
+	r.Handle(http.MethodGet, "/runs/{runId}", s.getRun)
+	r.Handle(http.MethodGet, "/runs/{runId}/events", s.runEvents)
+	r.Handle(http.MethodPost, "/runs/{runId}/cancel", s.cancelRun)
+	r.Handle(http.MethodGet, "/admin/plugins/refresh", s.refreshPlugins)
+	r.Handle(http.MethodPost, "/admin/plugins/refresh", s.refreshPlugins)
+	r.Handle(http.MethodGet, "/admin/keys", s.listKeys)
+	r.Handle(http.MethodPost, "/admin/keys", s.createKey)
+	r.Handle(http.MethodDelete, "/admin/keys/{name}", s.revokeKey)
+	if s.cfg.Threads != nil {
+		s.cfg.Threads.Register(r)
+	}
+
+	var h http.Handler = root
+	h = s.withBodyLimit(h)
+	h = s.withCORS(h)
+	h = s.withRecover(h)
+	h = s.withAccessLog(h)
+	return withRequestID(h)
+}
+
+type muxRouter struct{ r *mux.Router }
+
+func (m muxRouter) Handle(method, path string, h http.HandlerFunc) {
+	m.r.HandleFunc(path, h).Methods(method)
+}
+
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.fail(w, r, fault.New(fault.NotFound, "no route %s %s", r.Method, r.URL.Path))
+}
+
+func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	s.fail(w, r, fault.New(fault.MethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path))
+}

@@ -1,0 +1,54 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/store"
+)
+
+// Config is what the HTTP edge needs besides its dependencies.
+type Config struct {
+	Version      string
+	MaxBodyBytes int64
+	CORSOrigins  []string
+	BootstrapKey string // TOOLHOST_API_KEY; accepted besides stored keys
+	// Refresh re-reads plugins.hcl and the plugin directory and reloads
+	// changed plugins (GET /v1/admin/plugins/refresh).
+	Refresh func(ctx context.Context) error
+	// Threads serves /v1/threads and /v1/actions/identify when set.
+	Threads ThreadRoutes
+}
+
+// ThreadRoutes is implemented by the assistant package; it registers its
+// authenticated routes on the v1 router.
+type ThreadRoutes interface {
+	Register(r Router)
+}
+
+// Router is the subset of mux.Router that route providers use.
+type Router interface {
+	Handle(method, path string, h http.HandlerFunc)
+}
+
+type server struct {
+	runner *host.Runner
+	db     *store.DB
+	log    hclog.Logger
+	cfg    Config
+}
+
+// NewServer returns the API's handler.
+func NewServer(runner *host.Runner, logger hclog.Logger, cfg Config) http.Handler {
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	s := &server{runner: runner, db: runner.Store(), log: logger.Named("api"), cfg: cfg}
+	return s.routes()
+}

@@ -1,0 +1,28 @@
+# toolhost runner configuration: what "make run" serves.
+# Reference: README.md, section "plugins.hcl reference".
+
+listen   = "127.0.0.1:4201"
+data_dir = "./data"
+
+plugin "gmail" {
+  path = "./bin/gmail"
+  config = {
+    gmailEmailAddress = env("GMAIL_EMAIL_ADDRESS")
+    gmailAppPassword  = env("GMAIL_APP_PASSWORD")
+    senderName        = "Assistant"
+  }
+}
+
+plugin "slack" {
+  path = "./bin/slack"
+  config = {
+    botToken           = env("SLACK_BOT_TOKEN")
+    incomingWebhookUrl = env("SLACK_WEBHOOK_URL")
+  }
+}
+
+# An OpenAI-compatible model for assistant runs on threads, e.g. Ollama:
+# model "local" {
+#   base_url = "http://127.0.0.1:11434/v1"
+#   model    = "llama3.1"
+# }
