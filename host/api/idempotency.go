@@ -113,8 +113,12 @@ func (c *capture) Flush() {
 
 func (c *capture) runID() string {
 	var probe struct {
-		Data  struct{ RunID string `json:"run_id"` } `json:"data"`
-		Error struct{ RunID string `json:"run_id"` } `json:"error"`
+		Data struct {
+			RunID string `json:"run_id"`
+		} `json:"data"`
+		Error struct {
+			RunID string `json:"run_id"`
+		} `json:"error"`
 	}
 	_ = json.Unmarshal(c.body.Bytes(), &probe)
 	if probe.Data.RunID != "" {

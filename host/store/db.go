@@ -82,7 +82,7 @@ type DB struct {
 	// boltBatch sends batch writes through bbolt's DB.Batch instead of
 	// commit; only benchmarks set it, to compare the two.
 	boltBatch bool
-	keyUse keyUseThrottle
+	keyUse    keyUseThrottle
 
 	mu        sync.Mutex     // guards closed and bg.Add
 	closed    bool           // set by Close

@@ -102,3 +102,5 @@ func runIDs(runs []*store.Run) []string {
 func sameStrings(a, b []string) bool {
 	return fmt.Sprint(a) == fmt.Sprint(b)
 }
+
+func timeNow() time.Time { return time.Now().UTC() }

@@ -19,7 +19,7 @@ const (
 
 // Run is one execution of an action, or of an assistant on a thread.
 type Run struct {
-	ID             string          `json:"id"` // run_<ULID>
+	ID             string          `json:"id"`   // run_<ULID>
 	Kind           string          `json:"kind"` // "action" or "assistant"
 	ActionID       string          `json:"action_id,omitempty"`
 	ActionKey      string          `json:"action_key,omitempty"` // plugin.actionKey
