@@ -1,0 +1,129 @@
+package store_test
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/toolhost/toolhost/host/store"
+)
+
+func TestIdempotency(t *testing.T) {
+	db := openDB(t, "")
+	t0 := time.Now().UTC()
+	digest := []byte("digest-1")
+	rec := func(key string, digest []byte, at time.Time) *store.IdempotencyRecord {
+		return &store.IdempotencyRecord{Key: key, BodyDigest: digest, RunID: store.NewID(store.RunPrefix), CreatedAt: at}
+	}
+
+	// First use: claimed, together with the run recorded running.
+	run := newRun(store.StatusRunning)
+	first := rec("key1\x00abc", digest, t0)
+	first.RunID = run.ID
+	if existing, err := db.BeginIdempotent(first, run); err != nil || existing != nil {
+		t.Fatalf("Begin(new) = %v, %v", existing, err)
+	}
+	if _, err := db.GetRun(run.ID); err != nil {
+		t.Fatalf("run stored with the claim: %v", err)
+	}
+
+	// While in flight: a retry sees the in-flight record (caller answers 409).
+	ex, err := db.BeginIdempotent(rec("key1\x00abc", digest, t0.Add(time.Second)))
+	if err != nil || ex == nil || ex.Status != 0 || ex.RunID != run.ID {
+		t.Fatalf("Begin(in flight) = %+v, %v", ex, err)
+	}
+
+	// Finished with the final run record: a retry replays the answer.
+	run.Status = store.StatusSucceeded
+	resp := []byte(`{"status":"success","data":{"output":{}}}`)
+	if err := db.FinishIdempotent(first.Key, 200, resp, run); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.GetRun(run.ID); got.Status != store.StatusSucceeded {
+		t.Errorf("final run stored with the answer: %s", got.Status)
+	}
+	ex, err = db.BeginIdempotent(rec(first.Key, digest, t0.Add(time.Hour)))
+	if err != nil || ex == nil || ex.Status != 200 || !bytes.Equal(ex.Response, resp) || !bytes.Equal(ex.BodyDigest, digest) {
+		t.Fatalf("Begin(replay) = %+v, %v", ex, err)
+	}
+
+	// Another body: the caller sees a different digest and answers 409.
+	ex, err = db.BeginIdempotent(rec(first.Key, []byte("digest-2"), t0.Add(time.Hour)))
+	if err != nil || ex == nil || bytes.Equal(ex.BodyDigest, []byte("digest-2")) {
+		t.Fatalf("Begin(other body) = %+v, %v", ex, err)
+	}
+
+	// Abandon refuses a finished record, frees an in-flight one.
+	if err := db.AbandonIdempotent(first.Key); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("Abandon(finished) = %v", err)
+	}
+	if ex, _ := db.BeginIdempotent(rec("key2", digest, t0)); ex != nil {
+		t.Fatal("key2 taken")
+	}
+	if err := db.AbandonIdempotent("key2"); err != nil {
+		t.Fatal(err)
+	}
+	if ex, err := db.BeginIdempotent(rec("key2", digest, t0)); ex != nil || err != nil {
+		t.Errorf("Begin after Abandon = %+v, %v", ex, err)
+	}
+	if err := db.AbandonIdempotent("never-used"); err != nil {
+		t.Errorf("Abandon(absent) = %v", err)
+	}
+
+	// After 24 hours the key is free again.
+	later := rec(first.Key, []byte("digest-3"), t0.Add(store.IdempotencyTTL+time.Minute))
+	if ex, err := db.BeginIdempotent(later); ex != nil || err != nil {
+		t.Errorf("Begin(expired) = %+v, %v", ex, err)
+	}
+
+	// Finish on a missing key, bad arguments.
+	if err := db.FinishIdempotent("missing", 200, resp); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Finish(missing) = %v", err)
+	}
+	if err := db.FinishIdempotent("key2", 200, []byte("not json")); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("Finish(non-JSON) = %v", err)
+	}
+	if _, err := db.BeginIdempotent(&store.IdempotencyRecord{}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("Begin(empty key) = %v", err)
+	}
+}
+
+func TestIdempotencyClaimRefusedRunStoresNothing(t *testing.T) {
+	db := openDB(t, "")
+	done := newRun(store.StatusSucceeded)
+	mustPut(t, db, done)
+	done.Status = store.StatusRunning
+	_, err := db.BeginIdempotent(&store.IdempotencyRecord{Key: "k"}, done)
+	if !errors.Is(err, store.ErrTerminal) {
+		t.Fatalf("Begin with a refused run = %v", err)
+	}
+	if ex, err := db.BeginIdempotent(&store.IdempotencyRecord{Key: "k"}); ex != nil || err != nil {
+		t.Errorf("key was claimed although the run was refused: %+v, %v", ex, err)
+	}
+}
+
+func TestPruneIdempotency(t *testing.T) {
+	db := openDB(t, "")
+	now := time.Now().UTC()
+	for i, age := range []time.Duration{time.Hour, 23 * time.Hour, 25 * time.Hour, 48 * time.Hour} {
+		r := &store.IdempotencyRecord{Key: string(rune('a' + i)), CreatedAt: now.Add(-age)}
+		if _, err := db.BeginIdempotent(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Prune(0, 0, now); err != nil {
+		t.Fatal(err)
+	}
+	// Pruned records are gone: beginning them again claims them, even with
+	// a CreatedAt at which the old record would still have been valid.
+	for i, wantGone := range []bool{false, false, true, true} {
+		ex, err := db.BeginIdempotent(&store.IdempotencyRecord{Key: string(rune('a' + i)), CreatedAt: now.Add(-72 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gone := ex == nil; gone != wantGone {
+			t.Errorf("record %d gone = %v, want %v", i, gone, wantGone)
+		}
+	}
+}

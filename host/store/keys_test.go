@@ -1,0 +1,122 @@
+package store_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/toolhost/toolhost/host/store"
+)
+
+func TestKeys(t *testing.T) {
+	dir := t.TempDir()
+	db := openDB(t, dir)
+
+	plain, key, err := db.CreateKey("ci-bot.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(plain, store.KeyPrefix))
+	if !strings.HasPrefix(plain, "th_") || err != nil || len(raw) != 24 {
+		t.Fatalf("plaintext %q is not th_ + base64url of 24 bytes (%v)", plain, err)
+	}
+	digest := sha256.Sum256([]byte(plain))
+	if !bytes.Equal(key.Digest, digest[:]) || !strings.HasPrefix(plain, key.Prefix) || len(key.Prefix) < 6 || len(key.Prefix) > 12 {
+		t.Errorf("key = %+v", key)
+	}
+	plain2, _, err := db.CreateKey("other")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("name rules", func(t *testing.T) {
+		if _, _, err := db.CreateKey("ci-bot.1"); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("duplicate name = %v", err)
+		}
+		for _, bad := range []string{"", "has space", "slash/", strings.Repeat("a", 65), "ünï"} {
+			if _, _, err := db.CreateKey(bad); !errors.Is(err, store.ErrInvalid) {
+				t.Errorf("CreateKey(%q) = %v", bad, err)
+			}
+		}
+		if _, _, err := db.CreateKey(strings.Repeat("a", 64)); err != nil {
+			t.Errorf("64-char name: %v", err)
+		}
+	})
+
+	t.Run("authenticate", func(t *testing.T) {
+		tests := []struct {
+			name, plain, want string
+		}{
+			{"ok", plain, "ci-bot.1"},
+			{"other ok", plain2, "other"},
+			{"wrong", plain[:len(plain)-1] + "x", ""},
+			{"no prefix", strings.TrimPrefix(plain, "th_"), ""},
+			{"empty", "", ""},
+			{"digest as key", string(key.Digest), ""},
+		}
+		for _, tt := range tests {
+			got, err := db.Authenticate(tt.plain)
+			if tt.want == "" {
+				if !errors.Is(err, store.ErrUnauthorized) || got != nil {
+					t.Errorf("%s: Authenticate = %v, %v", tt.name, got, err)
+				}
+				continue
+			}
+			if err != nil || got.Name != tt.want || got.LastUsedAt == nil {
+				t.Errorf("%s: Authenticate = %+v, %v", tt.name, got, err)
+			}
+		}
+	})
+
+	t.Run("list count revoke", func(t *testing.T) {
+		keys, err := db.ListKeys()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(keys, func(k *store.APIKey) string { return k.Name }); !sameStrings(got, []string{strings.Repeat("a", 64), "ci-bot.1", "other"}) {
+			t.Errorf("ListKeys = %v", got)
+		}
+		if n, err := db.CountKeys(); n != 3 || err != nil {
+			t.Errorf("CountKeys = %d, %v", n, err)
+		}
+		if err := db.RevokeKey("other"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Authenticate(plain2); !errors.Is(err, store.ErrUnauthorized) {
+			t.Errorf("revoked key authenticates: %v", err)
+		}
+		if err := db.RevokeKey("other"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("RevokeKey(absent) = %v", err)
+		}
+		if n, _ := db.CountKeys(); n != 2 {
+			t.Errorf("CountKeys after revoke = %d", n)
+		}
+	})
+	mustCheck(t, db)
+
+	// Last use is written in the background and survives a reopen.
+	db.Close()
+	db = openDB(t, dir)
+	keys, err := db.ListKeys()
+	if err != nil || len(keys) != 2 || keys[1].Name != "ci-bot.1" || keys[1].LastUsedAt == nil || keys[0].LastUsedAt != nil {
+		t.Fatalf("after reopen: %+v, %v", keys, err)
+	}
+
+	// The file holds the digest only, never the plaintext.
+	db.Close()
+	file, err := os.ReadFile(filepath.Join(dir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(file, []byte(plain)) || bytes.Contains(file, []byte(plain2)) || bytes.Contains(file, raw) {
+		t.Error("a plaintext key is in the database file")
+	}
+	if !bytes.Contains(file, digest[:]) {
+		t.Error("the key digest is not in the database file (is the scan working?)")
+	}
+}
