@@ -67,8 +67,9 @@ func (c *gmRawConn) arm() {
 func (c *gmRawConn) didRewrite() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.armed = false
-	return c.rewritten
+	done := c.rewritten
+	c.armed, c.rewritten = false, false
+	return done
 }
 
 // Write passes p on, with the marker key replaced when armed. The client

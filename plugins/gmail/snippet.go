@@ -82,6 +82,9 @@ func decodeTransfer(raw []byte, encoding string) []byte {
 		n, _ := base64.StdEncoding.Decode(out, clean)
 		return out[:n]
 	case "quoted-printable":
+		if i := bytes.LastIndexByte(raw, '='); i >= 0 && len(raw)-i < 3 {
+			raw = raw[:i] // an escape cut short by the partial fetch
+		}
 		out, _ := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(raw)))
 		return out
 	}
