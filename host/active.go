@@ -16,7 +16,8 @@ const maxStoredEvents = 1000
 // active is a run in progress: its record, its events so far, and the
 // followers waiting for more.
 type active struct {
-	action *Action
+	r      *Runner
+	action *Action // nil for jobs
 	input  []byte // as sent to the plugin (secrets intact; never stored)
 	ctx    context.Context
 	cancel context.CancelFunc

@@ -98,6 +98,7 @@ func (r *Runner) release(x *active) {
 func (r *Runner) Start(req Request) (string, error) {
 	run := r.newRun(req, store.StatusQueued)
 	x := newActive(req.Action, run, req.Input)
+	x.r = r
 	x.addEvent("run.created", runSummary(run))
 	if err := r.admit(x); err != nil {
 		return "", err
@@ -111,6 +112,7 @@ func (r *Runner) Start(req Request) (string, error) {
 func (r *Runner) Enqueue(req Request) (*store.Run, error) {
 	run := r.newRun(req, store.StatusQueued)
 	x := newActive(req.Action, run, req.Input)
+	x.r = r
 	x.addEvent("run.created", runSummary(run))
 	if err := r.admit(x); err != nil {
 		return nil, err

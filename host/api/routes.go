@@ -40,9 +40,7 @@ func (s *server) routes() http.Handler {
 	r.Handle(http.MethodGet, "/admin/keys", s.listKeys)
 	r.Handle(http.MethodPost, "/admin/keys", s.createKey)
 	r.Handle(http.MethodDelete, "/admin/keys/{name}", s.revokeKey)
-	if s.cfg.Threads != nil {
-		s.cfg.Threads.Register(r)
-	}
+	s.threadRoutes(r)
 
 	var h http.Handler = root
 	h = s.withBodyLimit(h)

@@ -7,6 +7,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/assistant"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -19,19 +20,8 @@ type Config struct {
 	// Refresh re-reads plugins.hcl and the plugin directory and reloads
 	// changed plugins (GET /v1/admin/plugins/refresh).
 	Refresh func(ctx context.Context) error
-	// Threads serves /v1/threads and /v1/actions/identify when set.
-	Threads ThreadRoutes
-}
-
-// ThreadRoutes is implemented by the assistant package; it registers its
-// authenticated routes on the v1 router.
-type ThreadRoutes interface {
-	Register(r Router)
-}
-
-// Router is the subset of mux.Router that route providers use.
-type Router interface {
-	Handle(method, path string, h http.HandlerFunc)
+	// Assistant serves assistant runs on threads and action identification.
+	Assistant *assistant.Service
 }
 
 type server struct {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"go.etcd.io/bbolt"
 )
@@ -35,6 +36,8 @@ type committer struct {
 	closed bool
 	calls  chan *call
 	done   chan struct{}
+
+	commits atomic.Int64 // transactions committed, for benchmarks
 }
 
 type call struct {
@@ -98,6 +101,7 @@ func (c *committer) loop() {
 			}
 		}
 		c.run(group)
+		c.commits.Add(1)
 	}
 }
 

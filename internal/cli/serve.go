@@ -171,7 +171,7 @@ func (a *app) listen(e *env) error {
 	handler := api.NewServer(a.runner, a.log, api.Config{
 		Version: Version, MaxBodyBytes: a.cfg.MaxBodyBytes, CORSOrigins: a.cfg.CORSOrigins,
 		BootstrapKey: e.getenv("TOOLHOST_API_KEY"), Refresh: a.reload,
-		Threads: newThreadRoutes(a),
+		Assistant: newAssistant(a),
 	})
 	a.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	return nil

@@ -1,5 +1,0 @@
-package cli
-
-import "github.com/toolhost/toolhost/host/api"
-
-type threadRoutes = api.ThreadRoutes
