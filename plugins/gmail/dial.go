@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// defaultIOTimeout bounds each network step when the action has no
-// deadline of its own.
-const defaultIOTimeout = 60 * time.Second
+// defaultSessionTimeout bounds a whole SMTP or IMAP conversation when the
+// action has no deadline of its own. With one, the deadline bounds it.
+const defaultSessionTimeout = 2 * time.Minute
 
 // contextDialer opens connections that live no longer than the action's
 // context: when it ends (deadline or cancellation) the connection is
@@ -67,13 +67,12 @@ func (d *contextDialer) release() {
 	d.stops = nil
 }
 
-// ioTimeout is the time left before ctx's deadline, at most
-// defaultIOTimeout. It is not positive when the deadline has passed.
-func ioTimeout(ctx context.Context) time.Duration {
+// sessionTimeout is the time left before ctx's deadline, or
+// defaultSessionTimeout when ctx has none. It is not positive when the
+// deadline has passed.
+func sessionTimeout(ctx context.Context) time.Duration {
 	if dl, ok := ctx.Deadline(); ok {
-		if left := time.Until(dl); left < defaultIOTimeout {
-			return left
-		}
+		return time.Until(dl)
 	}
-	return defaultIOTimeout
+	return defaultSessionTimeout
 }

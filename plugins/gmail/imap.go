@@ -36,7 +36,7 @@ type imapSession struct {
 }
 
 // openIMAP connects over implicit TLS and logs in. The connection lives no
-// longer than ctx, and at most defaultIOTimeout without a deadline.
+// longer than ctx, and at most defaultSessionTimeout without a deadline.
 func openIMAP(ctx context.Context, s *settings) (*imapSession, error) {
 	sess := &imapSession{
 		ctx:     ctx,
@@ -44,7 +44,7 @@ func openIMAP(ctx context.Context, s *settings) (*imapSession, error) {
 		address: s.address,
 		started: time.Now(),
 	}
-	timeout := ioTimeout(ctx)
+	timeout := sessionTimeout(ctx)
 	if timeout <= 0 || ctx.Err() != nil {
 		return nil, sess.timeoutError("before connecting")
 	}

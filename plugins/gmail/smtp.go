@@ -63,7 +63,7 @@ func deliver(ctx context.Context, s *settings, e *composedEmail) error {
 
 // connect dials, secures the connection as configured and logs in.
 func (d *smtpDelivery) connect(ctx context.Context) (*smtp.Client, error) {
-	timeout := ioTimeout(ctx)
+	timeout := sessionTimeout(ctx)
 	if timeout <= 0 || ctx.Err() != nil {
 		return nil, d.timeoutError(ctx, "before connecting", "nothing was sent")
 	}
