@@ -45,8 +45,8 @@ func searchEmails(ctx context.Context, in SearchEmailsInput) (SearchEmailsOutput
 		return SearchEmailsOutput{}, err
 	}
 	query := strings.TrimSpace(in.Query)
-	if query == "" {
-		return SearchEmailsOutput{}, sdk.InputError("query", "must not be empty")
+	if len(searchTerms(query)) == 0 {
+		return SearchEmailsOutput{}, sdk.InputError("query", "has nothing to search for")
 	}
 	limit := in.Limit
 	if limit == 0 {

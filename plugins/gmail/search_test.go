@@ -249,8 +249,10 @@ func TestSearchEmailsUsesXGMRawOnGmail(t *testing.T) {
 
 func TestSearchEmailsEmptyQuery(t *testing.T) {
 	h := sdktest.New(t, gmailPlugin, sdk.Config{keyEmailAddress: testUser, keyAppPassword: testPassword})
-	res := h.Run(context.Background(), "searchEmails", map[string]any{"query": "   "})
-	if res.Err == nil || res.Err.Code != sdk.CodeInvalidInput || res.Err.Field != "query" {
-		t.Errorf("got %+v, want invalid_input on query", res.Err)
+	for _, q := range []string{"", "   ", `""`} {
+		res := h.Run(context.Background(), "searchEmails", map[string]any{"query": q})
+		if res.Err == nil || res.Err.Code != sdk.CodeInvalidInput || res.Err.Field != "query" {
+			t.Errorf("query %q: got %+v, want invalid_input on query", q, res.Err)
+		}
 	}
 }

@@ -47,7 +47,7 @@ func deliver(ctx context.Context, s *settings, e *composedEmail) error {
 	sdk.Progress(ctx, 0.4, "logged in to the SMTP server")
 
 	if err := d.checkSize(sc, e); err != nil {
-		_ = sc.Quit()
+		quit(sc)
 		return err
 	}
 	if err := d.sendEnvelope(ctx, sc, e); err != nil {
@@ -57,8 +57,18 @@ func deliver(ctx context.Context, s *settings, e *composedEmail) error {
 	if err := d.sendData(ctx, sc, e); err != nil {
 		return err
 	}
-	_ = sc.Quit() // the message is accepted; a failed QUIT changes nothing
+	quit(sc) // the message is accepted; a failed QUIT changes nothing
 	return nil
+}
+
+// quitTimeout bounds the wait for the server's answer to RSET and QUIT,
+// whose outcome changes nothing.
+const quitTimeout = 2 * time.Second
+
+// quit ends the session politely without waiting long for the server.
+func quit(sc *smtp.Client) {
+	_ = sc.UpdateDeadline(quitTimeout)
+	_ = sc.Quit()
 }
 
 // connect dials, secures the connection as configured and logs in.
@@ -147,8 +157,9 @@ func (d *smtpDelivery) sendEnvelope(ctx context.Context, sc *smtp.Client, e *com
 		d.log.Info("recipients accepted", "count", len(e.recipients))
 		return nil
 	}
+	_ = sc.UpdateDeadline(quitTimeout)
 	_ = sc.Reset()
-	_ = sc.Quit()
+	quit(sc)
 	word := "recipient"
 	if len(refused) > 1 {
 		word = "recipients"
