@@ -19,11 +19,7 @@ func (s *server) routes() http.Handler {
 	root.HandleFunc("/health", s.health).Methods(http.MethodGet)
 	root.HandleFunc("/v1/actions/specs/openapi", s.openAPISpec).Methods(http.MethodGet)
 
-	v1 := root.PathPrefix("/v1").Subrouter()
-	v1.NotFoundHandler = root.NotFoundHandler
-	v1.MethodNotAllowedHandler = root.MethodNotAllowedHandler
-	v1.Use(s.withAuth)
-	r := muxRouter{v1}
+	r := muxRouter{r: root, auth: s.withAuth}
 	r.Handle(http.MethodGet, "/verify-access", s.verifyAccess)
 	r.Handle(http.MethodGet, "/plugins", s.listPlugins)
 	r.Handle(http.MethodGet, "/plugins/{pluginId}", s.getPlugin)
@@ -50,10 +46,14 @@ func (s *server) routes() http.Handler {
 	return withRequestID(h)
 }
 
-type muxRouter struct{ r *mux.Router }
+// muxRouter registers authenticated routes under /v1.
+type muxRouter struct {
+	r    *mux.Router
+	auth func(http.Handler) http.Handler
+}
 
 func (m muxRouter) Handle(method, path string, h http.HandlerFunc) {
-	m.r.HandleFunc(path, h).Methods(method)
+	m.r.Handle("/v1"+path, m.auth(h)).Methods(method)
 }
 
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {

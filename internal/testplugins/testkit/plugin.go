@@ -49,7 +49,7 @@ func echo(ctx context.Context, in EchoIO) (EchoIO, error) {
 	if g := sdk.ConfigFrom(ctx).Get("greeting"); g != "" {
 		in.Text = g + " " + in.Text
 	}
-	return in, nil
+	return EchoIO{Text: in.Text}, nil
 }
 
 // SleepIn says how long to sleep.

@@ -1,0 +1,327 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/toolhost/toolhost/host"
+)
+
+func TestAuthMessagesExactly(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("GET", "/v1/actions", "", "x-api-key", "")
+	e.wantStatus(r, 401)
+	if msg := r.errorMessage(t); msg != "API key is not provided in the x-api-key request header." {
+		t.Fatalf("missing-key message %q", msg)
+	}
+	r = e.do("GET", "/v1/actions", "", "x-api-key", "wrong")
+	e.wantStatus(r, 401)
+	if msg := r.errorMessage(t); msg != "API key is not valid." {
+		t.Fatalf("wrong-key message %q", msg)
+	}
+	e.wantStatus(e.do("GET", "/v1/verify-access", "", "x-api-key", "", "Authorization", "Bearer "+testKey), 200)
+	e.wantStatus(e.do("GET", "/v1/verify-access", "", "x-api-key", "", "Authorization", "Bearer nope"), 401)
+	for _, public := range []string{"/", "/health", "/v1/actions/specs/openapi"} {
+		e.wantStatus(e.do("GET", public, "", "x-api-key", ""), 200)
+	}
+}
+
+func TestStoredKeyAuthenticatesAndIsRecordedOnRuns(t *testing.T) {
+	e := newEnv(t)
+	plain, _, err := e.db.CreateKey("ci-bot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.do("POST", "/v1/actions/testkit.noop/run", `{}`, "x-api-key", plain)
+	e.wantStatus(r, 200)
+	id := r.JSON(t)["data"].(map[string]any)["run_id"].(string)
+	run := e.do("GET", "/v1/runs/"+id, "").JSON(t)["data"].(map[string]any)
+	if run["key_name"] != "ci-bot" || run["status"] != "succeeded" {
+		t.Fatalf("run record %v", run)
+	}
+	e.db.RevokeKey("ci-bot")
+	e.wantStatus(e.do("GET", "/v1/actions", "", "x-api-key", plain), 401)
+}
+
+func TestNotFoundAndMethodNotAllowedAreEnvelopes(t *testing.T) {
+	e := newEnv(t)
+	cases := []struct {
+		method, path string
+		status       int
+	}{
+		{"GET", "/v1/actions/CA000000000000000000000000000000", 404},
+		{"POST", "/v1/actions/nope.nothing/run", 404},
+		{"GET", "/v1/plugins/CP000000000000000000000000000000", 404},
+		{"GET", "/no/such/route", 404},
+		{"GET", "/v1/no/such/route", 404},
+		{"GET", "/v1/runs/run_01NOPE", 404},
+		{"DELETE", "/v1/actions", 405},
+		{"GET", "/v1/actions/testkit.noop/run", 405},
+		{"POST", "/health", 405},
+	}
+	for _, c := range cases {
+		r := e.do(c.method, c.path, "")
+		if r.Status != c.status || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("%s %s: %d %s, want %d JSON", c.method, c.path, r.Status, r.Header.Get("Content-Type"), c.status)
+			continue
+		}
+		if r.JSON(t)["status"] != "error" || r.errorMessage(t) == "" {
+			t.Errorf("%s %s: not an error envelope: %s", c.method, c.path, r.Body)
+		}
+	}
+}
+
+func TestBodyTooLarge(t *testing.T) {
+	e := newEnv(t, envOptions{maxBody: 1024})
+	r := e.do("POST", "/v1/actions/testkit.echo/run", `{"text":"`+strings.Repeat("a", 2000)+`"}`)
+	e.wantStatus(r, 413)
+	if r.errorCode(t) != "request_too_large" {
+		t.Fatal(string(r.Body))
+	}
+}
+
+func TestBadInputNamesTheField(t *testing.T) {
+	e := newEnv(t)
+	cases := []struct {
+		name, body string
+		want       []string
+	}{
+		{"missing", `{"input":{}}`, []string{"text", "is required"}},
+		{"extra", `{"text":"a","colour":"red"}`, []string{"colour", "not a known parameter"}},
+		{"wrong type", `{"input":{"text":5}}`, []string{"text", "must be string"}},
+		{"several at once", `{"s":1,"n":"x","i":2.5,"b":"yes","zz":0}`, []string{"s", "n", "i", "b", "zz"}},
+		{"array body", `[1,2]`, []string{"JSON object", "array"}},
+		{"string body", `"hi"`, []string{"JSON object", "string"}},
+		{"invalid JSON", `{"text":`, []string{"not valid JSON"}},
+		{"empty body", ``, []string{"body is empty"}},
+		{"input not object", `{"input":"x"}`, []string{"input", "object"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := "/v1/actions/testkit.echo/run"
+			if c.name == "several at once" {
+				path = "/v1/actions/testkit.typed/run"
+			}
+			r := e.do("POST", path, c.body)
+			e.wantStatus(r, 400)
+			msg := r.errorMessage(t)
+			for _, w := range c.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("message %q does not name %q", msg, w)
+				}
+			}
+		})
+	}
+	runs, _, _ := e.db.ListRuns(storeFilter(), storePage())
+	if len(runs) != 0 {
+		t.Fatalf("rejected input left %d run records", len(runs))
+	}
+}
+
+func TestBothBodyFormsAndAlias(t *testing.T) {
+	e := newEnv(t)
+	id := host.ActionID("testkit", "echo")
+	for _, c := range []struct{ path, body string }{
+		{"/v1/actions/" + id + "/run", `{"input":{"text":"connery"}}`},
+		{"/v1/actions/" + id + "/run", `{"text":"connery"}`},
+		{"/v1/actions/testkit.echo/run", `{"text":"connery"}`},
+	} {
+		r := e.do("POST", c.path, c.body)
+		e.wantStatus(r, 200)
+		data := r.JSON(t)["data"].(map[string]any)
+		if data["output"].(map[string]any)["text"] != "connery" {
+			t.Fatalf("%s %s: %s", c.path, c.body, r.Body)
+		}
+		used := data["used"].(map[string]any)
+		if used["actionId"] != id || !strings.HasPrefix(data["run_id"].(string), "run_") {
+			t.Fatalf("used/run_id: %s", r.Body)
+		}
+	}
+}
+
+func TestConneryStringCoercion(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("POST", "/v1/actions/testkit.typed/run", `{"input":{"s":"x","n":"2.5","i":"10","b":"true"}}`)
+	e.wantStatus(r, 200)
+	out := r.JSON(t)["data"].(map[string]any)["output"].(map[string]any)
+	if out["n"] != 2.5 || out["i"] != float64(10) || out["b"] != true {
+		t.Fatalf("coerced output %v", out)
+	}
+	for _, bad := range []string{`{"s":"x","n":"2.5x","i":"1","b":"true"}`, `{"s":"x","n":"1","i":"1.5","b":"true"}`, `{"s":"x","n":"1","i":"1","b":"TRUE"}`, `{"s":1,"n":"1","i":"1","b":"true"}`} {
+		r := e.do("POST", "/v1/actions/testkit.typed/run", bad)
+		e.wantStatus(r, 400)
+	}
+}
+
+// TestLangChainConneryService does what LangChain's ConneryService does:
+// list actions, read the fields it reads, run with {"input":...} and read
+// data.output, and on failure read error.message.
+func TestLangChainConneryService(t *testing.T) {
+	e := newEnv(t)
+	var list struct {
+		Status string `json:"status"`
+		Data   []struct {
+			ID              string `json:"id"`
+			Title           string `json:"title"`
+			Description     string `json:"description"`
+			InputParameters []struct {
+				Key         string `json:"key"`
+				Title       string `json:"title"`
+				Description string `json:"description"`
+				Type        string `json:"type"`
+				Validation  struct {
+					Required bool `json:"required"`
+				} `json:"validation"`
+			} `json:"inputParameters"`
+		} `json:"data"`
+	}
+	r := e.do("GET", "/v1/actions", "")
+	e.wantStatus(r, 200)
+	if err := json.Unmarshal(r.Body, &list); err != nil || list.Status != "success" {
+		t.Fatalf("list: %v %s", err, r.Body)
+	}
+	var echoID string
+	for _, a := range list.Data {
+		if a.Title == "Echo" {
+			echoID = a.ID
+			if len(a.InputParameters) != 2 || a.InputParameters[0].Key != "text" || !a.InputParameters[0].Validation.Required ||
+				a.InputParameters[0].Title != "Text" || a.InputParameters[0].Description != "Text to echo." || a.InputParameters[1].Validation.Required {
+				t.Fatalf("echo parameters %+v", a.InputParameters)
+			}
+		}
+	}
+	if echoID == "" {
+		t.Fatal("echo not listed")
+	}
+	var run struct {
+		Data struct {
+			Output map[string]any `json:"output"`
+		} `json:"data"`
+	}
+	r = e.do("POST", "/v1/actions/"+echoID+"/run", `{"input":{"text":"from langchain"}}`)
+	json.Unmarshal(r.Body, &run)
+	if run.Data.Output["text"] != "from langchain" {
+		t.Fatalf("run: %s", r.Body)
+	}
+	var failed struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	r = e.do("POST", "/v1/actions/testkit.fail/run", `{"input":{}}`)
+	json.Unmarshal(r.Body, &failed)
+	if r.Status != 500 || failed.Error.Message != "[Action execution error] the thing failed" {
+		t.Fatalf("failure: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestOpenAIFunctionsShape(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("GET", "/v1/actions/specs/openai-functions", "")
+	e.wantStatus(r, 200)
+	var specs []json.RawMessage
+	if err := json.Unmarshal(r.Body, &specs); err != nil {
+		t.Fatalf("not a raw array: %s", r.Body)
+	}
+	want := `{"description":"Echo: Returns its input.","name":"` + host.ActionID("testkit", "echo") + `","parameters":{"type":"object","properties":{"text":{"type":"string","description":"Text: Text to echo."},"secret":{"type":"string","description":"Secret: Never stored."}},"required":["text"]}}`
+	found := false
+	for _, s := range specs {
+		if strings.Contains(string(s), `"Echo: Returns its input."`) {
+			found = true
+			if string(s) != want {
+				t.Fatalf("echo spec\n got %s\nwant %s", s, want)
+			}
+		}
+	}
+	if !found || len(specs) < 10 {
+		t.Fatalf("specs: %d, echo found %v", len(specs), found)
+	}
+}
+
+func TestPluginRoutesShowNoConfigValues(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("GET", "/v1/plugins", "")
+	e.wantStatus(r, 200)
+	pid := host.PluginID("testkit")
+	if !strings.Contains(string(r.Body), pid) {
+		t.Fatalf("plugins: %s", r.Body)
+	}
+	for _, ref := range []string{pid, "testkit"} {
+		d := e.do("GET", "/v1/plugins/"+ref, "")
+		e.wantStatus(d, 200)
+		if strings.Contains(string(d.Body), "s3cr3t-config-token") || !strings.Contains(string(d.Body), `"configurationParameters"`) {
+			t.Fatalf("plugin detail: %s", d.Body)
+		}
+	}
+	h := e.do("GET", "/health", "", "x-api-key", "")
+	if strings.Contains(string(h.Body), "s3cr3t") || strings.Contains(string(h.Body), e.dir) {
+		t.Fatalf("health leaks: %s", h.Body)
+	}
+}
+
+func TestSecretInputIsRedactedEverywhere(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("POST", "/v1/actions/testkit.echo/run", `{"text":"hi","secret":"hunter2"}`)
+	e.wantStatus(r, 200)
+	data := r.JSON(t)["data"].(map[string]any)
+	if strings.Contains(string(mustMarshal(data["used"])), "hunter2") {
+		t.Fatalf("used echoes the secret: %s", r.Body)
+	}
+	run := e.do("GET", "/v1/runs/"+data["run_id"].(string), "")
+	if strings.Contains(string(run.Body), "hunter2") || !strings.Contains(string(run.Body), "[redacted]") {
+		t.Fatalf("history: %s", run.Body)
+	}
+}
+
+func TestOutputNotMatchingSchemaFailsTheRun(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("POST", "/v1/actions/testkit.badOutput/run", `{}`)
+	e.wantStatus(r, 500)
+	if r.errorCode(t) != "output_invalid" || !strings.Contains(r.errorMessage(t), "value") {
+		t.Fatalf("%s", r.Body)
+	}
+}
+
+func TestPluginCrashDuringRequestIs502(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("POST", "/v1/actions/testkit.crash/run", `{"ms":20}`)
+	e.wantStatus(r, 502)
+	if r.errorCode(t) != "plugin_unavailable" {
+		t.Fatal(string(r.Body))
+	}
+	e.wantStatus(e.do("POST", "/v1/actions/testkit.noop/run", `{}`), 200)
+}
+
+func TestRequestIDAndCORS(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("GET", "/v1/actions", "", "X-Request-Id", "abc-123")
+	if r.Header.Get("X-Request-Id") != "abc-123" {
+		t.Fatalf("request id not echoed: %v", r.Header)
+	}
+	if e.do("GET", "/", "").Header.Get("X-Request-Id") == "" {
+		t.Fatal("no request id made")
+	}
+	pre := e.do("OPTIONS", "/v1/actions", "", "Origin", "https://app.example", "Access-Control-Request-Method", "GET")
+	if pre.Status != 204 || pre.Header.Get("Access-Control-Allow-Origin") != "https://app.example" {
+		t.Fatalf("preflight: %d %v", pre.Status, pre.Header)
+	}
+	other := e.do("GET", "/v1/actions", "", "Origin", "https://evil.example")
+	if other.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatal("CORS allowed an unlisted origin")
+	}
+}
+
+func TestRefreshKeepsServing(t *testing.T) {
+	e := newEnv(t)
+	e.wantStatus(e.do("GET", "/v1/admin/plugins/refresh", ""), 200)
+	e.wantStatus(e.do("POST", "/v1/actions/testkit.noop/run", `{}`), 200)
+}
+
+func mustMarshal(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+var _ = http.StatusOK

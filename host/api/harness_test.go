@@ -1,0 +1,199 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/api"
+	"github.com/toolhost/toolhost/host/config"
+	"github.com/toolhost/toolhost/host/plugins"
+	"github.com/toolhost/toolhost/host/store"
+	"github.com/toolhost/toolhost/internal/testbin"
+)
+
+const testKey = "th_test_bootstrap_key_0123456789abcdef"
+
+// env is a real API over loopback: the testkit plugin as a process, a bbolt
+// file in a temp dir, the runner and the HTTP server.
+type env struct {
+	t      testing.TB
+	URL    string
+	db     *store.DB
+	runner *host.Runner
+	sup    *plugins.Supervisor
+	dir    string
+}
+
+type envOptions struct {
+	queueSize, workers int
+	maxBody            int64
+	mutate             func(*config.Plugin)
+}
+
+func testkit(t testing.TB) string {
+	t.Helper()
+	p, err := testbin.Build("internal/testplugins/testkit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func newEnv(t testing.TB, opts ...envOptions) *env {
+	t.Helper()
+	var o envOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	dir := t.TempDir()
+	db, err := store.Open(dir, store.Options{SecretKey: bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := hclog.New(&hclog.LoggerOptions{Output: io.Discard})
+	sup := plugins.New(plugins.Options{Logger: logger, Cache: db, KillGrace: 300 * time.Millisecond})
+	sp := config.Plugin{Name: "testkit", Path: testkit(t), Timeout: 10 * time.Second, Concurrency: 32,
+		Config: map[string]string{"counterFile": dir + "/count", "token": "s3cr3t-config-token"}, ConfigEnv: map[string]string{},
+		ActionTimeouts: map[string]time.Duration{}}
+	if o.mutate != nil {
+		o.mutate(&sp)
+	}
+	sup.Load(context.Background(), []config.Plugin{sp}, time.Second)
+	runner := host.NewRunner(sup, db, host.Options{Logger: logger, QueueSize: max(o.queueSize, 64), Workers: max(o.workers, 4)})
+	srv := httptest.NewServer(api.NewServer(runner, logger, api.Config{
+		Version: "test", BootstrapKey: testKey, MaxBodyBytes: o.maxBody, CORSOrigins: []string{"https://app.example"},
+		Refresh: func(ctx context.Context) error { sup.Load(ctx, []config.Plugin{sp}, time.Second); return nil },
+	}))
+	e := &env{t: t, URL: srv.URL, db: db, runner: runner, sup: sup, dir: dir}
+	t.Cleanup(func() {
+		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		runner.Shutdown(ctx)
+		sup.Shutdown(ctx)
+		db.Close()
+	})
+	return e
+}
+
+type resp struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r resp) JSON(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("body is not a JSON object (%v): %s", err, r.Body)
+	}
+	return m
+}
+
+func (r resp) errorMessage(t testing.TB) string {
+	t.Helper()
+	m := r.JSON(t)
+	if m["status"] != "error" {
+		t.Fatalf("not an error envelope: %s", r.Body)
+	}
+	return m["error"].(map[string]any)["message"].(string)
+}
+
+func (r resp) errorCode(t testing.TB) string {
+	t.Helper()
+	return r.JSON(t)["error"].(map[string]any)["code"].(string)
+}
+
+// do sends a request with the test key unless headers say otherwise.
+func (e *env) do(method, path, body string, headers ...string) resp {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("x-api-key", testKey)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] == "" {
+			req.Header.Del(headers[i])
+		} else {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return resp{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+func (e *env) wantStatus(r resp, status int) {
+	e.t.Helper()
+	if r.Status != status {
+		e.t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
+	}
+}
+
+// sseEvent is one parsed Server-Sent Event.
+type sseEvent struct {
+	ID    string
+	Event string
+	Data  string
+}
+
+func parseSSE(body string) []sseEvent {
+	var out []sseEvent
+	for _, block := range strings.Split(body, "\n\n") {
+		var ev sseEvent
+		for _, line := range strings.Split(block, "\n") {
+			switch {
+			case strings.HasPrefix(line, "id: "):
+				ev.ID = line[4:]
+			case strings.HasPrefix(line, "event: "):
+				ev.Event = line[7:]
+			case strings.HasPrefix(line, "data: "):
+				ev.Data = line[6:]
+			}
+		}
+		if ev.Event != "" || ev.Data != "" {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+func eventNames(evs []sseEvent) []string {
+	var out []string
+	for _, e := range evs {
+		if e.Event != "" {
+			out = append(out, e.Event)
+		} else {
+			out = append(out, e.Data)
+		}
+	}
+	return out
+}
+
+var _ = os.Getenv
+var _ sync.Mutex
