@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -104,3 +105,5 @@ func sameStrings(a, b []string) bool {
 }
 
 func timeNow() time.Time { return time.Now().UTC() }
+
+func runtimeProcs() int { return runtime.GOMAXPROCS(0) }

@@ -11,7 +11,8 @@ import (
 // maxCheckErrors bounds the problems Check reports.
 const maxCheckErrors = 100
 
-// Check verifies the file (bbolt's page-level consistency check) and the
+// Check verifies the file (bbolt's page-level consistency check, which
+// holds the writer while it runs) and the
 // store's own invariants: every index entry points to a run whose field has
 // that value, every run is in each index it belongs to, the run count is
 // right, and every API key digest points to its key. It returns nil or an
@@ -22,17 +23,21 @@ func (db *DB) Check() error {
 		problems = append(problems, fmt.Errorf(format, args...))
 		return len(problems) < maxCheckErrors
 	}
-	err := db.view(func(tx *bbolt.Tx) error {
+	// bbolt's check reads the freelist, which only a write transaction
+	// keeps still; the store's own checks read a snapshot and let writers on.
+	err := db.update(func(tx *bbolt.Tx) error {
 		for err := range tx.Check() {
 			report("bbolt: %w", err)
 		}
-		if len(problems) > 0 {
-			return nil // the pages are bad; reading records may not be safe
-		}
-		checkRuns(tx, report)
-		checkKeys(tx, report)
 		return nil
 	})
+	if err == nil && len(problems) == 0 { // with bad pages, reading records may not be safe
+		err = db.view(func(tx *bbolt.Tx) error {
+			checkRuns(tx, report)
+			checkKeys(tx, report)
+			return nil
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("checking database: %w", err)
 	}
