@@ -41,12 +41,23 @@
 // run (succeeded, failed, cancelled, timed_out, expired) never changes again
 // and PutRun returns ErrTerminal for it.
 //
-// Runs are indexed by action id, plugin id, status and thread id in index
-// buckets whose keys are value + 0x00 + run id, so the runs with one value
-// are a range sorted by id. ListRuns walks the indexes of all the filters it
-// was given together (a leapfrog intersection of bbolt cursors, reading only
-// keys) and decodes only the runs it returns, so a filtered page costs about
-// the same with a million runs stored as with a hundred.
+// Runs are indexed by action id, plugin id, status, thread id and the pair
+// action id + status, in index buckets whose keys are value + 0x00 + run
+// id, so the runs with one value are a range sorted by id (time). PutRun
+// moves a run's entries when its fields change, in the same transaction.
+// ListRuns walks the indexes of all the filters it was given together (a
+// leapfrog intersection of bbolt cursors: each seeks to the largest id the
+// others have reached, reading only keys) and decodes only the runs it
+// returns, so a filtered page costs about the same with a million runs
+// stored as with a hundred. Check verifies the indexes against the runs.
+//
+// # Maintenance
+//
+// InterruptRuns (at start) fails the runs a stopped host left queued or
+// running; Prune deletes old finished runs, expired idempotency records and
+// orphaned messages; both work in transactions of at most a thousand
+// records so that serving goes on. Compact rewrites a file without its free
+// pages.
 //
 // # Secrets
 //

@@ -273,7 +273,10 @@ const timeSlack = time.Second
 
 // ListRuns returns one page of the runs matching f, and whether more
 // follow. It walks the indexes of the given filters together, so the cost
-// grows with the page, not with the number of runs stored.
+// grows with the page, not with the number of runs stored. The time range
+// is matched on CreatedAt, but the walk is bounded by the ids' time, so
+// CreatedAt must lie within a second of the id's time (as it does when the
+// id is made by NewID when the run is created, or CreatedAt left zero).
 func (db *DB) ListRuns(f RunFilter, p Page) (runs []*Run, hasMore bool, err error) {
 	s, err := p.scan()
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.etcd.io/bbolt"
 )
@@ -66,10 +67,10 @@ func checkMetadata(md map[string]string) error {
 		return invalidf("metadata has %d keys, at most %d are allowed", len(md), MaxMetadataKeys)
 	}
 	for k, v := range md {
-		if len(k) > MaxMetadataKeyLen {
+		if utf8.RuneCountInString(k) > MaxMetadataKeyLen {
 			return invalidf("metadata key %.64q... is longer than %d characters", k, MaxMetadataKeyLen)
 		}
-		if len(v) > MaxMetadataValueLen {
+		if utf8.RuneCountInString(v) > MaxMetadataValueLen {
 			return invalidf("metadata value of %q is longer than %d characters", k, MaxMetadataValueLen)
 		}
 	}
