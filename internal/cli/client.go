@@ -1,0 +1,337 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+// DefaultURL is where the admin commands look for a server when TOOLHOST_URL
+// is not set.
+const DefaultURL = "http://127.0.0.1:4201"
+
+// defaultRequestTimeout bounds one admin request (not streams, not blocking
+// action runs, which have their own).
+const defaultRequestTimeout = 30 * time.Second
+
+// client talks to a running toolhost over its HTTP API.
+type client struct {
+	e       *env
+	base    string // without a trailing slash
+	key     string
+	http    *http.Client
+	timeout time.Duration // per request; 0 means none (streams)
+}
+
+func newClient(e *env) *client {
+	base := strings.TrimRight(envOr(e, "TOOLHOST_URL", DefaultURL), "/")
+	if !strings.Contains(base, "://") {
+		base = "http://" + base
+	}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 0,
+		MaxIdleConns:          4,
+		IdleConnTimeout:       30 * time.Second,
+	}
+	return &client{e: e, base: base, key: e.getenv("TOOLHOST_API_KEY"), http: &http.Client{Transport: tr}, timeout: defaultRequestTimeout}
+}
+
+// close releases idle connections.
+func (c *client) close() {
+	c.http.CloseIdleConnections()
+}
+
+// apiError is an error envelope (or an answer that was not one).
+type apiError struct {
+	Status  int
+	Message string `json:"message"`
+	Code    string `json:"code"`
+	Fields  []struct {
+		Field   string `json:"field"`
+		Message string `json:"message"`
+	} `json:"fields"`
+	RunID string `json:"run_id"`
+}
+
+type apiEnvelope struct {
+	Status string          `json:"status"`
+	Data   json.RawMessage `json:"data"`
+	Error  *apiError       `json:"error"`
+}
+
+// request builds a request for path (which may carry a query string) with
+// the API key set.
+func (c *client) request(ctx context.Context, method, path string, body any) (*http.Request, error) {
+	var rd io.Reader
+	if body != nil {
+		raw, ok := body.([]byte)
+		if !ok {
+			var err error
+			if raw, err = json.Marshal(body); err != nil {
+				return nil, fail(ExitFailed, "encoding the request: %v", err)
+			}
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return nil, fail(ExitUsage, "bad TOOLHOST_URL %q: %v", c.base, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "toolhost-cli/"+Version)
+	if c.key != "" {
+		req.Header.Set("X-Api-Key", c.key)
+	}
+	return req, nil
+}
+
+// call sends a request and decodes the envelope's data into out (when out
+// is not nil). Failures come back as exit errors with the codes of the
+// command's contract.
+func (c *client) call(method, path string, body, out any) error {
+	_, err := c.callRaw(method, path, body, out)
+	return err
+}
+
+// callRaw is call that also returns the raw data.
+func (c *client) callRaw(method, path string, body, out any) (json.RawMessage, error) {
+	ctx := c.e.ctx
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	req, err := c.request(ctx, method, path, body)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, c.transportError(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, c.transportError(err)
+	}
+	var env apiEnvelope
+	if jerr := json.Unmarshal(raw, &env); jerr != nil || (env.Status != "success" && env.Error == nil) {
+		if resp.StatusCode/100 == 2 && jerr == nil && env.Status == "" {
+			// A raw answer with no envelope (the OpenAI specs route).
+			env.Data = raw
+		} else {
+			return nil, c.statusError(resp.StatusCode, &apiError{Message: unexpected(resp.StatusCode, raw)})
+		}
+	}
+	if resp.StatusCode/100 != 2 || env.Status == "error" {
+		if env.Error == nil {
+			env.Error = &apiError{Message: unexpected(resp.StatusCode, raw)}
+		}
+		return nil, c.statusError(resp.StatusCode, env.Error)
+	}
+	if out != nil && len(env.Data) > 0 && string(env.Data) != "null" {
+		if err := json.Unmarshal(env.Data, out); err != nil {
+			return nil, fail(ExitFailed, "unexpected answer from %s %s: %v", method, c.base+path, err)
+		}
+	}
+	return env.Data, nil
+}
+
+func unexpected(status int, raw []byte) string {
+	text := strings.TrimSpace(string(raw))
+	if len(text) > 200 {
+		text = text[:200] + "..."
+	}
+	if text == "" {
+		return fmt.Sprintf("HTTP %d %s with an empty body", status, http.StatusText(status))
+	}
+	return fmt.Sprintf("HTTP %d %s (not a toolhost answer): %s", status, http.StatusText(status), text)
+}
+
+// transportError maps a failure to reach the server.
+func (c *client) transportError(err error) error {
+	if c.e.ctx.Err() != nil {
+		return fail(ExitFailed, "interrupted")
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Timeout() || errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err) {
+		return fail(ExitUnreachable, "toolhost at %s did not answer in time (%v). Is it running? Start it with `toolhost serve`, or set TOOLHOST_URL to where it runs.", c.base, err)
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return fail(ExitUnreachable, "cannot reach toolhost at %s: connection refused. Start it with `toolhost serve`, or set TOOLHOST_URL to where it runs.", c.base)
+	}
+	return fail(ExitUnreachable, "cannot reach toolhost at %s: %v. Start it with `toolhost serve`, or set TOOLHOST_URL to where it runs.", c.base, err)
+}
+
+// statusError maps an error answer to an exit code.
+func (c *client) statusError(status int, ae *apiError) error {
+	ae.Status = status
+	msg := ae.Message
+	if msg == "" {
+		msg = fmt.Sprintf("HTTP %d %s", status, http.StatusText(status))
+	}
+	for _, f := range ae.Fields {
+		msg += fmt.Sprintf("\n  %s: %s", f.Field, f.Message)
+	}
+	if ae.RunID != "" {
+		msg += "\n(run " + ae.RunID + "; see `toolhost runs show " + ae.RunID + "`)"
+	}
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		hint := "check TOOLHOST_API_KEY (make a key with `toolhost key create --name NAME`)"
+		if c.key == "" {
+			hint = "TOOLHOST_API_KEY is not set: set it to an API key (make one with `toolhost key create --name NAME`)"
+		}
+		return &exitError{code: ExitAuth, msg: msg + "\n" + hint}
+	case status == http.StatusTooManyRequests:
+		return &exitError{code: ExitFailed, msg: msg + " (rate limited; try again shortly)"}
+	case status >= 400 && status < 500:
+		return &exitError{code: ExitUsage, msg: msg}
+	default:
+		return &exitError{code: ExitFailed, msg: msg}
+	}
+}
+
+// exitCodeOf returns the exit code an error carries (ExitFailed for plain
+// errors, ExitOK for nil).
+func exitCodeOf(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return ExitFailed
+}
+
+// stream opens a GET whose answer is read incrementally (SSE). It has no
+// overall timeout; the caller's context ends it.
+func (c *client) stream(ctx context.Context, path string, header http.Header) (*http.Response, error) {
+	req, err := c.request(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range header {
+		for _, v := range vs {
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, c.transportError(err)
+	}
+	if resp.StatusCode/100 != 2 {
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		var env apiEnvelope
+		if json.Unmarshal(raw, &env) != nil || env.Error == nil {
+			env.Error = &apiError{Message: unexpected(resp.StatusCode, raw)}
+		}
+		return nil, c.statusError(resp.StatusCode, env.Error)
+	}
+	return resp, nil
+}
+
+// pathEscape escapes one path segment.
+func pathEscape(s string) string { return url.PathEscape(s) }
+
+// Helpers shared by the admin commands.
+
+// parseArgs parses flags that may come before, between or after the
+// positional arguments ("run ID --input x" as well as "run --input x ID"),
+// and returns the positional ones. After "--" everything is positional.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// printJSON writes v (or raw JSON) indented.
+func printJSON(w io.Writer, v any) error {
+	if raw, ok := v.(json.RawMessage); ok {
+		var buf bytes.Buffer
+		if err := json.Indent(&buf, raw, "", "  "); err != nil {
+			return fail(ExitFailed, "printing JSON: %v", err)
+		}
+		buf.WriteByte('\n')
+		_, err := w.Write(buf.Bytes())
+		return err
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// table writes aligned columns.
+type table struct{ tw *tabwriter.Writer }
+
+func newTable(w io.Writer, headers ...string) *table {
+	t := &table{tw: tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)}
+	t.row(headers...)
+	return t
+}
+
+func (t *table) row(cells ...string) {
+	for i, c := range cells {
+		if c == "" {
+			cells[i] = "-"
+		}
+		cells[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(cells[i])
+	}
+	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
+}
+
+func (t *table) flush() { _ = t.tw.Flush() }
+
+// localTime formats t for people, in local time.
+func localTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}
+
+// parseTime reads an RFC 3339 time ("" gives the zero time).
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+func truncate(s string, n int) string {
+	if len([]rune(s)) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}

@@ -1,0 +1,183 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/toolhost/toolhost/host/store"
+)
+
+func keyCmd(e *env, args []string) error {
+	return subcommand(e, "key", args, map[string]func(*env, []string) error{
+		"create": keyCreate,
+		"list":   keyList,
+		"revoke": keyRevoke,
+	})
+}
+
+// keyView is a key as the commands print it (the admin API's shape).
+type keyView struct {
+	Name       string `json:"name"`
+	Prefix     string `json:"prefix"`
+	CreatedAt  string `json:"created_at"`
+	LastUsedAt string `json:"last_used_at,omitempty"`
+	Key        string `json:"key,omitempty"`
+}
+
+func viewKey(k *store.APIKey) keyView {
+	v := keyView{Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt.UTC().Format(time.RFC3339)}
+	if k.LastUsedAt != nil {
+		v.LastUsedAt = k.LastUsedAt.UTC().Format(time.RFC3339)
+	}
+	return v
+}
+
+// withKeyStore runs local on the store in the configured data directory;
+// when a running server holds it, it says so and runs remote against the
+// server's admin API instead.
+func withKeyStore(e *env, lf *localFlags, what string, local func(*store.DB) error, remote func(*client) error) error {
+	cfg, err := lf.load(e)
+	if err != nil {
+		return err
+	}
+	db, err := openLocalStore(e, cfg.DataDir, 0)
+	if errors.Is(err, store.ErrInUse) {
+		c := newClient(e)
+		defer c.close()
+		fmt.Fprintf(e.stderr, "toolhost: %v; %s through its admin API at %s (TOOLHOST_URL, with TOOLHOST_API_KEY)\n", err, what, c.base)
+		return remote(c)
+	}
+	if err != nil {
+		return fail(ExitFailed, "%v", err)
+	}
+	defer db.Close()
+	return local(db)
+}
+
+func keyCreate(e *env, args []string) error {
+	fs := newFlags(e, "key create", "--name NAME [--config plugins.hcl] [--data-dir dir]")
+	lf := addLocalFlags(e, fs)
+	var name string
+	fs.StringVar(&name, "name", "", "name of the key (letters, digits, _ . -; up to 64)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if name == "" && len(pos) == 1 {
+		name, pos = pos[0], nil
+	}
+	if len(pos) > 0 {
+		return fail(ExitUsage, "key create takes --name NAME and no other arguments (got %q)", pos)
+	}
+	if name == "" {
+		return fail(ExitUsage, "key create needs --name NAME")
+	}
+	var created keyView
+	err = withKeyStore(e, lf, "creating the key",
+		func(db *store.DB) error {
+			plain, k, err := db.CreateKey(name)
+			if err != nil {
+				return storeError(err)
+			}
+			created = viewKey(k)
+			created.Key = plain
+			return nil
+		},
+		func(c *client) error {
+			return c.call(http.MethodPost, "/v1/admin/keys", map[string]string{"name": name}, &created)
+		})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Created API key %q (prefix %s):\n\n    %s\n\n", created.Name, created.Prefix, created.Key)
+	fmt.Fprintln(e.stdout, "This key will not be shown again: store it now. Send it as the x-api-key header, or set TOOLHOST_API_KEY for these commands.")
+	return nil
+}
+
+// storeError maps store errors to exit codes.
+func storeError(err error) error {
+	switch {
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrNotFound):
+		return fail(ExitUsage, "%v", err)
+	}
+	return fail(ExitFailed, "%v", err)
+}
+
+func keyList(e *env, args []string) error {
+	fs := newFlags(e, "key list", "[--json] [--config plugins.hcl] [--data-dir dir]")
+	lf := addLocalFlags(e, fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fail(ExitUsage, "key list takes no arguments (got %q)", pos)
+	}
+	keys := []keyView{}
+	err = withKeyStore(e, lf, "listing keys",
+		func(db *store.DB) error {
+			ks, err := db.ListKeys()
+			if err != nil {
+				return fail(ExitFailed, "%v", err)
+			}
+			for _, k := range ks {
+				keys = append(keys, viewKey(k))
+			}
+			return nil
+		},
+		func(c *client) error { return c.call(http.MethodGet, "/v1/admin/keys", nil, &keys) })
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(e.stdout, keys)
+	}
+	if len(keys) == 0 {
+		fmt.Fprintln(e.stdout, "no API keys; create one with: toolhost key create --name NAME")
+		return nil
+	}
+	t := newTable(e.stdout, "NAME", "PREFIX", "CREATED", "LAST USED")
+	for _, k := range keys {
+		last := "never"
+		if k.LastUsedAt != "" {
+			last = localTime(parseTime(k.LastUsedAt))
+		}
+		t.row(k.Name, k.Prefix+"…", localTime(parseTime(k.CreatedAt)), last)
+	}
+	t.flush()
+	return nil
+}
+
+func keyRevoke(e *env, args []string) error {
+	fs := newFlags(e, "key revoke", "NAME [--config plugins.hcl] [--data-dir dir]")
+	lf := addLocalFlags(e, fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fail(ExitUsage, "key revoke needs exactly one key NAME (see toolhost key list)")
+	}
+	name := pos[0]
+	err = withKeyStore(e, lf, "revoking the key",
+		func(db *store.DB) error {
+			if err := db.RevokeKey(name); err != nil {
+				if errors.Is(err, store.ErrNotFound) {
+					return fail(ExitUsage, "no key named %q (see toolhost key list)", name)
+				}
+				return fail(ExitFailed, "%v", err)
+			}
+			return nil
+		},
+		func(c *client) error {
+			return c.call(http.MethodDelete, "/v1/admin/keys/"+pathEscape(name), nil, nil)
+		})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Revoked key %q: it no longer authenticates.\n", name)
+	return nil
+}
