@@ -24,7 +24,15 @@ func (s *server) runAction(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	input, mode, err := a.DecodeRunBody(body)
+	rest, prompt, err := takePrompt(a, body) // "prompt": the model fills the input (handlers_threads.go)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	input, mode, err := a.DecodeRunBody(rest)
+	if err == nil {
+		input, err = s.fillFromPrompt(r.Context(), a, prompt, input)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

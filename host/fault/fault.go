@@ -28,6 +28,7 @@ const (
 	ShuttingDown      = "shutting_down"
 	Interrupted       = "interrupted"
 	ModelError        = "model_error"
+	Expired           = "expired" // a run waited for tool outputs too long
 	Internal          = "internal"
 )
 

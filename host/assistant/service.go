@@ -1,0 +1,135 @@
+package assistant
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/config"
+	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/store"
+)
+
+// Defaults for runs that do not say otherwise.
+const (
+	DefaultMaxSteps     = config.DefaultMaxSteps
+	MaxMaxSteps         = 100
+	DefaultExpiresAfter = 10 * time.Minute
+)
+
+// Options build a Service.
+type Options struct {
+	// Models are the model blocks of plugins.hcl; a run picks one by name
+	// and defaults to the first.
+	Models []config.Model
+	Runner *host.Runner
+	// DB is where threads and messages live; Runner.Store() when nil.
+	DB     *store.DB
+	Logger hclog.Logger
+	// HTTPClient talks to the models; a plain client when nil. Each call is
+	// bounded by its model's timeout.
+	HTTPClient *http.Client
+	// ExpiresAfter is how long a run with tool_execution "client" waits
+	// for tool outputs before it expires (default 10 minutes).
+	ExpiresAfter time.Duration
+	// MaxSteps is the default limit of model calls per run (default 8).
+	MaxSteps int
+}
+
+// Service runs assistants on threads. A nil *Service answers every
+// model-backed call with the "no model configured" error.
+type Service struct {
+	runner       *host.Runner
+	db           *store.DB
+	log          hclog.Logger
+	models       []*modelClient
+	expiresAfter time.Duration
+	maxSteps     int
+
+	mu      sync.Mutex
+	busy    map[string]string  // thread id -> run id of its active run
+	waiters map[string]*waiter // run id -> run waiting for tool outputs
+}
+
+// New returns a Service over the runner and the models.
+func New(opts Options) *Service {
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	if opts.DB == nil && opts.Runner != nil {
+		opts.DB = opts.Runner.Store()
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{}
+	}
+	if opts.ExpiresAfter <= 0 {
+		opts.ExpiresAfter = DefaultExpiresAfter
+	}
+	if opts.MaxSteps <= 0 {
+		opts.MaxSteps = DefaultMaxSteps
+	}
+	s := &Service{
+		runner: opts.Runner, db: opts.DB, log: opts.Logger.Named("assistant"),
+		expiresAfter: opts.ExpiresAfter, maxSteps: opts.MaxSteps,
+		busy: map[string]string{}, waiters: map[string]*waiter{},
+	}
+	for _, m := range opts.Models {
+		s.models = append(s.models, newModelClient(m, opts.HTTPClient))
+	}
+	return s
+}
+
+// noModelMessage says what to add to plugins.hcl.
+const noModelMessage = `no model is configured for assistant runs: add a block like ` +
+	`model "local" { base_url = "http://127.0.0.1:11434/v1", model = "llama3.1" } ` +
+	`to plugins.hcl (any OpenAI-compatible chat completions endpoint: OpenAI, Ollama, vLLM, llama.cpp's server; ` +
+	`api_key = env("NAME") when it needs a key) and restart toolhost`
+
+// Models lists the configured model names, the default first.
+func (s *Service) Models() []string {
+	if s == nil {
+		return nil
+	}
+	out := make([]string, len(s.models))
+	for i, m := range s.models {
+		out[i] = m.cfg.Name
+	}
+	return out
+}
+
+// model returns the named model, or the first when name is empty.
+func (s *Service) model(name string) (*modelClient, error) {
+	if s == nil || len(s.models) == 0 {
+		return nil, &fault.Error{Code: fault.InvalidRequest, Message: noModelMessage,
+			Fields: []fault.FieldError{{Field: "model", Message: "no model is configured in plugins.hcl"}}}
+	}
+	if name == "" {
+		return s.models[0], nil
+	}
+	for _, m := range s.models {
+		if m.cfg.Name == name {
+			return m, nil
+		}
+	}
+	msg := "is not a model in plugins.hcl; configured: " + strings.Join(s.Models(), ", ")
+	return nil, &fault.Error{Code: fault.InvalidRequest, Message: "model " + quote(name) + " " + msg,
+		Fields: []fault.FieldError{{Field: "model", Message: msg}}}
+}
+
+func quote(s string) string { return `"` + s + `"` }
+
+// usable reports whether the service can serve runs at all.
+func (s *Service) usable() error {
+	if s == nil || s.runner == nil {
+		_, err := s.model("")
+		if err != nil {
+			return err
+		}
+		return fault.New(fault.Internal, "assistant service has no runner")
+	}
+	return nil
+}
