@@ -18,10 +18,13 @@ const maxStoredEvents = 1000
 type active struct {
 	r      *Runner
 	action *Action // nil for jobs
-	input  []byte // as sent to the plugin (secrets intact; never stored)
+	input  []byte  // as sent to the plugin (secrets intact; never stored)
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
+	// persisted is set once a record of the run is stored, so every later
+	// state is stored too (queued runs are recorded before they start).
+	persisted bool
 
 	mu        sync.Mutex
 	run       *store.Run

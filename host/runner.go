@@ -121,6 +121,7 @@ func (r *Runner) Enqueue(req Request) (*store.Run, error) {
 		r.release(x)
 		return nil, fault.New(fault.RateLimited, "the run queue is full (%d waiting); retry shortly", r.queue.size())
 	}
+	x.persisted = true
 	if err := r.db.PutRun(x.snapshot()); err != nil {
 		r.queue.unreserve()
 		r.release(x)
@@ -149,6 +150,9 @@ func (r *Runner) lookup(id string) *active {
 	defer r.mu.Unlock()
 	return r.active[id]
 }
+
+// Live reports whether the run is in progress on this host.
+func (r *Runner) Live(id string) bool { return r.lookup(id) != nil }
 
 // Get returns a run, live or stored.
 func (r *Runner) Get(id string) (*store.Run, error) {
@@ -197,7 +201,7 @@ func (r *Runner) execute(x *active) {
 	x.run.Status, x.run.StartedAt = store.StatusRunning, &now
 	x.addLocked("run.running", mustJSON(map[string]any{"started_at": now}))
 	x.mu.Unlock()
-	if x.action.SideEffects() {
+	if x.action.SideEffects() || x.persisted {
 		if err := r.db.PutRun(x.snapshot()); err != nil {
 			r.finish(x, nil, fault.Wrap(err, fault.Internal, "could not record the run before calling the plugin; it was not called"))
 			return
@@ -255,6 +259,8 @@ func statusFor(code string) string {
 		return store.StatusTimedOut
 	case fault.Cancelled:
 		return store.StatusCancelled
+	case fault.Expired:
+		return store.StatusExpired
 	}
 	return store.StatusFailed
 }

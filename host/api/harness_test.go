@@ -71,7 +71,10 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 		o.mutate(&sp)
 	}
 	sup.Load(context.Background(), []config.Plugin{sp}, time.Second)
-	runner := host.NewRunner(sup, db, host.Options{Logger: logger, QueueSize: max(o.queueSize, 64), Workers: max(o.workers, 4)})
+	if o.queueSize == 0 {
+		o.queueSize, o.workers = 64, 4
+	}
+	runner := host.NewRunner(sup, db, host.Options{Logger: logger, QueueSize: o.queueSize, Workers: o.workers})
 	srv := httptest.NewServer(api.NewServer(runner, logger, api.Config{
 		Version: "test", BootstrapKey: testKey, MaxBodyBytes: o.maxBody, CORSOrigins: []string{"https://app.example"},
 		Refresh: func(ctx context.Context) error { sup.Load(ctx, []config.Plugin{sp}, time.Second); return nil },

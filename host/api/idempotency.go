@@ -74,7 +74,8 @@ func (s *server) replay(w http.ResponseWriter, r *http.Request, rec *store.Idemp
 		w.Header().Set("Idempotent-Replayed", "true")
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(rec.Status)
-		_, _ = w.Write(rec.Response)
+		// The store keeps the answer compacted; writeJSON ends with a newline.
+		_, _ = w.Write(append(bytes.TrimSpace(rec.Response), '\n'))
 	}
 }
 

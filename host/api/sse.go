@@ -64,7 +64,7 @@ func (s *server) streamRun(w http.ResponseWriter, r *http.Request, runID string,
 		}
 		stop()
 		run, err := s.runner.Get(runID)
-		if err != nil || store.IsTerminal(run.Status) {
+		if err != nil || store.IsTerminal(run.Status) || !s.runner.Live(runID) {
 			// Catch up on anything the live channel did not carry.
 			if rest, _, stop2, err := s.runner.Follow(runID, out.after); err == nil {
 				stop2()

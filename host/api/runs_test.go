@@ -1,0 +1,293 @@
+package api_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/toolhost/toolhost/host/config"
+)
+
+func runID(t *testing.T, r resp) string {
+	t.Helper()
+	return r.JSON(t)["data"].(map[string]any)["run_id"].(string)
+}
+
+func (e *env) waitStatus(id string, want ...string) map[string]any {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		run := e.do("GET", "/v1/runs/"+id, "").JSON(e.t)["data"].(map[string]any)
+		for _, w := range want {
+			if run["status"] == w {
+				return run
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	e.t.Fatalf("run %s never reached %v", id, want)
+	return nil
+}
+
+func TestNonBlockingRun(t *testing.T) {
+	e := newEnv(t)
+	for _, path := range []string{"/v1/actions/testkit.sleep/run?blocking=false", "/v1/actions/testkit.sleep/run"} {
+		body := `{"ms":100}`
+		if !strings.Contains(path, "blocking") {
+			body = `{"ms":100,"blocking":false}`
+		}
+		r := e.do("POST", path, body)
+		e.wantStatus(r, 202)
+		data := r.JSON(t)["data"].(map[string]any)
+		if data["status"] != "queued" {
+			t.Fatalf("202 body %s", r.Body)
+		}
+		run := e.waitStatus(data["run_id"].(string), "succeeded")
+		if run["output"].(map[string]any)["sleptMs"].(float64) < 100 {
+			t.Fatalf("run %v", run)
+		}
+	}
+}
+
+func TestStreamedRunEventOrder(t *testing.T) {
+	e := newEnv(t)
+	for _, how := range []struct {
+		path, body string
+		headers    []string
+	}{
+		{"/v1/actions/testkit.chatty/run?stream=true", `{"lines":3}`, nil},
+		{"/v1/actions/testkit.chatty/run", `{"lines":3,"stream":true}`, nil},
+		{"/v1/actions/testkit.chatty/run", `{"lines":3}`, []string{"Accept", "text/event-stream"}},
+	} {
+		r := e.do("POST", how.path, how.body, how.headers...)
+		e.wantStatus(r, 200)
+		if ct := r.Header.Get("Content-Type"); ct != "text/event-stream" {
+			t.Fatalf("content type %q", ct)
+		}
+		got := strings.Join(eventNames(parseSSE(string(r.Body))), ",")
+		want := "run.created,run.running,run.log,run.progress,run.log,run.progress,run.log,run.progress,run.output,run.succeeded,[DONE]"
+		if got != want {
+			t.Fatalf("events\n got %s\nwant %s", got, want)
+		}
+	}
+}
+
+func TestStreamedFailureAndLiveLogs(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("POST", "/v1/actions/testkit.fail/run?stream=true", `{}`)
+	got := strings.Join(eventNames(parseSSE(string(r.Body))), ",")
+	if got != "run.created,run.running,run.failed,[DONE]" {
+		t.Fatalf("events %s", got)
+	}
+	// Lines arrive while the run is still going.
+	req, _ := http.NewRequest("POST", e.URL+"/v1/actions/testkit.chatty/run?stream=true", strings.NewReader(`{"lines":3,"delayMs":200}`))
+	req.Header.Set("x-api-key", testKey)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	start := time.Now()
+	sc := bufio.NewScanner(res.Body)
+	var firstLog time.Duration
+	for sc.Scan() {
+		if sc.Text() == "event: run.log" && firstLog == 0 {
+			firstLog = time.Since(start)
+		}
+		if sc.Text() == "data: [DONE]" {
+			break
+		}
+	}
+	if total := time.Since(start); firstLog == 0 || total-firstLog < 300*time.Millisecond {
+		t.Fatalf("first log at %s of %s: not live", firstLog, total)
+	}
+}
+
+func TestEventsReplayAndResume(t *testing.T) {
+	e := newEnv(t)
+	id := runID(t, e.do("POST", "/v1/actions/testkit.chatty/run", `{"lines":2}`))
+	all := parseSSE(string(e.do("GET", "/v1/runs/"+id+"/events", "").Body))
+	if strings.Join(eventNames(all), ",") != "run.created,run.running,run.log,run.progress,run.log,run.progress,run.output,run.succeeded,[DONE]" {
+		t.Fatalf("replay %v", eventNames(all))
+	}
+	for i, ev := range all[:len(all)-1] {
+		if ev.ID != itoa(i+1) {
+			t.Fatalf("event %d has id %q", i, ev.ID)
+		}
+	}
+	rest := parseSSE(string(e.do("GET", "/v1/runs/"+id+"/events", "", "Last-Event-ID", "5").Body))
+	if strings.Join(eventNames(rest), ",") != "run.progress,run.output,run.succeeded,[DONE]" || rest[0].ID != "6" {
+		t.Fatalf("resume after 5: %v", eventNames(rest))
+	}
+	e.wantStatus(e.do("GET", "/v1/runs/"+id+"/events", "", "Last-Event-ID", "x"), 400)
+}
+
+func TestEventsFollowALiveRun(t *testing.T) {
+	e := newEnv(t)
+	id := runID(t, e.do("POST", "/v1/actions/testkit.chatty/run?blocking=false", `{"lines":3,"delayMs":100}`))
+	r := e.do("GET", "/v1/runs/"+id+"/events", "")
+	names := eventNames(parseSSE(string(r.Body)))
+	if len(names) < 3 || names[len(names)-1] != "[DONE]" || names[len(names)-2] != "run.succeeded" {
+		t.Fatalf("follow: %v", names)
+	}
+}
+
+func TestCancelRunningRunReachesPluginFast(t *testing.T) {
+	e := newEnv(t, envOptions{mutate: func(p *config.Plugin) { p.Concurrency = 1 }})
+	id := runID(t, e.do("POST", "/v1/actions/testkit.sleep/run?blocking=false", `{"ms":20000}`))
+	e.waitStatus(id, "running")
+	start := time.Now()
+	r := e.do("POST", "/v1/runs/"+id+"/cancel", "")
+	took := time.Since(start)
+	e.wantStatus(r, 200)
+	if r.JSON(t)["data"].(map[string]any)["status"] != "cancelled" {
+		t.Fatalf("cancel answer %s", r.Body)
+	}
+	if took > 100*time.Millisecond {
+		t.Fatalf("cancel took %s", took)
+	}
+	// With concurrency 1, the next run only starts if the plugin let go.
+	start = time.Now()
+	e.wantStatus(e.do("POST", "/v1/actions/testkit.noop/run", `{}`), 200)
+	if time.Since(start) > 100*time.Millisecond {
+		t.Fatalf("plugin slot not released promptly: %s", time.Since(start))
+	}
+	// Cancelling again, or a finished run, is a conflict.
+	e.wantStatus(e.do("POST", "/v1/runs/"+id+"/cancel", ""), 409)
+	done := runID(t, e.do("POST", "/v1/actions/testkit.noop/run", `{}`))
+	e.wantStatus(e.do("POST", "/v1/runs/"+done+"/cancel", ""), 409)
+	e.wantStatus(e.do("POST", "/v1/runs/run_01NOSUCHRUN/cancel", ""), 404)
+}
+
+func TestBlockingClientDisconnectDoesNotCancel(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", e.URL+"/v1/actions/testkit.sleep/run", strings.NewReader(`{"ms":400}`))
+	req.Header.Set("x-api-key", testKey)
+	if _, err := http.DefaultClient.Do(req); err == nil {
+		t.Fatal("expected the client to give up")
+	}
+	// A read action is recorded when it ends: the run shows up in history
+	// once it has finished, despite the client leaving at 100 ms.
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		list := e.do("GET", "/v1/runs?limit=1", "").JSON(t)["data"].(map[string]any)["list"].([]any)
+		if len(list) == 1 {
+			if st := list[0].(map[string]any)["status"]; st != "succeeded" {
+				t.Fatalf("run ended %v", st)
+			}
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the run never reached history")
+}
+
+func TestFullQueueIs429(t *testing.T) {
+	e := newEnv(t, envOptions{queueSize: 1, workers: 1})
+	var codes []int
+	var retry string
+	for i := 0; i < 4; i++ {
+		r := e.do("POST", "/v1/actions/testkit.sleep/run?blocking=false", `{"ms":300}`)
+		codes = append(codes, r.Status)
+		if r.Status == 429 {
+			retry = r.Header.Get("Retry-After")
+			if r.errorCode(t) != "rate_limited" {
+				t.Fatal(string(r.Body))
+			}
+		}
+	}
+	if codes[0] != 202 || codes[3] != 429 || retry == "" {
+		t.Fatalf("codes %v, Retry-After %q", codes, retry)
+	}
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	e := newEnv(t)
+	first := e.do("POST", "/v1/actions/testkit.count/run", `{"text":"once"}`, "Idempotency-Key", "k1")
+	second := e.do("POST", "/v1/actions/testkit.count/run", `{"text":"once"}`, "Idempotency-Key", "k1")
+	e.wantStatus(first, 200)
+	e.wantStatus(second, 200)
+	if string(first.Body) != string(second.Body) || second.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay differs:\n%s\n%s", first.Body, second.Body)
+	}
+	lines, _ := os.ReadFile(e.dir + "/count")
+	if strings.Count(string(lines), "\n") != 1 {
+		t.Fatalf("plugin called %d times", strings.Count(string(lines), "\n"))
+	}
+	r := e.do("POST", "/v1/actions/testkit.count/run", `{"text":"other"}`, "Idempotency-Key", "k1")
+	e.wantStatus(r, 409)
+	if !strings.Contains(r.errorMessage(t), "different request body") {
+		t.Fatal(string(r.Body))
+	}
+	// The same key while the first request is in flight.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		e.do("POST", "/v1/actions/testkit.sleep/run", `{"ms":400}`, "Idempotency-Key", "k2")
+	}()
+	time.Sleep(100 * time.Millisecond)
+	r = e.do("POST", "/v1/actions/testkit.sleep/run", `{"ms":400}`, "Idempotency-Key", "k2")
+	e.wantStatus(r, 409)
+	if !strings.Contains(r.errorMessage(t), "in progress") {
+		t.Fatal(string(r.Body))
+	}
+	wg.Wait()
+	// A rejected request does not burn the key.
+	e.wantStatus(e.do("POST", "/v1/actions/testkit.count/run", `{"txt":"x"}`, "Idempotency-Key", "k3"), 400)
+	e.wantStatus(e.do("POST", "/v1/actions/testkit.count/run", `{"text":"x"}`, "Idempotency-Key", "k3"), 200)
+}
+
+func TestRunsListFiltersAndPages(t *testing.T) {
+	e := newEnv(t)
+	for i := 0; i < 3; i++ {
+		e.do("POST", "/v1/actions/testkit.noop/run", `{}`)
+	}
+	e.do("POST", "/v1/actions/testkit.fail/run", `{}`)
+	list := func(q string) ([]any, bool) {
+		r := e.do("GET", "/v1/runs?"+q, "")
+		e.wantStatus(r, 200)
+		d := r.JSON(t)["data"].(map[string]any)
+		return d["list"].([]any), d["has_more"].(bool)
+	}
+	if l, _ := list("status=failed"); len(l) != 1 {
+		t.Fatalf("failed runs: %d", len(l))
+	}
+	if l, _ := list("action_id=testkit.noop"); len(l) != 3 {
+		t.Fatalf("noop runs: %d", len(l))
+	}
+	page1, more := list("limit=2")
+	if len(page1) != 2 || !more {
+		t.Fatalf("page1 %d more %v", len(page1), more)
+	}
+	last := page1[1].(map[string]any)["id"].(string)
+	page2, more := list("limit=2&after=" + last)
+	if len(page2) != 2 || more {
+		t.Fatalf("page2 %d more %v", len(page2), more)
+	}
+	asc, _ := list("order=asc&limit=1")
+	if asc[0].(map[string]any)["action"] != "testkit.noop" {
+		t.Fatalf("oldest first: %v", asc[0])
+	}
+	for _, bad := range []string{"limit=0", "limit=101", "limit=x", "order=up", "status=done", "created_after=yesterday"} {
+		r := e.do("GET", "/v1/runs?"+bad, "")
+		e.wantStatus(r, 400)
+		field, _, _ := strings.Cut(bad, "=")
+		if !strings.Contains(r.errorMessage(t), field) {
+			t.Errorf("%s: message %q does not name %s", bad, r.errorMessage(t), field)
+		}
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+var _ = io.EOF
