@@ -20,6 +20,7 @@ const (
 	DefaultMaxBodyBytes  = 1 << 20
 	DefaultMaxRuns       = 1_000_000
 	DefaultMaxRunAge     = 30 * 24 * time.Hour
+	DefaultPruneInterval = time.Minute
 	DefaultQueueSize     = 1024
 	DefaultWorkers       = 16
 	DefaultMaxSteps      = 8
@@ -45,8 +46,9 @@ type Config struct {
 
 // Retention bounds run history.
 type Retention struct {
-	MaxRuns int
-	MaxAge  time.Duration
+	MaxRuns  int
+	MaxAge   time.Duration
+	Interval time.Duration // how often to prune
 }
 
 // Queue sizes the non-blocking run queue.

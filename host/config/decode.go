@@ -32,8 +32,9 @@ type fileSchema struct {
 }
 
 type retentionBlock struct {
-	MaxRuns *int           `hcl:"max_runs"`
-	MaxAge  hcl.Expression `hcl:"max_age,optional"`
+	MaxRuns  *int           `hcl:"max_runs"`
+	MaxAge   hcl.Expression `hcl:"max_age,optional"`
+	Interval hcl.Expression `hcl:"interval,optional"`
 }
 
 type queueBlock struct {
@@ -143,7 +144,7 @@ func (d *decoder) build(fs *fileSchema) *Config {
 		KillGrace:     d.duration(fs.KillGrace, "kill_grace", DefaultKillGrace),
 		ShutdownGrace: d.duration(fs.ShutdownGrace, "shutdown_grace", DefaultShutdownGrace),
 		CORSOrigins:   fs.CORSOrigins,
-		Retention:     Retention{MaxRuns: DefaultMaxRuns, MaxAge: DefaultMaxRunAge},
+		Retention:     Retention{MaxRuns: DefaultMaxRuns, MaxAge: DefaultMaxRunAge, Interval: DefaultPruneInterval},
 		Queue:         Queue{Size: DefaultQueueSize, Workers: DefaultWorkers},
 	}
 	if fs.PluginDir != nil {
@@ -178,6 +179,7 @@ func (d *decoder) buildRetention(b *retentionBlock, r *Retention) {
 		r.MaxRuns = *b.MaxRuns
 	}
 	r.MaxAge = d.duration(b.MaxAge, "max_age", r.MaxAge)
+	r.Interval = d.duration(b.Interval, "interval", r.Interval)
 }
 
 func (d *decoder) buildQueue(b *queueBlock, q *Queue) {

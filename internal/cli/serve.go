@@ -287,9 +287,10 @@ func (a *app) shutdown() {
 	}
 }
 
-// pruneLoop applies retention every minute, in small transactions.
+// pruneLoop applies retention (by default every minute) in small
+// transactions.
 func (a *app) pruneLoop(ctx context.Context) {
-	t := time.NewTicker(time.Minute)
+	t := time.NewTicker(a.cfg.Retention.Interval)
 	defer t.Stop()
 	for {
 		n, err := a.db.Prune(a.cfg.Retention.MaxRuns, a.cfg.Retention.MaxAge, time.Now())
