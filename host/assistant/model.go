@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
@@ -397,6 +396,3 @@ func assistantParam(content string, calls []ToolCall) openai.ChatCompletionMessa
 	}
 	return openai.ChatCompletionMessageParamUnion{OfAssistant: &p}
 }
-
-// since returns how long ago t was, rounded for messages.
-func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }
