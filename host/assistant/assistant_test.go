@@ -21,9 +21,9 @@ func action(plugin, key string) *host.Action {
 
 func TestToolNames(t *testing.T) {
 	cases := map[[2]string]string{
-		{"gmail", "sendEmail"}:                   "gmail_sendEmail",
-		{"my.plugin", "do it!"}:                  "my_plugin_do_it_",
-		{"slack", "post-message"}:                "slack_post-message",
+		{"gmail", "sendEmail"}:                 "gmail_sendEmail",
+		{"my.plugin", "do it!"}:                "my_plugin_do_it_",
+		{"slack", "post-message"}:              "slack_post-message",
 		{strings.Repeat("p", 60), "actionKey"}: strings.Repeat("p", 60) + "_act",
 	}
 	for in, want := range cases {
