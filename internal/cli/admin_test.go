@@ -425,10 +425,10 @@ func TestPluginsWithoutServer(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 2 {
 		t.Fatalf("plugin list --json: %v\n%s", err, r.stdout)
 	}
-	if rows[0].Name != "kit2" || rows[0].SHA256 != sum || rows[0].Actions != len(m.Actions) || rows[0].Version != "0.1.0" {
+	if rows[0].Name != "kit2" || rows[0].SHA256 != sum || rows[0].Actions == nil || *rows[0].Actions != len(m.Actions) || rows[0].Version != "0.1.0" {
 		t.Errorf("kit2 row: %+v", rows[0])
 	}
-	if rows[1].Name != "testkit" || rows[1].SHA256 != sum || rows[1].Status != "not running" {
+	if rows[1].Name != "testkit" || rows[1].SHA256 != sum || rows[1].Status != "not running" || rows[1].Actions != nil {
 		t.Errorf("testkit row: %+v", rows[1])
 	}
 
@@ -530,7 +530,10 @@ func TestWithServer(t *testing.T) {
 
 	t.Run("action run errors", func(t *testing.T) {
 		r := must(t, run(t, vars, "action", "run", "testkit.echo", "--input", `{"text":5}`), ExitUsage)
-		contains(t, "invalid input", r.stderr, "invalid input", "text:")
+		contains(t, "invalid input", r.stderr, "invalid input", "\n  text: ")
+		if strings.Count(r.stderr, "text:") != 1 {
+			t.Errorf("the field is named more than once:\n%s", r.stderr)
+		}
 		r = must(t, run(t, vars, "action", "run", "testkit.fail"), ExitFailed)
 		contains(t, "failing action", r.stderr, "[Action execution error]", "the thing failed", "toolhost runs show run_")
 		r = must(t, run(t, vars, "action", "run", "testkit.nosuch"), ExitUsage)
@@ -631,6 +634,19 @@ func TestWithServer(t *testing.T) {
 		}
 	})
 
+	t.Run("runs tail resumes", func(t *testing.T) {
+		proxy := startCutProxy(t, strings.TrimPrefix(srv.url, "http://"), "event: run.log")
+		data := srv.post(t, "/v1/actions/testkit.chatty/run?blocking=false", `{"input":{"lines":4,"delayMs":100}}`)
+		id, _ := data["run_id"].(string)
+		r := must(t, run(t, srv.with("TOOLHOST_URL", proxy), "runs", "tail", id), ExitOK)
+		contains(t, "resume stderr", r.stderr, "event stream interrupted", "resuming after event")
+		for _, want := range []string{"line 1 ", "line 2 ", "line 3 ", "line 4 ", "run.running", "run.succeeded"} {
+			if n := strings.Count(r.stdout, want); n != 1 {
+				t.Errorf("%q printed %d times:\n%s", want, n, r.stdout)
+			}
+		}
+	})
+
 	t.Run("runs tail all", func(t *testing.T) {
 		saved := pollInterval
 		pollInterval = 100 * time.Millisecond
@@ -664,7 +680,7 @@ func TestWithServer(t *testing.T) {
 			t.Fatalf("plugin list --json: %v\n%s", err, r.stdout)
 		}
 		for _, row := range rows {
-			if row.SHA256 != sum || row.Actions != 13 || row.Version != "0.1.0" || row.ID != pluginID(row.Name) {
+			if row.SHA256 != sum || row.Actions == nil || *row.Actions != 13 || row.Version != "0.1.0" || row.ID != pluginID(row.Name) {
 				t.Errorf("row %+v", row)
 			}
 		}
@@ -719,4 +735,57 @@ func TestWithServer(t *testing.T) {
 func actionID(plugin, key string) string {
 	sum := sha256.Sum256([]byte(plugin + ":" + key))
 	return "CA" + strings.ToUpper(hex.EncodeToString(sum[:]))[:30]
+}
+
+// startCutProxy relays TCP to target and, the first time the answer
+// carries marker, cuts that connection after the event holding it.
+func startCutProxy(t *testing.T, target, marker string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var once sync.Once
+	relay := func(c net.Conn) {
+		defer c.Close()
+		s, err := net.Dial("tcp", target)
+		if err != nil {
+			return
+		}
+		defer s.Close()
+		go func() { _, _ = io.Copy(s, c); s.Close() }()
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := s.Read(buf)
+			if n > 0 {
+				chunk := buf[:n]
+				cut := false
+				if i := bytes.Index(chunk, []byte(marker)); i >= 0 {
+					once.Do(func() {
+						cut = true
+						if j := bytes.Index(chunk[i:], []byte("\n\n")); j >= 0 {
+							chunk = chunk[:i+j+2]
+						}
+					})
+				}
+				if _, werr := c.Write(chunk); werr != nil || cut {
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go relay(c)
+		}
+	}()
+	return "http://" + ln.Addr().String()
 }

@@ -188,8 +188,15 @@ func (c *client) statusError(status int, ae *apiError) error {
 	if msg == "" {
 		msg = fmt.Sprintf("HTTP %d %s", status, http.StatusText(status))
 	}
-	for _, f := range ae.Fields {
-		msg += fmt.Sprintf("\n  %s: %s", f.Field, f.Message)
+	if len(ae.Fields) > 0 {
+		// The message usually lists the fields too ("invalid input: a: x;
+		// b: y"): keep its lead and give one field a line.
+		if i := strings.Index(msg, ae.Fields[0].Field+": "); i > 0 && allFieldsIn(msg, ae) {
+			msg = strings.TrimSpace(msg[:i])
+		}
+		for _, f := range ae.Fields {
+			msg += fmt.Sprintf("\n  %s: %s", f.Field, f.Message)
+		}
 	}
 	if ae.RunID != "" {
 		msg += "\n(run " + ae.RunID + "; see `toolhost runs show " + ae.RunID + "`)"
@@ -208,6 +215,15 @@ func (c *client) statusError(status int, ae *apiError) error {
 	default:
 		return &exitError{code: ExitFailed, msg: msg}
 	}
+}
+
+func allFieldsIn(msg string, ae *apiError) bool {
+	for _, f := range ae.Fields {
+		if !strings.Contains(msg, f.Field+": "+f.Message) {
+			return false
+		}
+	}
+	return true
 }
 
 // exitCodeOf returns the exit code an error carries (ExitFailed for plain

@@ -126,7 +126,7 @@ func dbCheck(e *env, args []string) error {
 		return fail(ExitFailed, "%v", err)
 	}
 	fmt.Fprintln(e.stdout, "ok")
-	fmt.Fprintf(e.stdout, "file:    %s (%s)\n", db.Path(), humanSize(st.FileSize))
+	fmt.Fprintf(e.stdout, "file:    %s, %s\n", db.Path(), humanSize(st.FileSize))
 	fmt.Fprintf(e.stdout, "runs:    %d\nthreads: %d\nplugins: %d\nkeys:    %d\n", st.Runs, st.Threads, st.Plugins, st.Keys)
 	return nil
 }

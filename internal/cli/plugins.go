@@ -241,7 +241,7 @@ type pluginRow struct {
 	Version string `json:"version"`
 	Status  string `json:"status"`
 	Reason  string `json:"reason,omitempty"`
-	Actions int    `json:"actions"`
+	Actions *int   `json:"actions"` // nil when unknown
 	SHA256  string `json:"sha256,omitempty"`
 	Path    string `json:"path,omitempty"`
 }
@@ -293,7 +293,11 @@ func pluginList(e *env, args []string) error {
 		if len(sum) > 16 {
 			sum = sum[:16] + "…"
 		}
-		t.row(r.Name, r.Version, r.Status, fmt.Sprint(r.Actions), sum)
+		actions := ""
+		if r.Actions != nil {
+			actions = fmt.Sprint(*r.Actions)
+		}
+		t.row(r.Name, r.Version, r.Status, actions, sum)
 	}
 	t.flush()
 	for _, r := range rows {
@@ -374,7 +378,7 @@ func serverPluginRows(e *env, c *client, lf *localFlags, list []pluginInfo) ([]p
 			sum = lp.sha(p.Key)
 		}
 		rows = append(rows, pluginRow{Name: p.Key, ID: p.ID, Version: p.Version, Status: p.Status, Reason: p.Reason,
-			Actions: len(d.Actions), SHA256: sum, Path: lp.paths[p.Key]})
+			Actions: intPtr(len(d.Actions)), SHA256: sum, Path: lp.paths[p.Key]})
 	}
 	return rows, nil
 }
@@ -426,7 +430,7 @@ func localPluginRows(e *env, lf *localFlags) ([]pluginRow, error) {
 			Actions []json.RawMessage `json:"actions"`
 		}
 		if len(m) > 0 && json.Unmarshal(m, &mf) == nil {
-			row.Actions = len(mf.Actions)
+			row.Actions = intPtr(len(mf.Actions))
 			if row.Version == "" {
 				row.Version = mf.Version
 			}
@@ -435,6 +439,8 @@ func localPluginRows(e *env, lf *localFlags) ([]pluginRow, error) {
 	}
 	return rows, nil
 }
+
+func intPtr(n int) *int { return &n }
 
 // pluginID is the API id of the plugin called name.
 func pluginID(name string) string {
