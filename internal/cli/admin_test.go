@@ -437,6 +437,12 @@ func TestPluginsWithoutServer(t *testing.T) {
 	r = must(t, run(t, down, s.args("plugin", "remove", "testkit")...), ExitUsage)
 	contains(t, "remove declared", r.stderr, "declared in")
 	must(t, run(t, down, s.args("plugin", "remove", "../etc")...), ExitUsage)
+	// A block that configures the installed file must go first.
+	orig, _ := os.ReadFile(s.cfg)
+	os.WriteFile(s.cfg, append(append([]byte(nil), orig...), "plugin \"kit2\" {\n  config = { greeting = \"hello\" }\n}\n"...), 0o644)
+	r = must(t, run(t, down, s.args("plugin", "remove", "kit2")...), ExitUsage)
+	contains(t, "remove configured", r.stderr, "remove that block first")
+	os.WriteFile(s.cfg, orig, 0o644)
 	r = must(t, run(t, down, s.args("plugin", "remove", "kit2")...), ExitOK)
 	contains(t, "remove", r.stdout, "Removed", "install record")
 	if entries, _ := os.ReadDir(pluginDir); len(entries) != 0 {

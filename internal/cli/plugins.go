@@ -466,6 +466,11 @@ func pluginRemove(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	for _, p := range cfg.Plugins {
+		if p.Name == name && p.Path == "" {
+			return fail(ExitUsage, "%s has a plugin %q block that configures the installed file; remove that block first, or the server will not start without the file", cfg.File, name)
+		}
+	}
 	file := installedFile(cfg.PluginDir, name)
 	db, err := openLocalStore(e, cfg.DataDir, 0)
 	inUse := errors.Is(err, store.ErrInUse)
