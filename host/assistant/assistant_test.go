@@ -144,3 +144,17 @@ func TestNoModelIsAClear400(t *testing.T) {
 		t.Errorf("unknown model: %v", err)
 	}
 }
+
+func TestUnescapeHTML(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"messageId":"\u003cabc@gmail.com\u003e"}`: `{"messageId":"<abc@gmail.com>"}`,
+		`{"a":"x \u0026 y","b":"\\u003c"}`:          `{"a":"x & y","b":"\\u003c"}`,
+		`{"q":"\"quoted\" \u00e9"}`:                 `{"q":"\"quoted\" \u00e9"}`,
+		`{}`:                                        `{}`,
+	} {
+		got := unescapeHTML([]byte(in))
+		if got != want || !json.Valid([]byte(got)) {
+			t.Errorf("unescapeHTML(%s) = %s, want %s", in, got, want)
+		}
+	}
+}

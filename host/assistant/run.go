@@ -1,6 +1,7 @@
 package assistant
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -447,7 +448,7 @@ func (st *runState) runTool(ctx context.Context, a *host.Action, input []byte, o
 	}
 	o.Status = run.Status
 	if run.Status == store.StatusSucceeded {
-		o.content = string(run.Output)
+		o.content = unescapeHTML(run.Output)
 		if o.content == "" {
 			o.content = "{}"
 		}
@@ -459,4 +460,36 @@ func (st *runState) runTool(ctx context.Context, a *host.Action, input []byte, o
 	}
 	o.Error = msg
 	o.content = fmt.Sprintf("error (%s): %s", code, msg)
+}
+
+// unescapeHTML undoes encoding/json's HTML escapes (\u003c, \u003e,
+// \u0026) in a JSON text, so the model reads <, > and & as they are.
+func unescapeHTML(raw []byte) string {
+	if !bytes.Contains(raw, []byte(`\u00`)) {
+		return string(raw)
+	}
+	out := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '\\' || i+1 >= len(raw) {
+			out = append(out, c)
+			continue
+		}
+		if raw[i+1] == 'u' && i+5 < len(raw) {
+			switch string(raw[i+2 : i+6]) {
+			case "003c", "003C":
+				out, i = append(out, '<'), i+5
+				continue
+			case "003e", "003E":
+				out, i = append(out, '>'), i+5
+				continue
+			case "0026":
+				out, i = append(out, '&'), i+5
+				continue
+			}
+		}
+		out = append(out, c, raw[i+1]) // any other escape, kept whole
+		i++
+	}
+	return string(out)
 }
