@@ -17,6 +17,7 @@ type pluginView struct {
 	Version     string `json:"version"`
 	Status      string `json:"status"`
 	Reason      string `json:"reason,omitempty"`
+	SHA256      string `json:"sha256,omitempty"`
 }
 
 type pluginDetail struct {
@@ -40,7 +41,7 @@ type actionView struct {
 }
 
 func viewPlugin(p *host.PluginEntry) pluginView {
-	v := pluginView{ID: p.ID, Key: p.Name, Title: p.Name, Status: string(p.Info.Status), Reason: p.Info.Reason}
+	v := pluginView{ID: p.ID, Key: p.Name, Title: p.Name, Status: string(p.Info.Status), Reason: p.Info.Reason, SHA256: p.Info.SHA256}
 	if m := p.Manifest; m != nil {
 		v.Title, v.Description, v.Version = m.Title, m.Description, m.Version
 	}

@@ -92,20 +92,36 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 func Parse(src []byte, filename string, getenv func(string) string) (*Config, error) {
 	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
-		return nil, diags
+		return nil, withSource(diags, src)
 	}
 	ctx := evalContext(getenv)
 	var fs fileSchema
 	if diags := gohcl.DecodeBody(file.Body, ctx, &fs); diags.HasErrors() {
-		return nil, diags
+		return nil, withSource(diags, src)
 	}
 	d := &decoder{ctx: ctx, base: filepath.Dir(filename)}
 	cfg := d.build(&fs)
 	cfg.File = filename
 	if d.diags.HasErrors() {
-		return nil, d.diags
+		return nil, withSource(d.diags, src)
 	}
 	return cfg, nil
+}
+
+// withSource adds the offending line to each diagnostic, so a message such
+// as "a bool is required" also shows which setting it is about.
+func withSource(diags hcl.Diagnostics, src []byte) hcl.Diagnostics {
+	lines := strings.Split(string(src), "\n")
+	for _, d := range diags {
+		if d.Subject == nil || d.Subject.Start.Line < 1 || d.Subject.Start.Line > len(lines) {
+			continue
+		}
+		line := strings.TrimSpace(lines[d.Subject.Start.Line-1])
+		if line != "" && len(line) <= 200 && !strings.Contains(d.Detail, line) {
+			d.Detail = strings.TrimSuffix(d.Detail, ".") + " (at: " + line + ")"
+		}
+	}
+	return diags
 }
 
 func evalContext(getenv func(string) string) *hcl.EvalContext {

@@ -134,6 +134,10 @@ func subcommand(e *env, group string, args []string, subs map[string]func(*env, 
 	if len(args) == 0 {
 		return fail(ExitUsage, "%s needs a subcommand: %s", group, strings.Join(sortedKeys(subs), ", "))
 	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintf(e.stdout, "Usage: toolhost %s <%s> [arguments]\n", group, strings.Join(sortedKeys(subs), "|"))
+		return nil
+	}
 	fn, ok := subs[args[0]]
 	if !ok {
 		return fail(ExitUsage, "unknown %s subcommand %q; try: %s", group, args[0], strings.Join(sortedKeys(subs), ", "))

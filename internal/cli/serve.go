@@ -151,12 +151,12 @@ func (a *app) pluginSpecs() ([]config.Plugin, error) {
 	pins := map[string]string{}
 	for _, r := range recs {
 		if r.SHA256 != "" {
-			pins[r.Path] = r.SHA256
+			pins[absPath(r.Path)] = r.SHA256
 		}
 	}
 	for i := range specs {
 		if specs[i].SHA256 == "" {
-			specs[i].SHA256 = pins[specs[i].Path]
+			specs[i].SHA256 = pins[absPath(specs[i].Path)]
 		}
 	}
 	return specs, nil
@@ -305,4 +305,13 @@ func (a *app) pruneLoop(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// absPath cleans p and makes it absolute, so paths written from different
+// working directories compare equal.
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return filepath.Clean(p)
 }
