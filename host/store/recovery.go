@@ -21,11 +21,12 @@ var InterruptedError = RunError{
 
 // InterruptRuns fails every run left queued or running by a host that
 // stopped: status failed, Error InterruptedError, FinishedAt now, and a
-// run.failed event. Runs waiting in requires_action are left alone: they
-// wait for a person, not for this process. Call it at start, before serving.
+// run.failed event. Runs waiting in requires_action are failed too: what
+// they waited on (the assistant loop) lived in the stopped process, so they
+// can never continue. Call it at start, before serving.
 func (db *DB) InterruptRuns() (n int, err error) {
 	now := time.Now().UTC()
-	for _, status := range []string{StatusQueued, StatusRunning} {
+	for _, status := range []string{StatusQueued, StatusRunning, StatusRequiresAction} {
 		for {
 			done, err := db.interruptChunk(status, now)
 			n += done

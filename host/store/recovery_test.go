@@ -34,7 +34,7 @@ func TestInterruptRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := 3 + 3 + 1500; n != want {
+	if want := 3 + 3 + 3 + 1500; n != want {
 		t.Errorf("InterruptRuns = %d, want %d", n, want)
 	}
 	for s, runs := range byStatus {
@@ -43,7 +43,7 @@ func TestInterruptRuns(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s != store.StatusQueued && s != store.StatusRunning {
+			if s != store.StatusQueued && s != store.StatusRunning && s != store.StatusRequiresAction {
 				if got.Status != s || got.Error != nil {
 					t.Errorf("%s run became %s", s, got.Status)
 				}
