@@ -246,7 +246,7 @@ func TestServeConneryAPI(t *testing.T) {
 			Name        string `json:"name"`
 			Description string `json:"description"`
 			Parameters  struct {
-				Type       string                       `json:"type"`
+				Type       string                    `json:"type"`
 				Properties map[string]map[string]any `json:"properties"`
 				Required   []string                  `json:"required"`
 			} `json:"parameters"`
