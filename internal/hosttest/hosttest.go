@@ -1,0 +1,120 @@
+// Package hosttest runs a real toolhost host in a test: plugin processes
+// under the supervisor, a bbolt file in a temporary directory, the runner
+// and the HTTP API over loopback. Plugin packages use it for integration
+// tests through their real binary.
+package hosttest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/api"
+	"github.com/toolhost/toolhost/host/config"
+	"github.com/toolhost/toolhost/host/plugins"
+	"github.com/toolhost/toolhost/host/store"
+	"github.com/toolhost/toolhost/internal/testbin"
+)
+
+// Key is the API key the test host accepts.
+const Key = "th_hosttest_key_0123456789abcdef"
+
+// Host is a running test host.
+type Host struct {
+	URL    string
+	Runner *host.Runner
+	t      testing.TB
+}
+
+// Plugin describes one plugin to load: the package to build (relative to
+// the repository root) and its configuration.
+type Plugin struct {
+	Name    string
+	Package string
+	Config  map[string]string
+	Timeout time.Duration
+}
+
+// Start builds the plugins, starts the host and stops it when the test ends.
+func Start(t testing.TB, ps ...Plugin) *Host {
+	t.Helper()
+	db, err := store.Open(t.TempDir(), store.Options{SecretKey: bytes.Repeat([]byte{1}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var specs []config.Plugin
+	for _, p := range ps {
+		bin, err := testbin.Build(p.Package)
+		if err != nil {
+			t.Fatal(err)
+		}
+		timeout := p.Timeout
+		if timeout == 0 {
+			timeout = 20 * time.Second
+		}
+		specs = append(specs, config.Plugin{Name: p.Name, Path: bin, Config: p.Config, ConfigEnv: map[string]string{},
+			Timeout: timeout, Concurrency: 8, AutoMTLS: true, ActionTimeouts: map[string]time.Duration{}})
+	}
+	logger := hclog.New(&hclog.LoggerOptions{Output: io.Discard})
+	sup := plugins.New(plugins.Options{Logger: logger, Cache: db})
+	sup.Load(context.Background(), specs, time.Second)
+	runner := host.NewRunner(sup, db, host.Options{Logger: logger, QueueSize: 16, Workers: 2})
+	srv := httptest.NewServer(api.NewServer(runner, logger, api.Config{BootstrapKey: Key}))
+	t.Cleanup(func() {
+		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		runner.Shutdown(ctx)
+		sup.Shutdown(ctx)
+		db.Close()
+	})
+	return &Host{URL: srv.URL, Runner: runner, t: t}
+}
+
+// Response is an HTTP answer.
+type Response struct {
+	Status int
+	Body   []byte
+}
+
+// Envelope decodes the body into the API's envelope.
+func (r Response) Envelope() (status string, data json.RawMessage, errMsg, errCode string) {
+	var env struct {
+		Status string          `json:"status"`
+		Data   json.RawMessage `json:"data"`
+		Error  struct {
+			Message string `json:"message"`
+			Code    string `json:"code"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(r.Body, &env)
+	return env.Status, env.Data, env.Error.Message, env.Error.Code
+}
+
+// Do sends a request with the test key.
+func (h *Host) Do(method, path, body string) Response {
+	h.t.Helper()
+	req, err := http.NewRequest(method, h.URL+path, strings.NewReader(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	req.Header.Set("x-api-key", Key)
+	req.Header.Set("Content-Type", "application/json")
+	client := &http.Client{Timeout: 60 * time.Second}
+	res, err := client.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return Response{Status: res.StatusCode, Body: b}
+}
