@@ -31,9 +31,9 @@ type active struct {
 	followers map[chan store.Event]struct{}
 }
 
-func newActive(a *Action, run *store.Run, input []byte) *active {
+func newActive(r *Runner, a *Action, run *store.Run, input []byte) *active {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &active{action: a, input: input, ctx: ctx, cancel: cancel, done: make(chan struct{}),
+	return &active{r: r, action: a, input: input, ctx: ctx, cancel: cancel, done: make(chan struct{}),
 		run: run, followers: map[chan store.Event]struct{}{}}
 }
 

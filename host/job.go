@@ -71,8 +71,7 @@ func (r *Runner) StartJob(j Job) (string, error) {
 	if run.CreatedAt.IsZero() {
 		run.CreatedAt = time.Now().UTC()
 	}
-	x := newActive(nil, run, nil)
-	x.r = r
+	x := newActive(r, nil, run, nil)
 	x.addEvent("run.created", runSummary(run))
 	if err := r.admit(x); err != nil {
 		return "", err

@@ -97,8 +97,7 @@ func (r *Runner) release(x *active) {
 // caller goes away. Use Wait or Follow to see it finish.
 func (r *Runner) Start(req Request) (string, error) {
 	run := r.newRun(req, store.StatusQueued)
-	x := newActive(req.Action, run, req.Input)
-	x.r = r
+	x := newActive(r, req.Action, run, req.Input)
 	x.addEvent("run.created", runSummary(run))
 	if err := r.admit(x); err != nil {
 		return "", err
@@ -111,8 +110,7 @@ func (r *Runner) Start(req Request) (string, error) {
 // full queue is a rate_limited fault.
 func (r *Runner) Enqueue(req Request) (*store.Run, error) {
 	run := r.newRun(req, store.StatusQueued)
-	x := newActive(req.Action, run, req.Input)
-	x.r = r
+	x := newActive(r, req.Action, run, req.Input)
 	x.addEvent("run.created", runSummary(run))
 	if err := r.admit(x); err != nil {
 		return nil, err

@@ -7,9 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -197,6 +195,3 @@ func eventNames(evs []sseEvent) []string {
 	}
 	return out
 }
-
-var _ = os.Getenv
-var _ sync.Mutex

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/hashicorp/go-hclog"
-
 	"github.com/toolhost/toolhost/host/fault"
 	"github.com/toolhost/toolhost/host/store"
 )
@@ -108,5 +106,3 @@ func toFault(err error) *fault.Error {
 func logFields(r *http.Request) []any {
 	return []any{"request_id", requestID(r), "method", r.Method, "path", r.URL.Path}
 }
-
-var _ = hclog.NewNullLogger

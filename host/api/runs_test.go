@@ -3,7 +3,6 @@ package api_test
 import (
 	"bufio"
 	"context"
-	"io"
 	"net/http"
 	"os"
 	"strconv"
@@ -289,5 +288,3 @@ func TestRunsListFiltersAndPages(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
-
-var _ = io.EOF
