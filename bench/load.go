@@ -1,0 +1,333 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// target is a server under load, with its own connection pool.
+type target struct {
+	name   string // "toolhost" or "floor"
+	base   string
+	key    string
+	client *http.Client
+}
+
+func newTarget(name, base, key string) *target {
+	tr := &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        4096,
+		MaxIdleConnsPerHost: 4096,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}
+	return &target{name: name, base: base, key: key, client: &http.Client{Transport: tr, Timeout: 2 * time.Minute}}
+}
+
+func (t *target) close() { t.client.CloseIdleConnections() }
+
+// errStatus is an answer other than 200.
+type errStatus struct {
+	code int
+	body string
+}
+
+func (e *errStatus) Error() string { return fmt.Sprintf("HTTP %d: %s", e.code, e.body) }
+
+// do sends one request and reads the whole answer; anything but a 200 is
+// an error.
+func (t *target) do(ctx context.Context, method, path string, body []byte) error {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, t.base+path, rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if t.key != "" {
+		req.Header.Set("x-api-key", t.key)
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+		return &errStatus{resp.StatusCode, string(b)}
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	return err
+}
+
+// request is what one phase sends, over and over.
+type request struct {
+	method, path string
+	body         []byte
+}
+
+// phaseOut is what a load phase measured: latencies of the requests sent
+// in the measuring window and the answers completed in it.
+type phaseOut struct {
+	lat       []time.Duration
+	completed int           // successful answers that arrived in the window
+	window    time.Duration // the measuring window
+	errors    int
+	firstErr  string
+	notDone   int // open loop: sent but unanswered when the phase gave up
+}
+
+// counters feed the progress line.
+type counters struct {
+	ok, errs atomic.Int64
+}
+
+// closedLoop runs c clients, each sending its next request as soon as the
+// previous answer is in, for warmup+dur; latencies count from the moment
+// each request was sent. At c = 1 this is a sequential run.
+func closedLoop(ctx context.Context, t *target, rq request, c int, warmup, dur time.Duration, cnt *counters) (phaseOut, error) {
+	start := time.Now()
+	from, end := start.Add(warmup), start.Add(warmup+dur)
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type worker struct {
+		lat       []time.Duration
+		completed int
+		errs      int
+		firstErr  string
+	}
+	ws := make([]worker, c)
+	var wg sync.WaitGroup
+	for i := range ws {
+		wg.Add(1)
+		go func(w *worker) {
+			defer wg.Done()
+			for {
+				sent := time.Now()
+				if !sent.Before(end) || pctx.Err() != nil {
+					return
+				}
+				err := t.do(pctx, rq.method, rq.path, rq.body)
+				got := time.Now()
+				if pctx.Err() != nil {
+					return
+				}
+				if err != nil {
+					cnt.errs.Add(1)
+					if !sent.Before(from) {
+						w.errs++
+						if w.firstErr == "" {
+							w.firstErr = err.Error()
+						}
+					}
+					if w.errs > 1000 && w.completed == 0 {
+						return // the server is broken; do not spin
+					}
+					continue
+				}
+				cnt.ok.Add(1)
+				if !sent.Before(from) {
+					w.lat = append(w.lat, got.Sub(sent))
+				}
+				if !got.Before(from) && !got.After(end) {
+					w.completed++
+				}
+			}
+		}(&ws[i])
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return phaseOut{}, err
+	}
+	out := phaseOut{window: dur}
+	for _, w := range ws {
+		out.lat = append(out.lat, w.lat...)
+		out.completed += w.completed
+		out.errors += w.errs
+		if out.firstErr == "" {
+			out.firstErr = w.firstErr
+		}
+	}
+	return out, nil
+}
+
+// openLoop sends requests at a fixed arrival rate, whatever the server
+// does: request i is due at start + i/rate. Latency counts from the due
+// time, not from when a free client got round to sending it, so queueing
+// in the load generator or the server is measured, not hidden (coordinated
+// omission). maxInflight bounds the goroutines sending; requests due while
+// all are busy wait, and that wait is part of their latency.
+func openLoop(ctx context.Context, t *target, rq request, rate float64, warmup, dur time.Duration, maxInflight int, cnt *counters) (phaseOut, error) {
+	total := int(rate * (warmup + dur).Seconds())
+	interval := time.Duration(float64(time.Second) / rate)
+	due := make(chan time.Time, total)
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	start := time.Now().Add(5 * time.Millisecond)
+	from, end := start.Add(warmup), start.Add(warmup+dur)
+	go func() {
+		defer close(due)
+		for i := 0; i < total; i++ {
+			at := start.Add(time.Duration(i) * interval)
+			if d := time.Until(at); d > 0 {
+				select {
+				case <-time.After(d):
+				case <-pctx.Done():
+					return
+				}
+			}
+			due <- at
+		}
+	}()
+	type worker struct {
+		lat       []time.Duration
+		completed int
+		errs      int
+		firstErr  string
+	}
+	ws := make([]worker, maxInflight)
+	var wg sync.WaitGroup
+	var handled atomic.Int64
+	for i := range ws {
+		wg.Add(1)
+		go func(w *worker) {
+			defer wg.Done()
+			for at := range due {
+				if pctx.Err() != nil {
+					return
+				}
+				err := t.do(pctx, rq.method, rq.path, rq.body)
+				got := time.Now()
+				if pctx.Err() != nil {
+					return
+				}
+				handled.Add(1)
+				if err != nil {
+					cnt.errs.Add(1)
+					if !at.Before(from) {
+						w.errs++
+						if w.firstErr == "" {
+							w.firstErr = err.Error()
+						}
+					}
+					continue
+				}
+				cnt.ok.Add(1)
+				if !at.Before(from) {
+					w.lat = append(w.lat, got.Sub(at))
+				}
+				if !got.Before(from) && !got.After(end) {
+					w.completed++
+				}
+			}
+		}(&ws[i])
+	}
+	// Give the server 10 s after the last due time to answer the rest.
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	giveUp := time.NewTimer(time.Until(end) + 10*time.Second)
+	defer giveUp.Stop()
+	timedOut := false
+	select {
+	case <-finished:
+	case <-giveUp.C:
+		timedOut = true
+		cancel()
+		<-finished
+	case <-ctx.Done():
+		cancel()
+		<-finished
+		return phaseOut{}, ctx.Err()
+	}
+	out := phaseOut{window: dur}
+	for _, w := range ws {
+		out.lat = append(out.lat, w.lat...)
+		out.completed += w.completed
+		out.errors += w.errs
+		if out.firstErr == "" {
+			out.firstErr = w.firstErr
+		}
+	}
+	if timedOut {
+		out.notDone = total - int(handled.Load())
+	}
+	return out, nil
+}
+
+// countLoop sends n requests from c clients (used to fill history).
+func countLoop(ctx context.Context, t *target, rq request, c, n int, cnt *counters) (time.Duration, error) {
+	var next atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(n) {
+				if err := t.do(ctx, rq.method, rq.path, rq.body); err != nil {
+					if ctx.Err() == nil {
+						firstErr.CompareAndSwap(nil, err)
+					}
+					return
+				}
+				cnt.ok.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err, _ := firstErr.Load().(error); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
+// Latency summarises a set of latencies.
+type Latency struct {
+	N    int     `json:"n"`
+	P50  float64 `json:"p50_us"`
+	P90  float64 `json:"p90_us"`
+	P99  float64 `json:"p99_us"`
+	Max  float64 `json:"max_us"`
+	Mean float64 `json:"mean_us"`
+}
+
+func summarize(lat []time.Duration) Latency {
+	if len(lat) == 0 {
+		return Latency{}
+	}
+	s := slices.Clone(lat)
+	slices.Sort(s)
+	var sum time.Duration
+	for _, d := range s {
+		sum += d
+	}
+	return Latency{
+		N: len(s), P50: us(rank(s, 0.50)), P90: us(rank(s, 0.90)), P99: us(rank(s, 0.99)),
+		Max: us(s[len(s)-1]), Mean: us(sum / time.Duration(len(s))),
+	}
+}
+
+// rank is the nearest-rank percentile of sorted s.
+func rank(s []time.Duration, p float64) time.Duration {
+	i := int(math.Ceil(p*float64(len(s)))) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
