@@ -157,5 +157,5 @@ func (s *server) runStreamed(w http.ResponseWriter, r *http.Request, req host.Re
 		return
 	}
 	w.Header().Set("X-Run-Id", id)
-	s.streamRun(w, r, id, 0)
+	s.streamRun(w, r, id, 0, nil)
 }

@@ -129,5 +129,5 @@ func (s *server) runEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		after = n
 	}
-	s.streamRun(w, r, mux.Vars(r)["runId"], after)
+	s.streamRun(w, r, mux.Vars(r)["runId"], after, nil)
 }

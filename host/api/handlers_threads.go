@@ -429,7 +429,7 @@ func (s *server) createThreadRun(w http.ResponseWriter, r *http.Request) {
 func (s *server) answerThreadRun(w http.ResponseWriter, r *http.Request, id string, after int, stream, blocking bool) {
 	switch {
 	case stream:
-		s.streamThreadRun(w, r, id, after)
+		s.streamRun(w, r, id, after, assistant.Idle)
 	case !blocking:
 		run, err := s.runner.Get(id)
 		if err != nil {
@@ -548,98 +548,6 @@ func (s *server) submitToolOutputs(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Run-Id", v["runId"])
 	s.answerThreadRun(w, r, v["runId"], after, stream, blocking)
-}
-
-// streamThreadRun writes a thread run's events after seq as Server-Sent
-// Events until the run ends or reaches requires_action, then "data: [DONE]".
-// A client that leaves does not stop the run.
-func (s *server) streamThreadRun(w http.ResponseWriter, r *http.Request, runID string, after int) {
-	past, live, stop, err := s.runner.Follow(runID, after)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	out := &sseWriter{w: w, after: after}
-	tick := time.NewTicker(heartbeat)
-	defer tick.Stop()
-	done := func() {
-		fmt.Fprint(w, "data: [DONE]\n\n")
-		out.flush()
-	}
-	for {
-		for _, e := range past {
-			if !out.send(e) {
-				stop()
-				return
-			}
-			if assistant.Idle(e) {
-				stop()
-				done()
-				return
-			}
-		}
-		out.flush()
-		idle, gone := s.relayUntilIdle(r.Context(), out, live, tick)
-		stop()
-		if gone {
-			return
-		}
-		if idle {
-			done()
-			return
-		}
-		run, err := s.runner.Get(runID)
-		if err != nil || store.IsTerminal(run.Status) {
-			// Catch up on anything the live channel did not carry.
-			if rest, _, stop2, err := s.runner.Follow(runID, out.after); err == nil {
-				stop2()
-				for _, e := range rest {
-					out.send(e)
-				}
-			}
-			done()
-			return
-		}
-		// The follower fell behind and was cut off: resume where it was.
-		if past, live, stop, err = s.runner.Follow(runID, out.after); err != nil {
-			return
-		}
-	}
-}
-
-// relayUntilIdle sends live events until the run goes idle (idle), the
-// channel closes (neither), or the client leaves (gone).
-func (s *server) relayUntilIdle(ctx context.Context, out *sseWriter, live <-chan store.Event, tick *time.Ticker) (idle, gone bool) {
-	for {
-		select {
-		case e, open := <-live:
-			if !open {
-				return false, false
-			}
-			if e.Seq <= out.after {
-				continue
-			}
-			if !out.send(e) {
-				return false, true
-			}
-			out.flush()
-			if assistant.Idle(e) {
-				return true, false
-			}
-		case <-tick.C:
-			if !out.comment("ping") {
-				return false, true
-			}
-			out.flush()
-		case <-ctx.Done():
-			return false, true
-		}
-	}
 }
 
 func (s *server) identifyAction(w http.ResponseWriter, r *http.Request) {

@@ -19,7 +19,10 @@ type jsonRaw = json.RawMessage
 type sseWriter struct {
 	w     http.ResponseWriter
 	after int
+	endAt func(store.Event) bool
 }
+
+func (s *sseWriter) ends(e store.Event) bool { return s.endAt != nil && s.endAt(e) }
 
 func (s *sseWriter) send(e store.Event) bool {
 	if _, err := fmt.Fprintf(s.w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Type, eventData(e)); err != nil {
@@ -41,9 +44,10 @@ func (s *sseWriter) flush() {
 }
 
 // streamRun writes a run's events after seq as Server-Sent Events, follows
-// it live until it ends, then writes "data: [DONE]". A client that leaves
-// does not stop the run.
-func (s *server) streamRun(w http.ResponseWriter, r *http.Request, runID string, after int) {
+// it live until it ends (or until an event for which endAt is true, such as
+// an assistant run stopping for tool outputs), then writes "data: [DONE]".
+// A client that leaves does not stop the run.
+func (s *server) streamRun(w http.ResponseWriter, r *http.Request, runID string, after int, endAt func(store.Event) bool) {
 	past, live, stop, err := s.runner.Follow(runID, after)
 	if err != nil {
 		s.fail(w, r, err)
@@ -54,24 +58,29 @@ func (s *server) streamRun(w http.ResponseWriter, r *http.Request, runID string,
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	out := &sseWriter{w: w, after: after}
+	out := &sseWriter{w: w, after: after, endAt: endAt}
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
 	for {
-		if !s.relay(r, out, past, live, tick) {
-			stop()
+		ended, gone := s.relay(r, out, past, live, tick)
+		stop()
+		if gone {
 			return
 		}
-		stop()
-		run, err := s.runner.Get(runID)
-		if err != nil || store.IsTerminal(run.Status) || !s.runner.Live(runID) {
-			// Catch up on anything the live channel did not carry.
-			if rest, _, stop2, err := s.runner.Follow(runID, out.after); err == nil {
-				stop2()
-				for _, e := range rest {
-					out.send(e)
+		if !ended {
+			run, err := s.runner.Get(runID)
+			ended = err != nil || store.IsTerminal(run.Status) || !s.runner.Live(runID)
+			if ended {
+				// Catch up on anything the live channel did not carry.
+				if rest, _, stop2, err := s.runner.Follow(runID, out.after); err == nil {
+					stop2()
+					for _, e := range rest {
+						out.send(e)
+					}
 				}
 			}
+		}
+		if ended {
 			fmt.Fprint(w, "data: [DONE]\n\n")
 			out.flush()
 			return
@@ -84,11 +93,14 @@ func (s *server) streamRun(w http.ResponseWriter, r *http.Request, runID string,
 }
 
 // relay sends past events, then live ones until the channel closes. It
-// returns false when the client is gone.
-func (s *server) relay(r *http.Request, out *sseWriter, past []store.Event, live <-chan store.Event, tick *time.Ticker) bool {
+// reports whether an endAt event was sent (ended) or the client left (gone).
+func (s *server) relay(r *http.Request, out *sseWriter, past []store.Event, live <-chan store.Event, tick *time.Ticker) (ended, gone bool) {
 	for _, e := range past {
 		if !out.send(e) {
-			return false
+			return false, true
+		}
+		if out.ends(e) {
+			return true, false
 		}
 	}
 	out.flush()
@@ -96,22 +108,25 @@ func (s *server) relay(r *http.Request, out *sseWriter, past []store.Event, live
 		select {
 		case e, open := <-live:
 			if !open {
-				return true
+				return false, false
 			}
 			if e.Seq <= out.after {
 				continue
 			}
 			if !out.send(e) {
-				return false
+				return false, true
 			}
 			out.flush()
+			if out.ends(e) {
+				return true, false
+			}
 		case <-tick.C:
 			if !out.comment("ping") {
-				return false
+				return false, true
 			}
 			out.flush()
 		case <-r.Context().Done():
-			return false
+			return false, true
 		}
 	}
 }
