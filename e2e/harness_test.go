@@ -89,6 +89,7 @@ type serveOpts struct {
 	Key      string   // the key to use when NoEnvKey and the data dir already has one
 	Env      []string // extra environment
 	LogLevel string   // TOOLHOST_LOG_LEVEL; default "info"
+	Shared   bool     // outlives tb: stopped by stopBenchServers, not by tb's cleanup
 }
 
 // proc is a running `toolhost serve`.
@@ -106,6 +107,7 @@ type proc struct {
 	waitErr    error
 	client     *http.Client
 	stopped    bool
+	tmp        string // a directory of a shared server's, removed after it stops
 }
 
 // capBuffer is a goroutine-safe buffer that keeps its first head bytes
@@ -186,6 +188,9 @@ func launch(tb testing.TB, o serveOpts) *proc {
 	p.client = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: 30 * time.Second,
 	}}
+	if o.Shared {
+		return p
+	}
 	tb.Cleanup(func() {
 		p.stop(tb)
 		if tb.Failed() {
@@ -277,8 +282,14 @@ func (p *proc) signal(sig syscall.Signal) {
 // stop sends SIGTERM and waits; a process still there after 15 s is
 // killed and the test fails. Safe to call more than once.
 func (p *proc) stop(tb testing.TB) {
+	if err := p.stopErr(); err != nil {
+		tb.Error(err)
+	}
+}
+
+func (p *proc) stopErr() error {
 	if p.stopped {
-		return
+		return nil
 	}
 	p.stopped = true
 	defer p.client.CloseIdleConnections()
@@ -286,8 +297,9 @@ func (p *proc) stop(tb testing.TB) {
 	if _, ok := p.wait(15 * time.Second); !ok {
 		p.signal(syscall.SIGKILL)
 		p.wait(5 * time.Second)
-		tb.Errorf("toolhost serve (pid %d) did not exit within 15 s of SIGTERM; killed it", p.Pid)
+		return fmt.Errorf("toolhost serve (pid %d) did not exit within 15 s of SIGTERM; killed it", p.Pid)
 	}
+	return nil
 }
 
 // kill9 kills the host with SIGKILL and waits for it to be reaped.
@@ -312,7 +324,12 @@ func stopBenchServers() {
 	benchMu.Lock()
 	defer benchMu.Unlock()
 	for name, p := range benchServers {
-		p.stop(p.tb)
+		if err := p.stopErr(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+		if p.tmp != "" {
+			os.RemoveAll(p.tmp)
+		}
 		delete(benchServers, name)
 	}
 }

