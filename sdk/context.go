@@ -33,9 +33,10 @@ type Events interface {
 type callKey struct{}
 
 type call struct {
-	runID  string
-	config Config
-	events Events
+	runID   string
+	config  Config
+	events  Events
+	secrets *secretSet
 }
 
 func withCall(ctx context.Context, c *call) context.Context {

@@ -15,6 +15,10 @@
 //	jsonschema:"enum=a,enum=b,minimum=1,maximum=50,default=10"
 //	toolhost:"secret"        never stored in run history
 //
+// Secret configuration values, secret inputs and values added with
+// AddSecret are scrubbed from a run's error message and log lines before
+// they leave the plugin.
+//
 // The host validates input against that schema before the call, so a handler
 // always gets well-formed input. Inside a handler, ConfigFrom returns the
 // plugin's configuration values, LoggerFrom a logger whose lines stream to

@@ -34,7 +34,8 @@ func InputError(field, format string, args ...any) error {
 func asRunError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
-		return e
+		c := *e
+		return &c
 	}
 	return &Error{Code: CodeActionFailed, Message: err.Error()}
 }

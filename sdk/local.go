@@ -22,9 +22,10 @@ type Local struct {
 }
 
 type preparedAction struct {
-	action *Action
-	input  *schemacheck.Validator
-	output *schemacheck.Validator
+	action  *Action
+	input   *schemacheck.Validator
+	output  *schemacheck.Validator
+	secrets []string // secret input keys
 }
 
 // NewLocal checks the plugin's definition and prepares its actions.
@@ -43,7 +44,7 @@ func NewLocal(p *Plugin) (*Local, error) {
 		if err != nil {
 			return nil, fmt.Errorf("action %q: output %w", ma.Key, err)
 		}
-		l.actions[ma.Key] = &preparedAction{action: &p.Actions[i], input: in, output: out}
+		l.actions[ma.Key] = &preparedAction{action: &p.Actions[i], input: in, output: out, secrets: ma.SecretInputs}
 	}
 	return l, nil
 }
@@ -87,9 +88,12 @@ func (l *Local) Run(ctx context.Context, runID, key string, config Config, input
 	if events == nil {
 		events = discard{}
 	}
-	ctx = withCall(ctx, &call{runID: runID, config: config, events: events})
+	secrets := runSecrets(l.plugin.Config, config, pa.secrets, input)
+	events = scrubbingEvents{next: events, secrets: secrets}
+	ctx = withCall(ctx, &call{runID: runID, config: config, events: events, secrets: secrets})
 	out, rerr := l.call(ctx, pa, input)
 	if rerr != nil {
+		rerr.Message = secrets.scrub(rerr.Message)
 		return nil, rerr
 	}
 	raw, err := json.Marshal(out)

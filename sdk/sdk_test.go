@@ -3,6 +3,7 @@ package sdk_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -138,3 +139,32 @@ func TestBadDefinitionBinaryExitsNonZero(t *testing.T) {
 		t.Fatalf("err %v output %s", err, outb)
 	}
 }
+
+func TestSecretsNeverLeaveThePlugin(t *testing.T) {
+	type secretIn struct {
+		Name  string `json:"name" title:"Name"`
+		Token string `json:"token" title:"Token" toolhost:"secret"`
+	}
+	leak := func(ctx context.Context, i secretIn) (out, error) {
+		sdk.AddSecret(ctx, "derived-"+sdk.ConfigFrom(ctx).Get("password"))
+		sdk.LoggerFrom(ctx).Info("using "+i.Token, "password", sdk.ConfigFrom(ctx).Get("password"), "list", []string{i.Token})
+		return out{}, sdk.InputError("name", "server said: bad password hunter22 / derived-hunter22 / token tok-123456")
+	}
+	p := plugin(action("leak", "Leak", sdk.NewHandler(leak)))
+	p.Config = []sdk.ConfigParam{{Key: "password", Title: "Password", Secret: true}}
+	r := sdktest.New(t, p, sdk.Config{"password": "hunter22"}).Run(context.Background(), "leak", `{"name":"x","token":"tok-123456"}`)
+	if r.Err == nil || r.Err.Code != sdk.CodeInvalidInput || r.Err.Field != "name" {
+		t.Fatalf("error %+v", r.Err)
+	}
+	all := r.Err.Message + " " + r.Logs[0].Message + " " + fmtAny(r.Logs[0].Fields)
+	for _, secret := range []string{"hunter22", "tok-123456"} {
+		if strings.Contains(all, secret) {
+			t.Fatalf("%q leaked: %s", secret, all)
+		}
+	}
+	if !strings.Contains(r.Err.Message, "[redacted]") {
+		t.Fatalf("message %q", r.Err.Message)
+	}
+}
+
+func fmtAny(v any) string { return fmt.Sprint(v) }

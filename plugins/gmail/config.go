@@ -91,6 +91,8 @@ func checkConfig(c sdk.Config) error {
 // settingsFrom loads the run's configuration, failing the run as
 // misconfigured when it is not usable.
 func settingsFrom(ctx context.Context) (*settings, error) {
+	// The sdk scrubs the password as configured; scrub the form sent too.
+	sdk.AddSecret(ctx, normalizeAppPassword(sdk.ConfigFrom(ctx).Get(keyAppPassword)))
 	s, err := loadSettings(sdk.ConfigFrom(ctx))
 	if err != nil {
 		return nil, &sdk.Error{Code: sdk.CodeMisconfigured, Message: "gmail configuration: " + err.Error()}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,17 +118,3 @@ func TestNormalizeAppPassword(t *testing.T) {
 	}
 }
 
-func TestScrubError(t *testing.T) {
-	se := scrubError(&sdk.Error{Code: sdk.CodeInvalidInput, Field: "x", Message: "x: s3cret! leaked"}, "s3cret!")
-	var got *sdk.Error
-	if !errors.As(se, &got) || got.Code != sdk.CodeInvalidInput || got.Field != "x" || got.Message != "x: [redacted] leaked" {
-		t.Errorf("scrubbed sdk error %+v", se)
-	}
-	if e := scrubError(errors.New("auth abcdefghijklmnop failed"), "abcd efgh ijkl mnop", "abcdefghijklmnop"); e.Error() != "auth [redacted] failed" {
-		t.Errorf("scrubbed %q", e)
-	}
-	plain := errors.New("all a-ok")
-	if e := scrubError(plain, "a"); e != plain {
-		t.Errorf("a one-letter secret must not garble messages: %q", e)
-	}
-}

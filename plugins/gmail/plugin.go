@@ -16,14 +16,14 @@ var gmailPlugin = sdk.Plugin{
 			Title:       "Send email",
 			Description: "Send an email from the configured Gmail account to one or more recipients.",
 			Type:        sdk.Create,
-			Handler:     sdk.NewHandler(scrubbed(sendEmail)),
+			Handler:     sdk.NewHandler(sendEmail),
 		},
 		{
 			Key:         "searchEmails",
 			Title:       "Search emails",
 			Description: "Search the configured Gmail mailbox with Gmail search syntax and return the newest matching messages.",
 			Type:        sdk.Read,
-			Handler:     sdk.NewHandler(scrubbed(searchEmails)),
+			Handler:     sdk.NewHandler(searchEmails),
 		},
 	},
 }

@@ -1,0 +1,107 @@
+package sdk
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+)
+
+// minSecretLen is the shortest value scrubbed from messages: replacing a
+// one- to three-letter value would garble text and hide nothing.
+const minSecretLen = 4
+
+// redacted replaces a secret in messages.
+const redacted = "[redacted]"
+
+// secretSet holds the values a run must never reveal: the plugin's secret
+// configuration values, the action's secret inputs, and whatever the
+// handler adds with AddSecret. Error messages and log lines are scrubbed
+// of them before they leave the plugin.
+type secretSet struct {
+	mu     sync.Mutex
+	values []string
+}
+
+func (s *secretSet) add(v string) {
+	if len(v) < minSecretLen {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, have := range s.values {
+		if have == v {
+			return
+		}
+	}
+	s.values = append(s.values, v)
+}
+
+// scrub replaces every secret in text.
+func (s *secretSet) scrub(text string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, v := range s.values {
+		if strings.Contains(text, v) {
+			text = strings.ReplaceAll(text, v, redacted)
+		}
+	}
+	return text
+}
+
+// AddSecret registers another form of a secret (a normalised password, a
+// token derived from one) so that it, too, is scrubbed from the run's error
+// message and log lines.
+func AddSecret(ctx context.Context, value string) {
+	if c := callFrom(ctx); c.secrets != nil {
+		c.secrets.add(value)
+	}
+}
+
+// runSecrets collects the secret configuration values and secret inputs.
+func runSecrets(params []ConfigParam, config Config, secretInputs []string, input []byte) *secretSet {
+	s := &secretSet{}
+	for _, p := range params {
+		if p.Secret {
+			s.add(config[p.Key])
+		}
+	}
+	if len(secretInputs) > 0 {
+		var in map[string]json.RawMessage
+		if json.Unmarshal(input, &in) == nil {
+			for _, k := range secretInputs {
+				var v string
+				if json.Unmarshal(in[k], &v) == nil {
+					s.add(v)
+				}
+			}
+		}
+	}
+	return s
+}
+
+// scrubbingEvents passes events on with secrets scrubbed from messages and
+// string fields.
+type scrubbingEvents struct {
+	next    Events
+	secrets *secretSet
+}
+
+func (e scrubbingEvents) Log(level, msg string, fields map[string]any) {
+	for k, v := range fields {
+		if s, ok := v.(string); ok {
+			fields[k] = e.secrets.scrub(s)
+		} else if v != nil {
+			if raw, err := json.Marshal(v); err == nil {
+				if clean := e.secrets.scrub(string(raw)); clean != string(raw) {
+					fields[k] = clean
+				}
+			}
+		}
+	}
+	e.next.Log(level, e.secrets.scrub(msg), fields)
+}
+
+func (e scrubbingEvents) Progress(fraction float64, msg string) {
+	e.next.Progress(fraction, e.secrets.scrub(msg))
+}
