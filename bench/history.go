@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -97,7 +98,7 @@ func history1MDir() string {
 // is missing (about 20-40 s on two cores). tmpl is a real run record from
 // toolhost (a noop run); the million are copies of it with ids, times,
 // actions and statuses varied. cached reports whether the file was reused.
-func ensureHistory1M(tmpl *store.Run, progress func(done int)) (dir string, cached bool, built time.Duration, err error) {
+func ensureHistory1M(ctx context.Context, tmpl *store.Run, progress func(done int)) (dir string, cached bool, built time.Duration, err error) {
 	dir = history1MDir()
 	if _, err := os.Stat(filepath.Join(dir, "complete")); err == nil {
 		return dir, true, 0, nil
@@ -112,7 +113,7 @@ func ensureHistory1M(tmpl *store.Run, progress func(done int)) (dir string, cach
 	if err != nil {
 		return "", false, 0, err
 	}
-	if err := fill1M(db, tmpl, progress); err != nil {
+	if err := fill1M(ctx, db, tmpl, progress); err != nil {
 		db.Close()
 		os.RemoveAll(tmp)
 		return "", false, 0, err
@@ -137,11 +138,14 @@ func ensureHistory1M(tmpl *store.Run, progress func(done int)) (dir string, cach
 // succeeded, 9% failed, 3% cancelled, 2% timed out. No run is left queued
 // or running, so a server started on the file has nothing to recover and
 // the cached file stays as built.
-func fill1M(db *store.DB, tmpl *store.Run, progress func(int)) error {
+func fill1M(ctx context.Context, db *store.DB, tmpl *store.Run, progress func(int)) error {
 	rng := mrand.New(mrand.NewPCG(7, 7))
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	noopID := actionID("testkit", "noop")
 	for i := 0; i < history1MRuns; i += history1MChunk {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		runs := make([]*store.Run, 0, history1MChunk)
 		for j := i; j < min(i+history1MChunk, history1MRuns); j++ {
 			at := start.Add(time.Duration(j) * 2500 * time.Millisecond)

@@ -382,6 +382,32 @@ func (b *bench) loadPhases(ctx context.Context) error {
 	}
 	defer fl.stop()
 	targets := []*target{newTarget("floor", fl.base, ""), newTarget("toolhost", th.base, b.key)}
+	servers := map[string]*server{"floor": fl, "toolhost": th}
+	measured, snapped := false, false
+	snapshot := func() { // peak RSS, also when interrupted
+		if measured && !snapped {
+			snapped = true
+			b.res.RSS = append(b.res.RSS, th.memSnapshot()...)
+			b.res.RSS = append(b.res.RSS, fl.memSnapshot()...)
+		}
+	}
+	defer snapshot()
+	// phase runs one load point and adds the server's CPU time per run.
+	phase := func(t *target, cnt *counters, f func() (phaseOut, error), a, mode string, c int, rate float64) error {
+		h0, p0 := servers[t.name].cpuUsed()
+		out, err := f()
+		if err != nil {
+			return err
+		}
+		measured = true
+		h1, p1 := servers[t.name].cpuUsed()
+		lr := loadResult(t.name, a, mode, c, rate, out)
+		if n := cnt.ok.Load() + cnt.errs.Load(); n > 0 {
+			lr.HostCPU, lr.PluginCPU = us(h1-h0)/float64(n), us(p1-p0)/float64(n)
+		}
+		b.res.addLoad(lr)
+		return nil
+	}
 	defer func() {
 		for _, t := range targets {
 			t.close()
@@ -410,11 +436,12 @@ func (b *bench) loadPhases(ctx context.Context) error {
 				i++
 				cnt := &counters{}
 				b.step(phaseLen, cnt, "load %d/%d: %s %s, %d client(s), closed loop", i, total, t.name, a, c)
-				out, err := closedLoop(ctx, t, rq, c, b.opts.warmup, b.opts.duration, cnt)
+				err := phase(t, cnt, func() (phaseOut, error) {
+					return closedLoop(ctx, t, rq, c, b.opts.warmup, b.opts.duration, cnt)
+				}, a, "closed", c, 0)
 				if err != nil {
 					return err
 				}
-				b.res.addLoad(loadResult(t.name, a, "closed", c, 0, out))
 			}
 		}
 	}
@@ -437,15 +464,15 @@ func (b *bench) loadPhases(ctx context.Context) error {
 			i++
 			cnt := &counters{}
 			b.step(phaseLen, cnt, "load %d/%d: %s noop, %s runs/s offered, open loop", i, total, t.name, fmtRate(r))
-			out, err := openLoop(ctx, t, actionRequests["noop"], r, b.opts.warmup, b.opts.duration, b.opts.maxInflight, cnt)
+			err := phase(t, cnt, func() (phaseOut, error) {
+				return openLoop(ctx, t, actionRequests["noop"], r, b.opts.warmup, b.opts.duration, b.opts.maxInflight, cnt)
+			}, "noop", "open", 0, r)
 			if err != nil {
 				return err
 			}
-			b.res.addLoad(loadResult(t.name, "noop", "open", 0, r, out))
 		}
 	}
-	b.res.RSS = append(b.res.RSS, th.memSnapshot()...)
-	b.res.RSS = append(b.res.RSS, fl.memSnapshot()...)
+	snapshot()
 	b.step(0, nil, "stopping the load servers")
 	done := make(chan struct{})
 	go func() { th.stop(); close(done) }()
@@ -516,12 +543,15 @@ func (b *bench) listPages(ctx context.Context) error {
 	}
 
 	b.step(0, nil, "million-run file: looking for the cache")
-	built := false
-	dir1M, cached, buildTime, err := ensureHistory1M(tmpl, func(done int) {
-		if !built {
-			built = true
+	first := true
+	dir1M, cached, buildTime, err := ensureHistory1M(ctx, tmpl, func(done int) {
+		msg := fmt.Sprintf("building the million-run file once (%s of 1,000,000 runs; cached for later runs in %s)", withCommas(int64(done)), history1MDir())
+		if first {
+			first = false
+			b.step(0, nil, "%s", msg)
+			return
 		}
-		b.prog.Step(0, nil, "building the million-run file once (%s of 1,000,000 runs; cached for later runs in %s)", withCommas(int64(done)), history1MDir())
+		b.prog.Update("%s", msg)
 	})
 	if err != nil {
 		return fmt.Errorf("million-run file: %w", err)

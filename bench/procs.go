@@ -315,3 +315,13 @@ func cpuTicks(pid int) int64 {
 	sy, _ := strconv.ParseInt(f[12], 10, 64)
 	return u + sy
 }
+
+// cpuUsed is the CPU time a server process and its children have used.
+func (s *server) cpuUsed() (host, plugins time.Duration) {
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	host = time.Duration(cpuTicks(s.pid)) * tick
+	for p := range children(s.pid) {
+		plugins += time.Duration(cpuTicks(p)) * tick
+	}
+	return host, plugins
+}

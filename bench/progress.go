@@ -66,6 +66,17 @@ func (p *progress) Step(expected time.Duration, cnt *counters, format string, a 
 	}
 }
 
+// Update changes the current step's text; off a terminal it prints
+// nothing (one line per step is enough in a log).
+func (p *progress) Update(format string, a ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.step = fmt.Sprintf(format, a...)
+	if p.tty {
+		p.draw()
+	}
+}
+
 func (p *progress) draw() {
 	line := fmt.Sprintf("[%s] %s", clock(time.Since(p.start)), p.step)
 	el := time.Since(p.stepAt)

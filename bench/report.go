@@ -69,6 +69,10 @@ type LoadResult struct {
 	Errors      int     `json:"errors"`
 	FirstError  string  `json:"first_error,omitempty"`
 	NotDone     int     `json:"unanswered,omitempty"`
+	// CPU time per run over the whole phase (warm-up included), from
+	// /proc/PID/stat, so at 10 ms tick resolution.
+	HostCPU   float64 `json:"host_cpu_us_per_run"`
+	PluginCPU float64 `json:"plugin_cpu_us_per_run"`
 }
 
 // RSSResult is one process's peak resident set (VmHWM).
@@ -224,6 +228,19 @@ func (r *Results) Markdown() string {
 					fmtDur(t.Latency.Max), fmtDur(f.Latency.Max),
 					fmtRate(t.RunsPerSec), fmtRate(f.RunsPerSec), ratio(t.RunsPerSec, f.RunsPerSec),
 					errCell(th, fl))
+			}
+		}
+		p("\n### CPU time per run (closed loop, from /proc/PID/stat over the whole point)\n\n")
+		p("| action | clients | toolhost host | toolhost plugin | floor host | floor plugin | ratio of totals |\n|---|---:|---:|---:|---:|---:|---:|\n")
+		for _, a := range s.Actions {
+			for _, c := range s.Concurrency {
+				th, fl := r.findLoad("toolhost", a, "closed", c, 0), r.findLoad("floor", a, "closed", c, 0)
+				if th == nil && fl == nil {
+					continue
+				}
+				t, f := orZero(th), orZero(fl)
+				p("| %s | %d | %s | %s | %s | %s | %s |\n", a, c, fmtDur(t.HostCPU), fmtDur(t.PluginCPU), fmtDur(f.HostCPU), fmtDur(f.PluginCPU),
+					ratio(t.HostCPU+t.PluginCPU, f.HostCPU+f.PluginCPU))
 			}
 		}
 		var open []LoadResult

@@ -549,6 +549,112 @@ func sigtermDuringRun(t *testing.T, s *proc) {
 	}
 }
 
+// TestSIGTERMWhileRunsArrive: SIGTERM while clients keep sending
+// non-blocking and blocking runs. Every answer is a 200, a 202 or a 503
+// (or the connection is refused once the listener is closed), the host
+// exits 0 promptly, and after a restart every run that got a 202 has run
+// to its end: a graceful stop leaves nothing to mark interrupted.
+func TestSIGTERMWhileRunsArrive(t *testing.T) {
+	opts := serveOpts{LogLevel: "warn", Config: serveConfig{Top: "queue {\n  size    = 1000\n  workers = 4\n}"}}
+	s := startServe(t, opts)
+	opts.DataDir = s.DataDir
+	type answer struct {
+		status int
+		runID  string
+		body   []byte
+	}
+	var (
+		mu      sync.Mutex
+		answers []answer
+		stop    = make(chan struct{})
+		wg      sync.WaitGroup
+	)
+	for c := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				path, body := "/v1/actions/testkit.noop/run?blocking=false", `{}`
+				if (c+i)%4 == 0 {
+					path, body = "/v1/actions/testkit.echo/run", `{"text":"x"}`
+				}
+				r, err := s.try("POST", path, body)
+				if err != nil {
+					if s.isExited() {
+						return
+					}
+					time.Sleep(5 * time.Millisecond)
+					continue
+				}
+				a := answer{status: r.Status, body: r.Body}
+				var env struct {
+					Data struct {
+						RunID string `json:"run_id"`
+					} `json:"data"`
+				}
+				if json.Unmarshal(r.Body, &env) == nil {
+					a.runID = env.Data.RunID
+				}
+				mu.Lock()
+				answers = append(answers, a)
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	s.stopped = true
+	sent := time.Now()
+	if err := syscall.Kill(s.Pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	code, exited := s.wait(15 * time.Second)
+	took := time.Since(sent)
+	close(stop)
+	wg.Wait()
+	if !exited {
+		s.signal(syscall.SIGKILL)
+		s.wait(5 * time.Second)
+		t.Fatalf("toolhost did not exit within 15 s of SIGTERM while runs were arriving")
+	}
+	counts := map[int]int{}
+	for _, a := range answers {
+		counts[a.status]++
+		if a.status != 200 && a.status != 202 && a.status != 503 {
+			t.Errorf("answer %d during shutdown: %s", a.status, a.body)
+		}
+	}
+	t.Logf("answers by status %v; exit %d %s after SIGTERM", counts, code, took.Round(time.Millisecond))
+	if code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+	if took > 5*time.Second {
+		t.Errorf("shutdown took %s with only no-op runs in flight", took)
+	}
+
+	s2 := startServe(t, opts)
+	if m := regexp.MustCompile(`\d+ run\(s\) were in progress`).FindString(s2.stdout.String()); m != "" {
+		t.Errorf("after a graceful stop the restart says: %s", m)
+	}
+	for _, a := range answers {
+		if a.runID == "" || (a.status != 200 && a.status != 202) {
+			continue
+		}
+		r := s2.do("GET", "/v1/runs/"+a.runID, "")
+		if r.Status != 200 {
+			t.Errorf("run %s (answered %d) not in history: %d %s", a.runID, a.status, r.Status, r.Body)
+			continue
+		}
+		if st := r.data(t)["status"]; st != "succeeded" {
+			t.Errorf("run %s (answered %d) is %v after a graceful stop: %s", a.runID, a.status, st, r.Body)
+		}
+	}
+}
+
 // TestFirstStartKeyAndDataDirLock: a first start without TOOLHOST_API_KEY
 // prints a th_ key that works; a second serve on the same data dir fails
 // fast naming the first one's pid; a restart prints no new key and the

@@ -117,4 +117,3 @@ func TestNormalizeAppPassword(t *testing.T) {
 		}
 	}
 }
-
