@@ -44,6 +44,7 @@ type Plugin struct {
 	log    hclog.Logger
 	sem    chan struct{}
 	sha256 string
+	config []byte // spec.Config as JSON, sent with every call
 
 	mu       sync.Mutex
 	status   Status
@@ -70,8 +71,9 @@ type Info struct {
 }
 
 func newPlugin(spec config.Plugin, opts *Options) *Plugin {
+	cfg, _ := json.Marshal(spec.Config)
 	return &Plugin{
-		spec: spec, opts: opts,
+		spec: spec, opts: opts, config: cfg,
 		log:    opts.Logger.Named("plugins").With("plugin", spec.Name),
 		sem:    make(chan struct{}, max(spec.Concurrency, 1)),
 		status: StatusStarting, ready: make(chan struct{}), backoff: minBackoff,
@@ -218,10 +220,9 @@ func (p *Plugin) checkConfig(ctx context.Context, inst *instance, m *manifest.Pl
 		sort.Strings(missing)
 		return fmt.Sprintf("plugin %q is misconfigured: missing required configuration %s; set it in the plugin's config block in plugins.hcl", p.spec.Name, strings.Join(missing, ", "))
 	}
-	cfg, _ := json.Marshal(p.spec.Config)
 	vctx, cancel := context.WithTimeout(ctx, p.opts.StartTimeout)
 	defer cancel()
-	resp, err := inst.rpc.ValidateConfig(vctx, &pb.ValidateConfigRequest{ConfigJson: cfg})
+	resp, err := inst.rpc.ValidateConfig(vctx, &pb.ValidateConfigRequest{ConfigJson: p.config})
 	if err != nil || len(resp.Problems) == 0 {
 		return ""
 	}

@@ -130,11 +130,10 @@ func waitReady(ctx context.Context, ready chan struct{}, deadline time.Time, nam
 }
 
 func (p *Plugin) call(ctx context.Context, inst *instance, c Call, deadline time.Time, timeout time.Duration) ([]byte, error) {
-	cfg, _ := json.Marshal(p.spec.Config)
 	sctx, cancel := context.WithDeadline(ctx, deadline.Add(p.opts.KillGrace))
 	defer cancel()
 	stream, err := inst.rpc.Run(sctx, &pb.RunRequest{
-		RunId: c.RunID, Action: c.Action, InputJson: c.Input, ConfigJson: cfg,
+		RunId: c.RunID, Action: c.Action, InputJson: c.Input, ConfigJson: p.config,
 		DeadlineUnixNano: deadline.UnixNano(),
 	})
 	if err != nil {
