@@ -43,6 +43,7 @@ type options struct {
 	keep        bool
 	repo        string
 	from        string
+	cpuProfile  string
 }
 
 func main() {
@@ -160,9 +161,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.list, "list", true, "measure GET /v1/runs pages at 10k runs (and 1M with -list1m)")
 	fs.BoolVar(&o.list1M, "list1m", true, "also at 1M runs: the file is built once (20-40 s) and cached in "+history1MDir())
 	fs.IntVar(&o.listN, "list-requests", 300, "GET /v1/runs requests per query")
-	fs.IntVar(&o.fill, "fill", 10_000, "noop runs sent through HTTP to fill history for the first list page")
+	fs.IntVar(&o.fill, "fill", 10_000, "noop runs sent through HTTP to fill history for the first list page (the 10k point)")
 	fs.BoolVar(&o.mtls, "mtls", false, "go-plugin AutoMTLS between host and plugins, for toolhost and the floor alike")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (binaries, data dirs, server logs)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phases' toolhost to this file (a build of bench/profiled)")
 	fs.StringVar(&o.from, "from", "", "measure nothing: render the table and chart again from a results.json")
 	fs.StringVar(&o.repo, "repo", "", "repository root (default: found from the working directory)")
 	if err := fs.Parse(args); err != nil {
@@ -254,7 +256,7 @@ type bench struct {
 	res     *Results
 	current string // the step under way, for an interrupt's message
 	work    string
-	bins    struct{ toolhost, testkit, floor string }
+	bins    struct{ toolhost, testkit, floor, profiled string }
 	key     string
 }
 
@@ -274,6 +276,18 @@ func (b *bench) run(ctx context.Context) error {
 	b.bins.toolhost, b.bins.testkit, b.bins.floor, err = buildBinaries(ctx, b.opts.repo, filepath.Join(b.work, "bin"))
 	if err != nil {
 		return err
+	}
+	if b.opts.cpuProfile != "" {
+		if b.opts.cpuProfile, err = filepath.Abs(b.opts.cpuProfile); err != nil {
+			return err
+		}
+		b.bins.profiled = filepath.Join(b.work, "bin", "profiled")
+		cmd := exec.CommandContext(ctx, goTool(), "build", "-o", b.bins.profiled, "./bench/profiled")
+		cmd.Dir = b.opts.repo
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build ./bench/profiled: %v\n%s", err, out)
+		}
+		b.res.Notes = append(b.res.Notes, "the load phases' toolhost ran under a CPU profiler (-cpuprofile), which costs a few per cent")
 	}
 	b.res.Machine.LoadBefore = loadavg()
 	if err := b.startTimes(ctx); err != nil {
@@ -313,12 +327,17 @@ func (b *bench) startToolhost(ctx context.Context, tag string, n int, dataDir st
 	if err != nil {
 		return nil, err
 	}
-	return startServer(ctx, serverSpec{
+	spec := serverSpec{
 		kind: "toolhost", bin: b.bins.toolhost,
 		args: []string{"serve", "--config", cfg, "--data-dir", dataDir, "--listen", "127.0.0.1:0"},
 		env:  []string{"TOOLHOST_API_KEY=" + b.key},
 		log:  filepath.Join(b.work, "toolhost-"+tag+".log"),
-	})
+	}
+	if tag == "load" && b.opts.cpuProfile != "" {
+		spec.bin = b.bins.profiled
+		spec.env = append(spec.env, "TOOLHOST_BENCH_CPUPROFILE="+b.opts.cpuProfile)
+	}
+	return startServer(ctx, spec)
 }
 
 func (b *bench) startFloor(ctx context.Context, tag string, n int) (*server, error) {

@@ -222,7 +222,7 @@ func (r *Results) Markdown() string {
 					continue
 				}
 				t, f := orZero(th), orZero(fl)
-				p("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", a, c,
+				p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", a, clients(c),
 					fmtDur(t.Latency.P50), fmtDur(f.Latency.P50), ratio(t.Latency.P50, f.Latency.P50),
 					fmtDur(t.Latency.P99), fmtDur(f.Latency.P99), ratio(t.Latency.P99, f.Latency.P99),
 					fmtDur(t.Latency.Max), fmtDur(f.Latency.Max),
@@ -239,7 +239,7 @@ func (r *Results) Markdown() string {
 					continue
 				}
 				t, f := orZero(th), orZero(fl)
-				p("| %s | %d | %s | %s | %s | %s | %s |\n", a, c, fmtDur(t.HostCPU), fmtDur(t.PluginCPU), fmtDur(f.HostCPU), fmtDur(f.PluginCPU),
+				p("| %s | %s | %s | %s | %s | %s | %s |\n", a, clients(c), fmtDur(t.HostCPU), fmtDur(t.PluginCPU), fmtDur(f.HostCPU), fmtDur(f.PluginCPU),
 					ratio(t.HostCPU+t.PluginCPU, f.HostCPU+f.PluginCPU))
 			}
 		}
@@ -295,7 +295,7 @@ func (r *Results) Markdown() string {
 		}
 	}
 	if r.Fill != nil {
-		p("\nFilling the 10k history: %s noop runs from %d clients in %.1f s = %s runs/s.\n", withCommas(int64(r.Fill.Runs)), r.Fill.Clients, r.Fill.Seconds, fmtRate(r.Fill.RunsPerSec))
+		p("\nFilling history for the first list page: %s noop runs from %d clients in %.1f s = %s runs/s.\n", withCommas(int64(r.Fill.Runs)), r.Fill.Clients, r.Fill.Seconds, fmtRate(r.Fill.RunsPerSec))
 	}
 
 	if len(r.Files) > 0 {
@@ -314,6 +314,13 @@ func (r *Results) Markdown() string {
 	}
 	p("\nHarness wall time: %.0f s.\n", r.Elapsed)
 	return b.String()
+}
+
+func clients(c int) string {
+	if c == 1 {
+		return "1 (sequential)"
+	}
+	return fmt.Sprint(c)
 }
 
 func errCell(th, fl *LoadResult) string {
