@@ -293,6 +293,10 @@ func (b *bench) run(ctx context.Context) error {
 	if err := b.startTimes(ctx); err != nil {
 		return err
 	}
+	b.step(0, nil, "timing fdatasync and store.PutRun on this disk")
+	if b.res.Fsync, err = measureFsync(ctx, b.work, 200); err != nil {
+		return fmt.Errorf("measuring fsync: %w", err)
+	}
 	if err := b.loadPhases(ctx); err != nil {
 		return err
 	}

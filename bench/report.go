@@ -22,6 +22,7 @@ type Results struct {
 	Interrupted string        `json:"interrupted,omitempty"` // what was running when Ctrl-C came
 	Elapsed     float64       `json:"elapsed_s"`
 	Fill        *FillResult   `json:"fill_10k,omitempty"`
+	Fsync       *FsyncResult  `json:"durability_cost,omitempty"`
 }
 
 // Machine names where the numbers come from.
@@ -207,6 +208,33 @@ func (r *Results) Markdown() string {
 		for _, n := range uniqueInts(r.Starts, func(x StartResult) int { return x.Plugins }) {
 			th, fl := r.start("toolhost", n), r.start("floor", n)
 			p("| %d | %s | %s | %s |\n", n, fmtMS(th), fmtMS(fl), ratio(th, fl))
+		}
+	}
+
+	if f := r.Fsync; f != nil {
+		p("\n### What durability costs on this disk (sequential, %d samples each)\n\n", f.PutRun.N)
+		p("| operation | p50 | p99 | max |\n|---|---:|---:|---:|\n")
+		p("| 4 KiB pwrite + fdatasync | %s | %s | %s |\n", fmtDur(f.Fdatasync.P50), fmtDur(f.Fdatasync.P99), fmtDur(f.Fdatasync.Max))
+		p("| store.PutRun of a noop run record (one bbolt commit: page writes, 2 fdatasyncs) | %s | %s | %s |\n", fmtDur(f.PutRun.P50), fmtDur(f.PutRun.P99), fmtDur(f.PutRun.Max))
+		var rows []string
+		for _, x := range []struct {
+			action  string
+			commits float64
+			what    string
+		}{{"noop", 1, "read: floor + 1 commit"}, {"echo64k", 2, "create: floor + 2 commits"}} {
+			th, fl := r.findLoad("toolhost", x.action, "closed", 1, 0), r.findLoad("floor", x.action, "closed", 1, 0)
+			if th == nil || fl == nil {
+				continue
+			}
+			budget := fl.Latency.P50 + x.commits*f.PutRun.P50
+			rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s | %s |\n", x.action, x.what, fmtDur(fl.Latency.P50), fmtDur(budget), fmtDur(th.Latency.P50), ratio(th.Latency.P50, budget)))
+		}
+		if len(rows) > 0 {
+			p("\nDESIGN.md's latency budget (its "fsync" is one bbolt commit with fsync, the PutRun row) at p50, sequential, against what toolhost measured:\n\n")
+			p("| action | rule | floor p50 | budget p50 | toolhost p50 | toolhost ÷ budget |\n|---|---|---:|---:|---:|---:|\n")
+			for _, row := range rows {
+				p("%s", row)
+			}
 		}
 	}
 

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/toolhost/toolhost/host/store"
+)
+
+// FsyncResult is what durability costs on the disk the data directories
+// are on, measured directly: DESIGN.md's latency budget is "a read run ≤
+// floor + 1 fsync, a side-effecting run ≤ floor + 2 fsyncs at p50".
+type FsyncResult struct {
+	// Fdatasync is a 4 KiB pwrite followed by fdatasync, as bbolt does.
+	Fdatasync Latency `json:"pwrite_4k_fdatasync"`
+	// PutRun is one store.PutRun of a finished noop run record from a
+	// single caller: a bbolt transaction, which itself calls fdatasync
+	// twice (data pages, then the meta page).
+	PutRun Latency `json:"store_putrun_sequential"`
+}
+
+// measureFsync times n of each in a fresh directory under work.
+func measureFsync(ctx context.Context, work string, n int) (*FsyncResult, error) {
+	dir := filepath.Join(work, "fsync")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "probe"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	page := make([]byte, 4096)
+	var raw []time.Duration
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		t0 := time.Now()
+		if _, err := f.WriteAt(page, int64(i%64)*4096); err != nil {
+			return nil, err
+		}
+		if err := fdatasync(f); err != nil {
+			return nil, err
+		}
+		raw = append(raw, time.Since(t0))
+	}
+
+	db, err := store.Open(filepath.Join(dir, "store"), store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	var puts []time.Duration
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		now := time.Now().UTC()
+		r := &store.Run{
+			Kind: "action", ActionID: actionID("testkit", "noop"), ActionKey: "testkit.noop",
+			PluginID: pluginID("testkit"), PluginName: "testkit", Status: store.StatusSucceeded,
+			Input: json.RawMessage(`{}`), Output: json.RawMessage(`{}`),
+			Events: []store.Event{
+				{Seq: 1, Type: "run.created", At: now}, {Seq: 2, Type: "run.running", At: now},
+				{Seq: 3, Type: "run.output", Data: json.RawMessage(`{}`), At: now}, {Seq: 4, Type: "run.succeeded", At: now},
+			},
+			StartedAt: &now, FinishedAt: &now, KeyName: "bench",
+		}
+		t0 := time.Now()
+		if err := db.PutRun(r); err != nil {
+			return nil, err
+		}
+		puts = append(puts, time.Since(t0))
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return &FsyncResult{Fdatasync: summarize(raw), PutRun: summarize(puts)}, nil
+}
