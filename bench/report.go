@@ -230,7 +230,7 @@ func (r *Results) Markdown() string {
 			rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s | %s |\n", x.action, x.what, fmtDur(fl.Latency.P50), fmtDur(budget), fmtDur(th.Latency.P50), ratio(th.Latency.P50, budget)))
 		}
 		if len(rows) > 0 {
-			p("\nDESIGN.md's latency budget (its "fsync" is one bbolt commit with fsync, the PutRun row) at p50, sequential, against what toolhost measured:\n\n")
+			p("\nDESIGN.md's latency budget (its \"fsync\" is one bbolt commit with fsync, the PutRun row) at p50, sequential, against what toolhost measured:\n\n")
 			p("| action | rule | floor p50 | budget p50 | toolhost p50 | toolhost ÷ budget |\n|---|---|---:|---:|---:|---:|\n")
 			for _, row := range rows {
 				p("%s", row)
