@@ -564,13 +564,6 @@ func sigtermDuringRun(t *testing.T, s *proc) {
 // exits 0 promptly, and after a restart every run that got a 202 has run
 // to its end: a graceful stop leaves nothing to mark interrupted.
 func TestSIGTERMWhileRunsArrive(t *testing.T) {
-	if os.Getenv("E2E_KNOWN_BUGS") == "" {
-		t.Skip("BUG: SIGTERM while non-blocking runs arrive: Runner.Enqueue (host/runner.go) reserves a queue slot, " +
-			"then records the run, then pushes it; Runner.Shutdown closes the queue channel in between (host/queue.go close), " +
-			"so push panics \"send on closed channel\": the client gets a 500, the run stays queued in bbolt (interrupted at the next start), " +
-			"and its inflight count is never released, so shutdown hangs for shutdown_grace (30 s) + 5 s. " +
-			"Run with E2E_KNOWN_BUGS=1 to reproduce (fails 5 of 5 runs here)")
-	}
 	opts := serveOpts{LogLevel: "warn", Config: serveConfig{Top: "queue {\n  size    = 1000\n  workers = 4\n}"}}
 	s := startServe(t, opts)
 	opts.DataDir = s.DataDir

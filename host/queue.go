@@ -42,7 +42,18 @@ func (q *queue) unreserve() {
 	q.mu.Unlock()
 }
 
-func (q *queue) push(x *active) { q.ch <- x }
+// push hands a reserved run to the workers. It reports false when the
+// queue closed after the reservation; the caller then runs it itself.
+// The send never blocks: the run's slot was reserved.
+func (q *queue) push(x *active) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return false
+	}
+	q.ch <- x
+	return true
+}
 
 // close stops taking runs; queued ones still run.
 func (q *queue) close() {

@@ -125,7 +125,12 @@ func (r *Runner) Enqueue(req Request) (*store.Run, error) {
 		r.release(x)
 		return nil, fault.Wrap(err, fault.Internal, "record run")
 	}
-	r.queue.push(x)
+	if !r.queue.push(x) {
+		// Shutting down since the reservation: the run is recorded and
+		// answered 202, so it still runs (shutdown waits for it).
+		r.queue.unreserve()
+		go r.execute(x)
+	}
 	return x.snapshot(), nil
 }
 
