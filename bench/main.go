@@ -29,7 +29,7 @@ type options struct {
 	duration    time.Duration
 	warmup      time.Duration
 	concurrency []int
-	rates       []float64 // nil: 50% and 90% of toolhost's best closed-loop noop runs/s
+	rates       []float64 // nil: 25%, 50% and 90% of toolhost's best closed-loop noop runs/s
 	maxInflight int
 	actions     []string
 	jsonOut     bool
@@ -152,7 +152,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.duration, "duration", 1500*time.Millisecond, "measuring time of each load point (after the warm-up)")
 	fs.DurationVar(&o.warmup, "warmup", 250*time.Millisecond, "warm-up before each load point, not measured")
 	fs.StringVar(&conc, "concurrency", "1,8,32,64,128", "closed-loop client counts, comma-separated (1 is the sequential case)")
-	fs.StringVar(&rates, "rate", "auto", "open-loop arrival rates in runs/s, comma-separated; auto = 50% and 90% of toolhost's best closed-loop noop runs/s; 0 = no open-loop points")
+	fs.StringVar(&rates, "rate", "auto", "open-loop arrival rates in runs/s, comma-separated; auto = 25%, 50% and 90% of toolhost's best closed-loop noop runs/s; 0 = no open-loop points")
 	fs.IntVar(&o.maxInflight, "max-inflight", 1024, "open loop: most requests in flight at once (later ones wait, and the wait counts)")
 	fs.StringVar(&actions, "actions", "noop,sleep10ms,echo64k", "actions to load: noop, sleep10ms, echo64k")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the results as JSON on stdout instead of the markdown table")
@@ -447,7 +447,7 @@ func (b *bench) loadPhases(ctx context.Context) error {
 	}
 	nOpen := len(b.opts.rates)
 	if b.opts.rates == nil {
-		nOpen = 2
+		nOpen = 3
 	}
 	total := len(b.opts.actions)*len(b.opts.concurrency)*len(targets) + nOpen*len(targets)
 	i := 0
@@ -479,7 +479,7 @@ func (b *bench) loadPhases(ctx context.Context) error {
 		if best == 0 {
 			best = 1000
 		}
-		rates = []float64{roundRate(best * 0.5), roundRate(best * 0.9)}
+		rates = []float64{roundRate(best * 0.25), roundRate(best * 0.5), roundRate(best * 0.9)}
 		b.res.Settings.Rates = rates
 	}
 	for _, r := range rates {
