@@ -250,6 +250,7 @@ func (r *Runner) finish(x *active, out []byte, err error) {
 	x.addLocked("run."+run.Status, mustJSON(runSummary(run)))
 	snap := copyRun(run)
 	x.mu.Unlock()
+	withoutOutputEvent(snap)
 	if err := r.db.PutRun(snap); err != nil {
 		r.log.Error("could not record the run's end", "run_id", snap.ID, "error", err)
 	}
@@ -296,7 +297,7 @@ func (r *Runner) Follow(id string, after int) (past []store.Event, live <-chan s
 	}
 	for _, e := range run.Events {
 		if e.Seq > after {
-			past = append(past, e)
+			past = append(past, withOutput(e, run))
 		}
 	}
 	ch := make(chan store.Event)
@@ -328,4 +329,22 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 	case <-time.After(5 * time.Second):
 	}
 	return errors.New("shutdown grace ended with runs in flight; they were cancelled")
+}
+
+// The run.output event carries the run's output. The stored record keeps
+// the output once, in Output, and the event without data; withOutput puts
+// it back when the event is replayed.
+func withoutOutputEvent(r *store.Run) {
+	for i := range r.Events {
+		if r.Events[i].Type == "run.output" {
+			r.Events[i].Data = nil
+		}
+	}
+}
+
+func withOutput(e store.Event, r *store.Run) store.Event {
+	if e.Type == "run.output" && len(e.Data) == 0 {
+		e.Data = r.Output
+	}
+	return e
 }
