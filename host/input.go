@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"sort"
 	"strconv"
 
 	"github.com/toolhost/toolhost/host/fault"
@@ -19,10 +20,7 @@ func (a *Action) CheckInput(input map[string]json.RawMessage) ([]byte, error) {
 			input[key] = coerce(p.Type, raw)
 		}
 	}
-	out, err := json.Marshal(input)
-	if err != nil {
-		return nil, fault.Wrap(err, fault.InvalidInput, "input is not valid JSON")
-	}
+	out := encodeObject(input)
 	if errs := a.inputCheck.ValidateJSON(out); errs != nil {
 		return nil, invalidInput(errs)
 	}
@@ -75,7 +73,7 @@ func (a *Action) CheckOutput(out []byte) error {
 
 // Redacted is the input as it may be stored: secret parameters replaced.
 func (a *Action) Redacted(input []byte) json.RawMessage {
-	if len(a.secret) == 0 {
+	if len(a.secret) == 0 || !a.mentionsSecret(input) {
 		return input
 	}
 	var m map[string]json.RawMessage
@@ -89,6 +87,41 @@ func (a *Action) Redacted(input []byte) json.RawMessage {
 	}
 	out, _ := json.Marshal(m)
 	return out
+}
+
+// mentionsSecret reports whether input may hold a secret parameter: a
+// cheap scan for the quoted key, so most runs skip a decode and encode.
+func (a *Action) mentionsSecret(input []byte) bool {
+	for k := range a.secret {
+		if bytes.Contains(input, []byte(`"`+k+`"`)) {
+			return true
+		}
+	}
+	return false
+}
+
+// encodeObject writes an object of already valid JSON values, keys sorted,
+// without encoding/json's re-validation of every value.
+func encodeObject(m map[string]json.RawMessage) []byte {
+	keys := make([]string, 0, len(m))
+	size := 2
+	for k, v := range m {
+		keys = append(keys, k)
+		size += len(k) + len(v) + 4
+	}
+	sort.Strings(keys)
+	out := make([]byte, 0, size)
+	out = append(out, '{')
+	for i, k := range keys {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		kq, _ := json.Marshal(k)
+		out = append(out, kq...)
+		out = append(out, ':')
+		out = append(out, bytes.TrimSpace(m[k])...)
+	}
+	return append(out, '}')
 }
 
 // DecodeRunBody reads a run request body in either form: Connery's

@@ -59,6 +59,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// writeRaw writes a JSON body that is already encoded.
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
 func ok(w http.ResponseWriter, status int, data any) {
 	writeJSON(w, status, envelope{Status: "success", Data: data})
 }
