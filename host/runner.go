@@ -106,6 +106,21 @@ func (r *Runner) Start(req Request) (string, error) {
 	return run.ID, nil
 }
 
+// Run runs a request to its end on the caller's goroutine and returns the
+// record (blocking runs: one goroutine hand-off fewer than Start and Wait).
+// The run does not depend on the caller's context: a client that leaves
+// does not cancel it.
+func (r *Runner) Run(req Request) (*store.Run, error) {
+	run := r.newRun(req, store.StatusQueued)
+	x := newActive(r, req.Action, run, req.Input)
+	x.addEvent("run.created", runSummary(run))
+	if err := r.admit(x); err != nil {
+		return nil, err
+	}
+	r.execute(x)
+	return x.snapshot(), nil
+}
+
 // Enqueue records a queued run durably and leaves it to the worker pool. A
 // full queue is a rate_limited fault.
 func (r *Runner) Enqueue(req Request) (*store.Run, error) {

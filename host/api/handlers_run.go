@@ -102,16 +102,12 @@ func runMode(r *http.Request, m host.RunMode) (stream, blocking bool, err error)
 }
 
 func (s *server) runBlocking(w http.ResponseWriter, r *http.Request, req host.Request) {
-	id, err := s.runner.Start(req)
+	run, err := s.runner.Run(req)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("X-Run-Id", id)
-	run, err := s.runner.Wait(r.Context(), id)
-	if err != nil {
-		return // the client went away; the run goes on and is recorded
-	}
+	w.Header().Set("X-Run-Id", run.ID)
 	if run.Status == store.StatusSucceeded {
 		writeRaw(w, http.StatusOK, successBody(run))
 		return
