@@ -134,7 +134,7 @@ func (a *Action) DecodeRunBody(body []byte) (input map[string]json.RawMessage, m
 		return nil, mode, fault.New(fault.InvalidInput, "request body is empty; send a JSON object of the action's input, or {\"input\":{...}}")
 	}
 	if body[0] != '{' {
-		return nil, mode, fault.New(fault.InvalidInput, "request body must be a JSON object, not %s", jsonKind(body))
+		return nil, mode, fault.New(fault.InvalidInput, "request body must be a JSON object, not %s", JSONKind(body))
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(body, &obj); err != nil {
@@ -147,7 +147,7 @@ func (a *Action) DecodeRunBody(body []byte) (input map[string]json.RawMessage, m
 	if raw, ok := obj["input"]; ok && len(obj) == 1 && !a.hasParam("input") {
 		raw = bytes.TrimSpace(raw)
 		if len(raw) == 0 || raw[0] != '{' {
-			return nil, mode, &fault.Error{Code: fault.InvalidInput, Message: "input must be a JSON object, not " + jsonKind(raw),
+			return nil, mode, &fault.Error{Code: fault.InvalidInput, Message: "input must be a JSON object, not " + JSONKind(raw),
 				Fields: []fault.FieldError{{Field: "input", Message: "must be an object"}}}
 		}
 		var in map[string]json.RawMessage
@@ -189,7 +189,9 @@ func (a *Action) takeMode(obj map[string]json.RawMessage) (RunMode, error) {
 
 func (a *Action) hasParam(key string) bool { return a.Input.Property(key) != nil }
 
-func jsonKind(raw []byte) string {
+// JSONKind names the kind of a JSON value for error messages ("an
+// array", "a string"...).
+func JSONKind(raw []byte) string {
 	if len(raw) == 0 {
 		return "nothing"
 	}

@@ -53,7 +53,7 @@ func decodeObject(r *http.Request, dst any, emptyOK bool, what string) error {
 		return fault.New(fault.InvalidRequest, "request body is empty; send a JSON object %s", what)
 	}
 	if body[0] != '{' {
-		return fault.New(fault.InvalidRequest, "request body must be a JSON object %s, not %s", what, jsonKindOf(body))
+		return fault.New(fault.InvalidRequest, "request body must be a JSON object %s, not %s", what, host.JSONKind(body))
 	}
 	if err := json.Unmarshal(body, dst); err != nil {
 		var te *json.UnmarshalTypeError
@@ -81,19 +81,6 @@ func jsonTypeName(goType string) string {
 	return "of type " + goType
 }
 
-func jsonKindOf(raw []byte) string {
-	switch raw[0] {
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number or invalid JSON"
-}
 
 // checkMetadata applies the Tool API's limits, naming the key at fault.
 func checkMetadata(md map[string]json.RawMessage) (map[string]string, error) {

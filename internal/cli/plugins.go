@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/toolhost/toolhost/host"
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/plugins"
 	"github.com/toolhost/toolhost/host/store"
@@ -407,7 +408,7 @@ func localPluginRows(e *env, lf *localFlags) ([]pluginRow, error) {
 	sort.Strings(sorted)
 	var rows []pluginRow
 	for _, n := range sorted {
-		row := pluginRow{Name: n, ID: pluginID(n), Status: "not running", Path: lp.paths[n], SHA256: lp.sha(n)}
+		row := pluginRow{Name: n, ID: host.PluginID(n), Status: "not running", Path: lp.paths[n], SHA256: lp.sha(n)}
 		if row.Path == "" {
 			if r := lp.records[n]; r != nil {
 				row.Path = r.Path
@@ -442,11 +443,6 @@ func localPluginRows(e *env, lf *localFlags) ([]pluginRow, error) {
 
 func intPtr(n int) *int { return &n }
 
-// pluginID is the API id of the plugin called name.
-func pluginID(name string) string {
-	sum := sha256.Sum256([]byte(name))
-	return "CP" + strings.ToUpper(hex.EncodeToString(sum[:]))[:30]
-}
 
 func pluginRemove(e *env, args []string) error {
 	fs := newFlags(e, "plugin remove", "<name> [--config plugins.hcl] [--data-dir dir]")
