@@ -81,7 +81,6 @@ func jsonTypeName(goType string) string {
 	return "of type " + goType
 }
 
-
 // checkMetadata applies the Tool API's limits, naming the key at fault.
 func checkMetadata(md map[string]json.RawMessage) (map[string]string, error) {
 	if md == nil {

@@ -443,7 +443,6 @@ func localPluginRows(e *env, lf *localFlags) ([]pluginRow, error) {
 
 func intPtr(n int) *int { return &n }
 
-
 func pluginRemove(e *env, args []string) error {
 	fs := newFlags(e, "plugin remove", "<name> [--config plugins.hcl] [--data-dir dir]")
 	lf := addLocalFlags(e, fs)
