@@ -15,6 +15,7 @@ import (
 
 	"github.com/toolhost/toolhost/host"
 	"github.com/toolhost/toolhost/host/api"
+	"github.com/toolhost/toolhost/host/assistant"
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/plugins"
 	"github.com/toolhost/toolhost/host/store"
@@ -38,6 +39,8 @@ type envOptions struct {
 	queueSize, workers int
 	maxBody            int64
 	mutate             func(*config.Plugin)
+	// assistant, when set, builds the assistant service the API serves.
+	assistant func(*host.Runner, hclog.Logger) *assistant.Service
 }
 
 func testkit(t testing.TB) string {
@@ -73,8 +76,13 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 		o.queueSize, o.workers = 64, 4
 	}
 	runner := host.NewRunner(sup, db, host.Options{Logger: logger, QueueSize: o.queueSize, Workers: o.workers})
+	var svc *assistant.Service
+	if o.assistant != nil {
+		svc = o.assistant(runner, logger)
+	}
 	srv := httptest.NewServer(api.NewServer(runner, logger, api.Config{
 		Version: "test", BootstrapKey: testKey, MaxBodyBytes: o.maxBody, CORSOrigins: []string{"https://app.example"},
+		Assistant: svc,
 		Refresh: func(ctx context.Context) error { sup.Load(ctx, []config.Plugin{sp}, time.Second); return nil },
 	}))
 	e := &env{t: t, URL: srv.URL, db: db, runner: runner, sup: sup, dir: dir}

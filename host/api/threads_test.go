@@ -6,11 +6,8 @@ package api_test
 // each request.
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -25,20 +22,13 @@ import (
 	"github.com/toolhost/toolhost/host/assistant"
 	"github.com/toolhost/toolhost/host/assistant/assistanttest"
 	"github.com/toolhost/toolhost/host/config"
-	"github.com/toolhost/toolhost/host/plugins"
-	"github.com/toolhost/toolhost/host/store"
-	"github.com/toolhost/toolhost/internal/testbin"
 )
-
-const thrKey = "th_threads_test_key_0123456789abcdef"
 
 // thrEnv is a server with the assistant wired to the fake model.
 type thrEnv struct {
-	t      *testing.T
-	URL    string
-	db     *store.DB
-	runner *host.Runner
-	model  *assistanttest.Server
+	*env
+	t     *testing.T
+	model *assistanttest.Server
 }
 
 type thrOptions struct {
@@ -51,21 +41,6 @@ func newThrEnv(t *testing.T, opts ...thrOptions) *thrEnv {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	bin, err := testbin.Build("internal/testplugins/testkit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	db, err := store.Open(dir, store.Options{SecretKey: bytes.Repeat([]byte{9}, 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := hclog.New(&hclog.LoggerOptions{Output: io.Discard})
-	sup := plugins.New(plugins.Options{Logger: logger, Cache: db, KillGrace: 300 * time.Millisecond})
-	sp := config.Plugin{Name: "testkit", Path: bin, Timeout: 10 * time.Second, Concurrency: 16,
-		Config: map[string]string{"counterFile": dir + "/count"}, ConfigEnv: map[string]string{}, ActionTimeouts: map[string]time.Duration{}}
-	sup.Load(context.Background(), []config.Plugin{sp}, time.Second)
-	runner := host.NewRunner(sup, db, host.Options{Logger: logger, QueueSize: 16, Workers: 4})
 	fake := assistanttest.New(t)
 	var models []config.Model
 	if !o.noModels {
@@ -74,20 +49,15 @@ func newThrEnv(t *testing.T, opts ...thrOptions) *thrEnv {
 			{Name: "slow", BaseURL: fake.URL, Model: "slow-model", Timeout: 300 * time.Millisecond},
 		}
 	}
-	svc := assistant.New(assistant.Options{Models: models, Runner: runner, Logger: logger})
-	srv := httptest.NewServer(api.NewServer(runner, logger, api.Config{Version: "test", BootstrapKey: thrKey, Assistant: svc}))
+	e := newEnv(t, envOptions{queueSize: 16, workers: 4, assistant: func(r *host.Runner, l hclog.Logger) *assistant.Service {
+		return assistant.New(assistant.Options{Models: models, Runner: r, Logger: l})
+	}})
 	t.Cleanup(func() {
-		srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		runner.Shutdown(ctx)
-		sup.Shutdown(ctx)
-		db.Close()
 		if n := fake.Left(); n > 0 && !t.Failed() {
 			t.Errorf("%d scripted model replies were not asked for", n)
 		}
 	})
-	return &thrEnv{t: t, URL: srv.URL, db: db, runner: runner, model: fake}
+	return &thrEnv{env: e, t: t, model: fake}
 }
 
 type thrResp struct {
@@ -134,28 +104,8 @@ func (r thrResp) errorOf(t *testing.T) (code, msg string, fields []string, runID
 
 func (e *thrEnv) do(method, path, body string, headers ...string) thrResp {
 	e.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, e.URL+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req.Header.Set("x-api-key", thrKey)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return thrResp{Status: res.StatusCode, Header: res.Header, Body: raw}
+	r := e.env.do(method, path, body, headers...)
+	return thrResp(r)
 }
 
 func (e *thrEnv) want(r thrResp, status int) thrResp {
@@ -563,7 +513,7 @@ func TestThreadRunModelHTTPErrors(t *testing.T) {
 func newThrEnvWithModelURL(t *testing.T, url string) *thrEnv {
 	e := newThrEnv(t, thrOptions{noModels: true})
 	svc := assistant.New(assistant.Options{Runner: e.runner, Models: []config.Model{{Name: "dead", BaseURL: url, Model: "m", Timeout: 2 * time.Second}}})
-	srv := httptest.NewServer(api.NewServer(e.runner, nil, api.Config{BootstrapKey: thrKey, Assistant: svc}))
+	srv := httptest.NewServer(api.NewServer(e.runner, nil, api.Config{BootstrapKey: testKey, Assistant: svc}))
 	t.Cleanup(srv.Close)
 	e.URL = srv.URL
 	return e
