@@ -83,7 +83,7 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 	srv := httptest.NewServer(api.NewServer(runner, logger, api.Config{
 		Version: "test", BootstrapKey: testKey, MaxBodyBytes: o.maxBody, CORSOrigins: []string{"https://app.example"},
 		Assistant: svc,
-		Refresh: func(ctx context.Context) error { sup.Load(ctx, []config.Plugin{sp}, time.Second); return nil },
+		Refresh:   func(ctx context.Context) error { sup.Load(ctx, []config.Plugin{sp}, time.Second); return nil },
 	}))
 	e := &env{t: t, URL: srv.URL, db: db, runner: runner, sup: sup, dir: dir}
 	t.Cleanup(func() {
