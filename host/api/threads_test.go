@@ -281,16 +281,8 @@ type thrEvent struct {
 
 func thrSSE(body string) []thrEvent {
 	var out []thrEvent
-	for _, block := range strings.Split(body, "\n\n") {
-		var ev thrEvent
-		for _, line := range strings.Split(block, "\n") {
-			switch {
-			case strings.HasPrefix(line, "event: "):
-				ev.event = line[7:]
-			case strings.HasPrefix(line, "data: "):
-				ev.raw = line[6:]
-			}
-		}
+	for _, sse := range parseSSE(body) {
+		ev := thrEvent{event: sse.Event, raw: sse.Data}
 		if ev.raw == "[DONE]" {
 			ev.event = "[DONE]"
 		} else if ev.raw != "" {
