@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -382,6 +383,12 @@ func (s *server) createThreadRun(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	body, err := readBody(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	var in threadRunIn
 	if err := decodeObject(r, &in, true, `such as {"model":"local","instructions":"...","stream":true}`); err != nil {
 		s.fail(w, r, err)
@@ -396,17 +403,21 @@ func (s *server) createThreadRun(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fieldErr("expires_after", "must be a positive number of seconds"))
 		return
 	}
-	id, err := s.cfg.Assistant.Start(assistant.RunRequest{
-		ThreadID: threadID, Model: in.Model, Instructions: in.Instructions, Actions: in.Actions,
-		MaxSteps: in.MaxSteps, ToolExecution: in.ToolExecution, Stream: stream,
-		ExpiresAfter: time.Duration(in.ExpiresAfter * float64(time.Second)), KeyName: keyName(r),
+	// An Idempotency-Key makes a retried request replay the first answer
+	// rather than run the assistant (and its tools) again.
+	s.withIdempotency(w, r, "thread:"+threadID, body, &host.Request{}, func(w http.ResponseWriter) {
+		id, err := s.cfg.Assistant.Start(assistant.RunRequest{
+			ThreadID: threadID, Model: in.Model, Instructions: in.Instructions, Actions: in.Actions,
+			MaxSteps: in.MaxSteps, ToolExecution: in.ToolExecution, Stream: stream,
+			ExpiresAfter: time.Duration(in.ExpiresAfter * float64(time.Second)), KeyName: keyName(r),
+		})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.Header().Set("X-Run-Id", id)
+		s.answerThreadRun(w, r, id, 0, stream, blocking)
 	})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("X-Run-Id", id)
-	s.answerThreadRun(w, r, id, 0, stream, blocking)
 }
 
 // answerThreadRun answers for a run that has started (or gone on) after

@@ -940,3 +940,17 @@ func TestThreadsAndMessagesCRUDAndPagination(t *testing.T) {
 		t.Errorf("threads after delete: %v", got)
 	}
 }
+
+func TestThreadRunIdempotencyKey(t *testing.T) {
+	e := newThrEnv(t)
+	th := e.newThread(`{"messages":[{"role":"user","content":"Hi"}]}`)
+	e.model.Push(assistanttest.Reply{Content: "Hello once."})
+	first := e.do("POST", "/v1/threads/"+th+"/runs", `{}`, "Idempotency-Key", "turn-1")
+	second := e.do("POST", "/v1/threads/"+th+"/runs", `{}`, "Idempotency-Key", "turn-1")
+	if first.Status != 200 || string(first.Body) != string(second.Body) || second.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay:\n%d %s\n%d %s", first.Status, first.Body, second.Status, second.Body)
+	}
+	if r := e.do("POST", "/v1/threads/"+th+"/runs", `{"max_steps":2}`, "Idempotency-Key", "turn-1"); r.Status != 409 {
+		t.Fatalf("other body, same key: %d %s", r.Status, r.Body)
+	}
+}
