@@ -217,7 +217,9 @@ func (r *Runner) execute(x *active) {
 	now := time.Now().UTC()
 	x.mu.Lock()
 	x.run.Status, x.run.StartedAt = store.StatusRunning, &now
-	x.addLocked("run.running", mustJSON(map[string]any{"started_at": now}))
+	x.addLocked("run.running", mustJSON(struct {
+		StartedAt time.Time `json:"started_at"`
+	}{now}))
 	x.mu.Unlock()
 	if x.action.SideEffects() || x.persisted {
 		if err := r.db.PutRun(x.snapshot()); err != nil {
@@ -284,13 +286,17 @@ func statusFor(code string) string {
 	return store.StatusFailed
 }
 
-// runSummary is the data of state events: the run without its events.
-func runSummary(r *store.Run) map[string]any {
-	m := map[string]any{"id": r.ID, "status": r.Status, "action_id": r.ActionID}
-	if r.Error != nil {
-		m["error"] = r.Error
-	}
-	return m
+// stateData is the data of state events (run.created, run.succeeded...).
+type stateData struct {
+	ID       string          `json:"id"`
+	Status   string          `json:"status"`
+	ActionID string          `json:"action_id,omitempty"`
+	Error    *store.RunError `json:"error,omitempty"`
+}
+
+// runSummary is the data of a state event for the run as it is now.
+func runSummary(r *store.Run) stateData {
+	return stateData{ID: r.ID, Status: r.Status, ActionID: r.ActionID, Error: r.Error}
 }
 
 func mustJSON(v any) json.RawMessage {

@@ -38,6 +38,7 @@ func serve(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	tuneGC(e.getenv)
 	app, err := startApp(e, cfg, f.config)
 	if err != nil {
 		return err
