@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -82,6 +81,7 @@ type app struct {
 	ln       net.Listener
 	refresh  sync.Mutex
 	cfgPath  string
+	getenv   func(string) string
 	bgCancel context.CancelFunc
 }
 
@@ -107,7 +107,7 @@ func openStore(e *env, dataDir string) (*store.DB, error) {
 }
 
 func startApp(e *env, cfg *config.Config, cfgPath string) (*app, error) {
-	a := &app{cfg: cfg, log: newLogger(e), cfgPath: cfgPath}
+	a := &app{cfg: cfg, log: newLogger(e), cfgPath: cfgPath, getenv: e.getenv}
 	db, err := openStore(e, cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -183,16 +183,15 @@ func (a *app) listen(e *env) error {
 func (a *app) reload(ctx context.Context) error {
 	a.refresh.Lock()
 	defer a.refresh.Unlock()
-	cfg, err := config.Load(a.cfgPath, os.Getenv)
+	cfg, err := config.Load(a.cfgPath, a.getenv)
 	if err != nil {
 		return err
 	}
-	cfg.PluginDir = a.cfg.PluginDir
-	old := a.cfg
+	old := a.cfg.Plugins
 	a.cfg.Plugins = cfg.Plugins
 	specs, err := a.pluginSpecs()
 	if err != nil {
-		a.cfg = old
+		a.cfg.Plugins = old // keep serving what was loaded
 		return err
 	}
 	a.sup.Load(ctx, specs, a.cfg.ShutdownGrace)
