@@ -573,7 +573,8 @@ func (s *server) identifyAction(w http.ResponseWriter, r *http.Request) {
 // the body, for DecodeRunBody, and the prompt.
 func takePrompt(a *host.Action, body []byte) ([]byte, string, error) {
 	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 || trimmed[0] != '{' || a.Input.Property("prompt") != nil {
+	if len(trimmed) == 0 || trimmed[0] != '{' || a.Input.Property("prompt") != nil ||
+		!bytes.Contains(trimmed, []byte(`"prompt"`)) { // the common case: no decode
 		return body, "", nil
 	}
 	var obj map[string]json.RawMessage
