@@ -158,3 +158,20 @@ func TestUnescapeHTML(t *testing.T) {
 		}
 	}
 }
+
+func TestSetModelsReplacesTheModels(t *testing.T) {
+	s := New(Options{})
+	if _, err := s.model(""); err == nil || !strings.Contains(err.Error(), "refresh") {
+		t.Fatalf("no models: %v", err)
+	}
+	s.SetModels([]config.Model{{Name: "a", BaseURL: "http://127.0.0.1:1/v1", Model: "m"}, {Name: "b", BaseURL: "http://127.0.0.1:1/v1", Model: "m"}})
+	if m, err := s.model(""); err != nil || m.cfg.Name != "a" {
+		t.Fatalf("default: %v %v", m, err)
+	}
+	if m, err := s.model("b"); err != nil || m.cfg.Name != "b" {
+		t.Fatalf("by name: %v %v", m, err)
+	}
+	if _, err := s.model("c"); err == nil || !strings.Contains(err.Error(), "a, b") {
+		t.Fatalf("unknown: %v", err)
+	}
+}

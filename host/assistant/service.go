@@ -46,6 +46,8 @@ type Service struct {
 	runner       *host.Runner
 	db           *store.DB
 	log          hclog.Logger
+	httpClient   *http.Client
+	modelsMu     sync.RWMutex
 	models       []*modelClient
 	expiresAfter time.Duration
 	maxSteps     int
@@ -73,29 +75,46 @@ func New(opts Options) *Service {
 		opts.MaxSteps = DefaultMaxSteps
 	}
 	s := &Service{
-		runner: opts.Runner, db: opts.DB, log: opts.Logger.Named("assistant"),
+		runner: opts.Runner, db: opts.DB, log: opts.Logger.Named("assistant"), httpClient: opts.HTTPClient,
 		expiresAfter: opts.ExpiresAfter, maxSteps: opts.MaxSteps,
 		busy: map[string]string{}, waiters: map[string]*waiter{},
 	}
-	for _, m := range opts.Models {
-		s.models = append(s.models, newModelClient(m, opts.HTTPClient))
-	}
+	s.SetModels(opts.Models)
 	return s
+}
+
+// SetModels replaces the configured models (plugins.hcl was read again).
+// Runs under way keep the model they started with.
+func (s *Service) SetModels(models []config.Model) {
+	clients := make([]*modelClient, 0, len(models))
+	for _, m := range models {
+		clients = append(clients, newModelClient(m, s.httpClient))
+	}
+	s.modelsMu.Lock()
+	s.models = clients
+	s.modelsMu.Unlock()
+}
+
+func (s *Service) modelClients() []*modelClient {
+	s.modelsMu.RLock()
+	defer s.modelsMu.RUnlock()
+	return s.models
 }
 
 // noModelMessage says what to add to plugins.hcl.
 const noModelMessage = `no model is configured for assistant runs: add a block like ` +
 	`model "local" { base_url = "http://127.0.0.1:11434/v1", model = "llama3.1" } ` +
 	`to plugins.hcl (any OpenAI-compatible chat completions endpoint: OpenAI, Ollama, vLLM, llama.cpp's server; ` +
-	`api_key = env("NAME") when it needs a key) and restart toolhost`
+	`api_key = env("NAME") when it needs a key), then call GET /v1/admin/plugins/refresh or restart toolhost`
 
 // Models lists the configured model names, the default first.
 func (s *Service) Models() []string {
 	if s == nil {
 		return nil
 	}
-	out := make([]string, len(s.models))
-	for i, m := range s.models {
+	models := s.modelClients()
+	out := make([]string, len(models))
+	for i, m := range models {
 		out[i] = m.cfg.Name
 	}
 	return out
@@ -103,14 +122,18 @@ func (s *Service) Models() []string {
 
 // model returns the named model, or the first when name is empty.
 func (s *Service) model(name string) (*modelClient, error) {
-	if s == nil || len(s.models) == 0 {
+	var models []*modelClient
+	if s != nil {
+		models = s.modelClients()
+	}
+	if len(models) == 0 {
 		return nil, &fault.Error{Code: fault.InvalidRequest, Message: noModelMessage,
 			Fields: []fault.FieldError{{Field: "model", Message: "no model is configured in plugins.hcl"}}}
 	}
 	if name == "" {
-		return s.models[0], nil
+		return models[0], nil
 	}
-	for _, m := range s.models {
+	for _, m := range models {
 		if m.cfg.Name == name {
 			return m, nil
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/toolhost/toolhost/host"
 	"github.com/toolhost/toolhost/host/api"
+	"github.com/toolhost/toolhost/host/assistant"
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/plugins"
 	"github.com/toolhost/toolhost/host/store"
@@ -83,6 +84,7 @@ type app struct {
 	cfgPath  string
 	getenv   func(string) string
 	bgCancel context.CancelFunc
+	asst     *assistant.Service
 }
 
 func newLogger(e *env) hclog.Logger {
@@ -169,17 +171,19 @@ func (a *app) listen(e *env) error {
 		return fail(ExitFailed, "listen on %s: %v", a.cfg.Listen, err)
 	}
 	a.ln = ln
+	a.asst = newAssistant(a)
 	handler := api.NewServer(a.runner, a.log, api.Config{
 		Version: Version, MaxBodyBytes: a.cfg.MaxBodyBytes, CORSOrigins: a.cfg.CORSOrigins,
 		BootstrapKey: e.getenv("TOOLHOST_API_KEY"), Refresh: a.reload,
-		Assistant: newAssistant(a),
+		Assistant: a.asst,
 	})
 	a.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	return nil
 }
 
-// reload re-reads plugins.hcl and the plugin directory and reloads changed
-// plugins; runs in flight finish on the old ones.
+// reload re-reads plugins.hcl and the plugin directory, reloads changed
+// plugins (runs in flight finish on the old ones) and takes the model blocks
+// as they now are.
 func (a *app) reload(ctx context.Context) error {
 	a.refresh.Lock()
 	defer a.refresh.Unlock()
@@ -195,6 +199,8 @@ func (a *app) reload(ctx context.Context) error {
 		return err
 	}
 	a.sup.Load(ctx, specs, a.cfg.ShutdownGrace)
+	a.cfg.Models = cfg.Models
+	a.asst.SetModels(cfg.Models)
 	return nil
 }
 
