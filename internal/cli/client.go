@@ -239,10 +239,10 @@ func exitCodeOf(err error) int {
 	return ExitFailed
 }
 
-// stream opens a GET whose answer is read incrementally (SSE). It has no
-// overall timeout; the caller's context ends it.
-func (c *client) stream(ctx context.Context, path string, header http.Header) (*http.Response, error) {
-	req, err := c.request(ctx, http.MethodGet, path, nil)
+// stream sends a request whose answer is read incrementally (SSE). It has
+// no overall timeout; the caller's context ends it.
+func (c *client) stream(ctx context.Context, method, path string, body any, header http.Header) (*http.Response, error) {
+	req, err := c.request(ctx, method, path, body)
 	if err != nil {
 		return nil, err
 	}

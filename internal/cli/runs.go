@@ -360,7 +360,7 @@ func followRun(e *env, c *client, id string) error {
 		if lastID != "" {
 			h.Set("Last-Event-ID", lastID)
 		}
-		resp, err := c.stream(e.ctx, "/v1/runs/"+pathEscape(r.ID)+"/events", h)
+		resp, err := c.stream(e.ctx, http.MethodGet, "/v1/runs/"+pathEscape(r.ID)+"/events", nil, h)
 		if err == nil {
 			var done bool
 			done, err = readSSE(resp.Body, func(ev sseEvent) {

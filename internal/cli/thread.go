@@ -1,12 +1,7 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,146 +18,6 @@ func threadCmd(e *env, args []string) error {
 		"say":  threadSay,
 		"show": threadShow,
 	})
-}
-
-// thClient is the thread commands' own small HTTP client for TOOLHOST_URL
-// with TOOLHOST_API_KEY.
-type thClient struct {
-	base string
-	key  string
-	http *http.Client
-}
-
-func newThClient(e *env) *thClient {
-	base := strings.TrimRight(envOr(e, "TOOLHOST_URL", "http://127.0.0.1:4201"), "/")
-	if !strings.Contains(base, "://") {
-		base = "http://" + base
-	}
-	return &thClient{base: base, key: e.getenv("TOOLHOST_API_KEY"), http: &http.Client{}}
-}
-
-func (c *thClient) newRequest(ctx context.Context, method, path string, body any) (*http.Request, error) {
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-	if err != nil {
-		return nil, fail(ExitUsage, "bad TOOLHOST_URL %q: %v", c.base, err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.key != "" {
-		req.Header.Set("x-api-key", c.key)
-	}
-	req.Header.Set("User-Agent", "toolhost-cli/"+Version)
-	return req, nil
-}
-
-// send makes a request and returns the answer when it is a 2xx; anything
-// else is an exit error carrying the server's message.
-func (c *thClient) send(req *http.Request) (*http.Response, error) {
-	res, err := c.http.Do(req)
-	if err != nil {
-		if req.Context().Err() != nil {
-			return nil, fail(ExitFailed, "interrupted")
-		}
-		return nil, fail(ExitUnreachable, "cannot reach toolhost at %s (%v); is \"toolhost serve\" running? TOOLHOST_URL says where", c.base, thRootCause(err))
-	}
-	if res.StatusCode/100 == 2 {
-		return res, nil
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	return nil, thStatusError(res.StatusCode, raw)
-}
-
-func thRootCause(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-func thStatusError(status int, raw []byte) error {
-	var env struct {
-		Error struct {
-			Message string `json:"message"`
-			Code    string `json:"code"`
-			RunID   string `json:"run_id"`
-		} `json:"error"`
-	}
-	msg := strings.TrimSpace(string(raw))
-	if json.Unmarshal(raw, &env) == nil && env.Error.Message != "" {
-		msg = env.Error.Message
-		if env.Error.RunID != "" {
-			msg += " (run " + env.Error.RunID + ")"
-		}
-	}
-	if msg == "" {
-		msg = http.StatusText(status)
-	}
-	switch {
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return fail(ExitAuth, "%s (set TOOLHOST_API_KEY to a valid key)", msg)
-	case status == http.StatusBadRequest || status == http.StatusNotFound || status == http.StatusConflict:
-		return fail(ExitUsage, "%s", msg)
-	}
-	return fail(ExitFailed, "HTTP %d: %s", status, msg)
-}
-
-// call makes a JSON request and decodes the envelope's data into out.
-func (c *thClient) call(ctx context.Context, method, path string, body, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	req, err := c.newRequest(ctx, method, path, body)
-	if err != nil {
-		return err
-	}
-	res, err := c.send(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	var env struct {
-		Data json.RawMessage `json:"data"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&env); err != nil {
-		return fail(ExitFailed, "the server's answer is not JSON: %v", err)
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(env.Data, out); err != nil {
-		return fail(ExitFailed, "unexpected answer from the server: %v", err)
-	}
-	return nil
-}
-
-// thParse parses flags that may come before, between or after the
-// positional arguments, and returns the positional ones.
-func thParse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 type thMessage struct {
@@ -209,7 +64,7 @@ func threadNew(e *env, args []string) error {
 	md := metadataFlag{}
 	fs.Var(md, "metadata", "metadata key=value (repeatable)")
 	asJSON := fs.Bool("json", false, "print the thread as JSON")
-	pos, err := thParse(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -217,21 +72,14 @@ func threadNew(e *env, args []string) error {
 		return fail(ExitUsage, "thread new takes no arguments (got %q); use --metadata key=value", pos[0])
 	}
 	var t thThread
-	if err := newThClient(e).call(e.ctx, http.MethodPost, "/v1/threads", map[string]any{"metadata": map[string]string(md)}, &t); err != nil {
+	if err := newClient(e).call(http.MethodPost, "/v1/threads", map[string]any{"metadata": map[string]string(md)}, &t); err != nil {
 		return err
 	}
 	if *asJSON {
-		return thPrintJSON(e.stdout, t)
+		return printJSON(e.stdout, t)
 	}
 	fmt.Fprintln(e.stdout, t.ID)
 	return nil
-}
-
-func thPrintJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }
 
 func threadSay(e *env, args []string) error {
@@ -240,7 +88,7 @@ func threadSay(e *env, args []string) error {
 	instructions := fs.String("instructions", "", "instructions for the assistant (sent as the system message)")
 	actions := fs.String("actions", "", "comma-separated action ids or plugin.actionKey names the assistant may use (default: all)")
 	maxSteps := fs.Int("max-steps", 0, "model calls at most (default 8)")
-	pos, err := thParse(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -252,9 +100,10 @@ func threadSay(e *env, args []string) error {
 	if strings.TrimSpace(text) == "" {
 		return fail(ExitUsage, "the message is empty")
 	}
-	c := newThClient(e)
+	c := newClient(e)
+	defer c.close()
 	path := "/v1/threads/" + url.PathEscape(threadID)
-	if err := c.call(e.ctx, http.MethodPost, path+"/messages", map[string]any{"role": "user", "content": text}, nil); err != nil {
+	if err := c.call(http.MethodPost, path+"/messages", map[string]any{"role": "user", "content": text}, nil); err != nil {
 		return err
 	}
 	body := map[string]any{"stream": true}
@@ -276,24 +125,19 @@ func threadSay(e *env, args []string) error {
 	if *maxSteps != 0 {
 		body["max_steps"] = *maxSteps
 	}
-	req, err := c.newRequest(e.ctx, http.MethodPost, path+"/runs", body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "text/event-stream")
-	res, err := c.send(req)
+	res, err := c.stream(e.ctx, http.MethodPost, path+"/runs", body, http.Header{"Accept": {"text/event-stream"}})
 	if err != nil {
 		return err
 	}
 	defer res.Body.Close()
 	p := &sayPrinter{w: e.stdout, streamed: map[string]bool{}, calls: map[string]thToolCall{}}
-	err = thReadSSE(res.Body, p.event)
+	done, err := readSSE(res.Body, func(ev sseEvent) { p.event(ev.event, ev.data) })
 	p.endLine()
-	if err != nil {
+	if err != nil && !done && !p.finished {
 		if e.ctx.Err() != nil {
 			return fail(ExitFailed, "interrupted; the run goes on on the server (toolhost runs show %s)", res.Header.Get("X-Run-Id"))
 		}
-		return err
+		return fail(ExitFailed, "reading the stream: %v", err)
 	}
 	if p.failure != nil {
 		return p.failure
@@ -302,43 +146,6 @@ func threadSay(e *env, args []string) error {
 		return fail(ExitFailed, "the stream ended before the run did (run %s)", res.Header.Get("X-Run-Id"))
 	}
 	return nil
-}
-
-// thReadSSE calls fn with each event's name and data until "data: [DONE]"
-// or the end of the stream.
-func thReadSSE(r io.Reader, fn func(name string, data []byte) error) error {
-	br := bufio.NewReader(r)
-	var name string
-	var data []byte
-	for {
-		line, err := br.ReadString('\n')
-		line = strings.TrimRight(line, "\r\n")
-		switch {
-		case line == "":
-			if len(data) > 0 || name != "" {
-				if string(data) == "[DONE]" {
-					return nil
-				}
-				if ferr := fn(name, data); ferr != nil {
-					return ferr
-				}
-			}
-			name, data = "", nil
-		case strings.HasPrefix(line, "event:"):
-			name = strings.TrimSpace(line[len("event:"):])
-		case strings.HasPrefix(line, "data:"):
-			if len(data) > 0 {
-				data = append(data, '\n')
-			}
-			data = append(data, strings.TrimPrefix(line[len("data:"):], " ")...)
-		}
-		if err != nil {
-			if err == io.EOF {
-				return nil
-			}
-			return fail(ExitFailed, "reading the stream: %v", err)
-		}
-	}
 }
 
 // sayPrinter prints a streamed thread run: the assistant's words as they
@@ -370,12 +177,12 @@ func (p *sayPrinter) endLine() {
 	}
 }
 
-func (p *sayPrinter) event(name string, raw []byte) error {
+func (p *sayPrinter) event(name string, raw []byte) {
 	var ev struct {
 		Data json.RawMessage `json:"data"`
 	}
 	if json.Unmarshal(raw, &ev) != nil {
-		return nil
+		return
 	}
 	switch name {
 	case "thread.message.delta":
@@ -392,7 +199,7 @@ func (p *sayPrinter) event(name string, raw []byte) error {
 	case "thread.message.created":
 		var m thMessage
 		if json.Unmarshal(ev.Data, &m) != nil || m.Role != "assistant" {
-			return nil
+			return
 		}
 		if !p.streamed[m.ID] {
 			p.print(m.Content)
@@ -415,7 +222,7 @@ func (p *sayPrinter) event(name string, raw []byte) error {
 			} `json:"tool_calls"`
 		}
 		if json.Unmarshal(ev.Data, &st) != nil || st.Type != "tool_calls" || st.Status != "completed" {
-			return nil
+			return
 		}
 		for _, o := range st.ToolCalls {
 			name := o.Action
@@ -452,7 +259,7 @@ func (p *sayPrinter) event(name string, raw []byte) error {
 		}
 		p.failure = fail(ExitFailed, "run %s %s: %s", s.ID, strings.TrimPrefix(name, "run."), msg)
 	}
-	return nil
+	return
 }
 
 func thOneLine(s string, n int) string {
@@ -466,7 +273,7 @@ func thOneLine(s string, n int) string {
 func threadShow(e *env, args []string) error {
 	fs := newFlags(e, "thread show", "THREAD_ID [--json]")
 	asJSON := fs.Bool("json", false, "print the messages as JSON")
-	pos, err := thParse(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -474,10 +281,11 @@ func threadShow(e *env, args []string) error {
 		fs.Usage()
 		return fail(ExitUsage, "thread show needs one thread id")
 	}
-	c := newThClient(e)
+	c := newClient(e)
+	defer c.close()
 	path := "/v1/threads/" + url.PathEscape(pos[0])
 	var t thThread
-	if err := c.call(e.ctx, http.MethodGet, path, nil, &t); err != nil {
+	if err := c.call(http.MethodGet, path, nil, &t); err != nil {
 		return err
 	}
 	var all []thMessage
@@ -491,7 +299,7 @@ func threadShow(e *env, args []string) error {
 			List    []thMessage `json:"list"`
 			HasMore bool        `json:"has_more"`
 		}
-		if err := c.call(e.ctx, http.MethodGet, path+"/messages?"+q.Encode(), nil, &page); err != nil {
+		if err := c.call(http.MethodGet, path+"/messages?"+q.Encode(), nil, &page); err != nil {
 			return err
 		}
 		all = append(all, page.List...)
@@ -501,7 +309,7 @@ func threadShow(e *env, args []string) error {
 		after = page.List[len(page.List)-1].ID
 	}
 	if *asJSON {
-		return thPrintJSON(e.stdout, map[string]any{"thread": t, "messages": all})
+		return printJSON(e.stdout, map[string]any{"thread": t, "messages": all})
 	}
 	w := e.stdout
 	fmt.Fprintf(w, "thread %s, created %s", t.ID, time.Unix(t.CreatedAt, 0).Local().Format("2006-01-02 15:04:05"))
