@@ -15,10 +15,13 @@ type PluginEntry struct {
 	ID       string
 	Name     string
 	Manifest *manifest.Plugin
-	Info     plugins.Info
 	Actions  []*Action
 	sup      *plugins.Plugin
 }
+
+// Info is the plugin's state now (status, restarts, pid); the catalog is
+// rebuilt only when manifests change, so it is read live.
+func (p *PluginEntry) Info() plugins.Info { return p.sup.Info() }
 
 // Action is an action as the API shows it and the Runner runs it.
 type Action struct {
@@ -94,7 +97,7 @@ func samePointers[T any](a, b []*T) bool {
 func buildCatalog(ps []*plugins.Plugin, ms []*manifest.Plugin) *Catalog {
 	c := &Catalog{actions: map[string]*Action{}, plugins: map[string]*PluginEntry{}}
 	for i, p := range ps {
-		pe := &PluginEntry{ID: PluginID(p.Name()), Name: p.Name(), Manifest: ms[i], Info: p.Info(), sup: p}
+		pe := &PluginEntry{ID: PluginID(p.Name()), Name: p.Name(), Manifest: ms[i], sup: p}
 		c.Plugins = append(c.Plugins, pe)
 		c.plugins[pe.ID], c.plugins[pe.Name] = pe, pe
 		if ms[i] == nil {

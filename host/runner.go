@@ -93,17 +93,26 @@ func (r *Runner) release(x *active) {
 	r.inflight.Done()
 }
 
-// Start begins a run now and returns its id; it runs to the end even if the
-// caller goes away. Use Wait or Follow to see it finish.
-func (r *Runner) Start(req Request) (string, error) {
+// admitNew creates a queued run for req and registers it as active.
+func (r *Runner) admitNew(req Request) (*active, error) {
 	run := r.newRun(req, store.StatusQueued)
 	x := newActive(r, req.Action, run, req.Input)
 	x.addEvent("run.created", runSummary(run))
 	if err := r.admit(x); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// Start begins a run now and returns its id; it runs to the end even if the
+// caller goes away. Use Wait or Follow to see it finish.
+func (r *Runner) Start(req Request) (string, error) {
+	x, err := r.admitNew(req)
+	if err != nil {
 		return "", err
 	}
 	go r.execute(x)
-	return run.ID, nil
+	return x.run.ID, nil
 }
 
 // Run runs a request to its end on the caller's goroutine and returns the
@@ -111,10 +120,8 @@ func (r *Runner) Start(req Request) (string, error) {
 // The run does not depend on the caller's context: a client that leaves
 // does not cancel it.
 func (r *Runner) Run(req Request) (*store.Run, error) {
-	run := r.newRun(req, store.StatusQueued)
-	x := newActive(r, req.Action, run, req.Input)
-	x.addEvent("run.created", runSummary(run))
-	if err := r.admit(x); err != nil {
+	x, err := r.admitNew(req)
+	if err != nil {
 		return nil, err
 	}
 	r.execute(x)
@@ -124,10 +131,8 @@ func (r *Runner) Run(req Request) (*store.Run, error) {
 // Enqueue records a queued run durably and leaves it to the worker pool. A
 // full queue is a rate_limited fault.
 func (r *Runner) Enqueue(req Request) (*store.Run, error) {
-	run := r.newRun(req, store.StatusQueued)
-	x := newActive(r, req.Action, run, req.Input)
-	x.addEvent("run.created", runSummary(run))
-	if err := r.admit(x); err != nil {
+	x, err := r.admitNew(req)
+	if err != nil {
 		return nil, err
 	}
 	if !r.queue.reserve() {

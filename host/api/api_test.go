@@ -291,6 +291,12 @@ func TestPluginCrashDuringRequestIs502(t *testing.T) {
 		t.Fatal(string(r.Body))
 	}
 	e.wantStatus(e.do("POST", "/v1/actions/testkit.noop/run", `{}`), 200)
+	// Health shows the plugin as it is now, not as it was when listed.
+	health := e.do("GET", "/health", "").JSON(t)["data"].(map[string]any)
+	p := health["plugins"].([]any)[0].(map[string]any)
+	if p["restarts"] != float64(1) || p["status"] != "ready" {
+		t.Fatalf("health after a crash: %v", p)
+	}
 }
 
 func TestRequestIDAndCORS(t *testing.T) {

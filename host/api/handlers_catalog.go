@@ -30,11 +30,12 @@ func (s *server) health(w http.ResponseWriter, _ *http.Request) {
 	status := "ok"
 	list := []healthPlugin{}
 	for _, p := range cat.Plugins {
-		st := string(p.Info.Status)
+		in := p.Info()
+		st := string(in.Status)
 		if st != "ready" && st != "idle" {
 			status = "degraded"
 		}
-		list = append(list, healthPlugin{Name: p.Name, Status: st, Restarts: p.Info.Restarts, Actions: len(p.Actions)})
+		list = append(list, healthPlugin{Name: p.Name, Status: st, Restarts: in.Restarts, Actions: len(p.Actions)})
 	}
 	ok(w, http.StatusOK, map[string]any{"status": status, "version": s.cfg.Version, "plugins": list})
 }

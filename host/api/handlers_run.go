@@ -108,18 +108,22 @@ func (s *server) runBlocking(w http.ResponseWriter, r *http.Request, req host.Re
 		return
 	}
 	w.Header().Set("X-Run-Id", run.ID)
-	if run.Status == store.StatusSucceeded {
-		writeRaw(w, http.StatusOK, successBody(run))
-		return
-	}
 	status, body := s.runAnswer(r, run)
-	writeJSON(w, status, body)
+	writeRaw(w, status, body)
 }
 
-// successBody is runAnswer's success envelope, written directly: the input
-// and output are valid JSON already, and encoding/json would re-validate
-// and compact every byte of them again.
-func successBody(run *store.Run) []byte {
+// runAnswer is the Connery-shaped answer for a finished run, encoded. The
+// success envelope is written directly: input and output are valid JSON
+// already, and encoding/json would re-validate and compact every byte.
+func (s *server) runAnswer(r *http.Request, run *store.Run) (int, []byte) {
+	if run.Status != store.StatusSucceeded {
+		e := &fault.Error{Code: fault.ActionFailed, Message: "run " + run.Status}
+		if run.Error != nil {
+			e = &fault.Error{Code: run.Error.Code, Message: run.Error.Message}
+		}
+		body, _ := json.Marshal(s.errorEnvelope(r, e, run.ID))
+		return httpStatus(e.Code), append(body, '\n')
+	}
 	id, _ := json.Marshal(run.ID)
 	action, _ := json.Marshal(run.ActionID)
 	b := make([]byte, 0, len(run.Output)+len(run.Input)+160)
@@ -131,7 +135,7 @@ func successBody(run *store.Run) []byte {
 	b = append(b, rawOr(run.Input)...)
 	b = append(b, `},"run_id":`...)
 	b = append(b, id...)
-	return append(b, "}}\n"...)
+	return http.StatusOK, append(b, "}}\n"...)
 }
 
 func rawOr(raw []byte) []byte {
@@ -139,29 +143,6 @@ func rawOr(raw []byte) []byte {
 		return []byte("{}")
 	}
 	return raw
-}
-
-// runAnswer is the Connery-shaped answer for a finished run.
-func (s *server) runAnswer(r *http.Request, run *store.Run) (int, envelope) {
-	if run.Status == store.StatusSucceeded {
-		return http.StatusOK, envelope{Status: "success", Data: map[string]any{
-			"output": rawOrEmpty(run.Output),
-			"used":   map[string]any{"actionId": run.ActionID, "input": rawOrEmpty(run.Input)},
-			"run_id": run.ID,
-		}}
-	}
-	e := &fault.Error{Code: fault.ActionFailed, Message: "run " + run.Status}
-	if run.Error != nil {
-		e = &fault.Error{Code: run.Error.Code, Message: run.Error.Message}
-	}
-	return httpStatus(e.Code), s.errorEnvelope(r, e, run.ID)
-}
-
-func rawOrEmpty(raw []byte) any {
-	if len(raw) == 0 {
-		return map[string]any{}
-	}
-	return jsonRaw(raw)
 }
 
 func (s *server) runQueued(w http.ResponseWriter, r *http.Request, req host.Request) {

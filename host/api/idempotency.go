@@ -42,7 +42,7 @@ func (s *server) withIdempotency(w http.ResponseWriter, r *http.Request, actionI
 	}
 	rec := &capture{ResponseWriter: w}
 	serve(rec)
-	if rec.status == 0 || rec.status >= 500 && rec.runID() == "" {
+	if rec.status == 0 || rec.status >= 500 && w.Header().Get("X-Run-Id") == "" {
 		// Nothing ran (or the host failed before recording): let a retry run.
 		_ = s.db.AbandonIdempotent(scoped)
 		return
@@ -55,9 +55,13 @@ func (s *server) withIdempotency(w http.ResponseWriter, r *http.Request, actionI
 			_ = s.db.AbandonIdempotent(scoped)
 			return
 		}
-		var env envelope
-		status, env = s.runAnswer(r, run)
-		answer, _ = json.Marshal(env)
+		if run.Kind == "assistant" {
+			var env envelope
+			status, env = s.threadRunAnswer(r, run)
+			answer, _ = json.Marshal(env)
+		} else {
+			status, answer = s.runAnswer(r, run)
+		}
 	}
 	if err := s.db.FinishIdempotent(scoped, status, answer); err != nil {
 		s.log.Error("record idempotent answer", "error", err)
@@ -110,20 +114,4 @@ func (c *capture) Flush() {
 	if f, ok := c.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
-}
-
-func (c *capture) runID() string {
-	var probe struct {
-		Data struct {
-			RunID string `json:"run_id"`
-		} `json:"data"`
-		Error struct {
-			RunID string `json:"run_id"`
-		} `json:"error"`
-	}
-	_ = json.Unmarshal(c.body.Bytes(), &probe)
-	if probe.Data.RunID != "" {
-		return probe.Data.RunID
-	}
-	return probe.Error.RunID
 }

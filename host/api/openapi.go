@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -77,14 +78,14 @@ func runOperation(a *host.Action) map[string]any {
 		"description": titled(a.Title, a.Description),
 		"requestBody": map[string]any{
 			"required": true,
-			"content":  map[string]any{"application/json": map[string]any{"schema": jsonRaw(a.Input.Raw)}},
+			"content":  map[string]any{"application/json": map[string]any{"schema": json.RawMessage(a.Input.Raw)}},
 		},
 		"responses": map[string]any{
 			"200": map[string]any{"description": "The action ran.", "content": map[string]any{"application/json": map[string]any{
 				"schema": map[string]any{"type": "object", "properties": map[string]any{
 					"status": map[string]any{"type": "string", "const": "success"},
 					"data": map[string]any{"type": "object", "properties": map[string]any{
-						"output": jsonRaw(a.Output),
+						"output": json.RawMessage(a.Output),
 						"run_id": map[string]any{"type": "string"},
 					}},
 				}},

@@ -13,8 +13,6 @@ import (
 // keep it open.
 var heartbeat = 15 * time.Second
 
-type jsonRaw = json.RawMessage
-
 // sseWriter writes Server-Sent Events and remembers the last id sent.
 type sseWriter struct {
 	w     http.ResponseWriter

@@ -41,7 +41,8 @@ type actionView struct {
 }
 
 func viewPlugin(p *host.PluginEntry) pluginView {
-	v := pluginView{ID: p.ID, Key: p.Name, Title: p.Name, Status: string(p.Info.Status), Reason: p.Info.Reason, SHA256: p.Info.SHA256}
+	in := p.Info()
+	v := pluginView{ID: p.ID, Key: p.Name, Title: p.Name, Status: string(in.Status), Reason: in.Reason, SHA256: in.SHA256}
 	if m := p.Manifest; m != nil {
 		v.Title, v.Description, v.Version = m.Title, m.Description, m.Version
 	}
