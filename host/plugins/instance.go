@@ -29,6 +29,7 @@ type instance struct {
 	stderr  *tail
 	started time.Time
 	exited  chan struct{} // closed once the process is gone
+	sha256  string        // the binary's digest, when a pin made launch compute it
 	calls   sync.WaitGroup
 	stopped bool // set under Plugin.mu when the host stops it on purpose
 }
@@ -74,10 +75,11 @@ func launch(o launchOptions) (*instance, error) {
 		raw, _ := hex.DecodeString(sum)
 		secure = &plugin.SecureConfig{Checksum: raw, Hash: sha256.New()}
 	}
+	pinned := spec.SHA256
 	cmd := exec.Command(spec.Path)
 	cmd.Env = pluginEnv(spec.Env, o.getenv)
 	isolate(cmd)
-	inst := &instance{stderr: newTail(4096), exited: make(chan struct{})}
+	inst := &instance{stderr: newTail(4096), exited: make(chan struct{}), sha256: pinned}
 	inst.client = plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  pluginrpc.Handshake,
 		VersionedPlugins: pluginrpc.PluginSets(nil),

@@ -165,6 +165,7 @@ func (p *Plugin) startInstance(ctx context.Context) error {
 		return err
 	}
 	problems := p.checkConfig(ctx, inst, m)
+	sum := p.binarySHA256(inst)
 	p.mu.Lock()
 	if p.stopping {
 		p.mu.Unlock()
@@ -172,18 +173,38 @@ func (p *Plugin) startInstance(ctx context.Context) error {
 		return fmt.Errorf("plugin %q is stopping", p.spec.Name)
 	}
 	p.manifest, p.cur = m, inst
-	if p.sha256 == "" && p.opts.Cache != nil {
-		if sum, err := fileSHA256(p.spec.Path); err == nil {
-			p.sha256 = sum
-			_ = p.opts.Cache.PutManifest(sum, raw)
-		}
+	cacheIt := sum != "" && p.sha256 != sum && p.opts.Cache != nil
+	if sum != "" {
+		p.sha256 = sum
 	}
 	p.reason = problems
 	p.setConfigStatus(StatusReady)
 	close(p.ready)
 	p.mu.Unlock()
+	if cacheIt {
+		_ = p.opts.Cache.PutManifest(sum, raw)
+	}
 	go p.supervise(inst)
 	return nil
+}
+
+// binarySHA256 is the digest of the binary inst runs: the one launch
+// checked against a pin, else computed once for the manifest cache.
+func (p *Plugin) binarySHA256(inst *instance) string {
+	if inst.sha256 != "" {
+		return inst.sha256
+	}
+	p.mu.Lock()
+	known := p.sha256
+	p.mu.Unlock()
+	if known != "" || p.opts.Cache == nil {
+		return known
+	}
+	sum, err := fileSHA256(p.spec.Path)
+	if err != nil {
+		return ""
+	}
+	return sum
 }
 
 func (p *Plugin) describe(ctx context.Context, inst *instance) (*manifest.Plugin, []byte, error) {
