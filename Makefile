@@ -31,6 +31,7 @@ fmt-check:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./host/config
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 20s ./internal/manifest
+	$(GO) test -run '^$$' -fuzz FuzzReadJournal -fuzztime 20s ./host/store
 	$(GO) test -run '^$$' -fuzz FuzzDecodeRunBody -fuzztime 20s ./host
 	$(GO) test -run '^$$' -fuzz FuzzAPIKeyFromHeaders -fuzztime 20s ./host/api
 

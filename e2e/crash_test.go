@@ -305,7 +305,7 @@ func TestCrashRecovery(t *testing.T) {
 func checkDB(t *testing.T, dataDir string) {
 	t.Helper()
 	out, code := toolhostCmd(t, 60*time.Second, "db", "check", "--data-dir", dataDir)
-	if code != 0 || !strings.HasPrefix(out, "ok") {
+	if code != 0 || !regexp.MustCompile(`(?m)^ok$`).MatchString(out) {
 		t.Fatalf("toolhost db check exited %d:\n%s", code, out)
 	}
 	t.Logf("db check: %s", strings.Join(strings.Fields(out), " "))

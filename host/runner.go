@@ -140,7 +140,8 @@ func (r *Runner) Enqueue(req Request) (*store.Run, error) {
 		return nil, fault.New(fault.RateLimited, "the run queue is full (%d waiting); retry shortly", r.queue.size())
 	}
 	x.persisted = true
-	if err := r.db.PutRun(x.snapshot()); err != nil {
+	queued := x.snapshot() // the answer: a worker may start it at once
+	if err := r.db.PutRun(queued); err != nil {
 		r.queue.unreserve()
 		r.release(x)
 		return nil, fault.Wrap(err, fault.Internal, "record run")
@@ -151,7 +152,7 @@ func (r *Runner) Enqueue(req Request) (*store.Run, error) {
 		r.queue.unreserve()
 		go r.execute(x)
 	}
-	return x.snapshot(), nil
+	return queued, nil
 }
 
 // Wait blocks until the run ends or ctx ends, and returns its record.

@@ -42,21 +42,16 @@ func finalRun() *store.Run {
 	}
 }
 
-var batchModes = []struct {
-	name string
-	bolt bool
-}{{"committer", false}, {"bbolt.Batch", true}}
-
 // BenchmarkPutRunParallel stores final run records from 64 goroutines,
 // every one durable (fsynced) before PutRun returns: group commit decides
 // the throughput.
 func BenchmarkPutRunParallel(b *testing.B) {
-	for _, mode := range batchModes {
-		b.Run(mode.name, func(b *testing.B) {
+	for _, way := range store.RunWrites {
+		b.Run(way, func(b *testing.B) {
 			db := openDB(b, "")
-			store.SetBoltBatch(db, mode.bolt)
+			store.SetRunWrites(db, way)
 			b.SetParallelism(64 / max(1, runtimeProcs()))
-			c0 := store.Commits(db)
+			c0 := store.Writes(db)
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -67,8 +62,8 @@ func BenchmarkPutRunParallel(b *testing.B) {
 				}
 			})
 			b.StopTimer()
-			if commits := store.Commits(db) - c0; !mode.bolt && commits > 0 {
-				b.ReportMetric(float64(b.N)/float64(commits), "runs/commit")
+			if writes := store.Writes(db) - c0; way != "bbolt.Batch" && writes > 0 {
+				b.ReportMetric(float64(b.N)/float64(writes), "runs/write")
 			}
 		})
 	}
@@ -77,10 +72,10 @@ func BenchmarkPutRunParallel(b *testing.B) {
 // BenchmarkPutRunSequential is one caller storing runs one after another:
 // the latency of one durable write on the run's critical path.
 func BenchmarkPutRunSequential(b *testing.B) {
-	for _, mode := range batchModes {
-		b.Run(mode.name, func(b *testing.B) {
+	for _, way := range store.RunWrites {
+		b.Run(way, func(b *testing.B) {
 			db := openDB(b, "")
-			store.SetBoltBatch(db, mode.bolt)
+			store.SetRunWrites(db, way)
 			b.ResetTimer()
 			for range b.N {
 				if err := db.PutRun(finalRun()); err != nil {

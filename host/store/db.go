@@ -43,6 +43,8 @@ type Options struct {
 
 	// MaxBatch caps how many writes share one group commit (default 1000).
 	MaxBatch int
+
+	journal *journalTuning // nil: defaultJournalTuning (tests change it)
 }
 
 // Bucket names.
@@ -62,6 +64,9 @@ var (
 var (
 	metaSchemaVersion = []byte("schema_version") // decimal text
 	metaRunCount      = []byte("run_count")      // uint64, big endian
+	// metaJournalApplied is the seq of the last journal record copied
+	// into the file (uint64, big endian), written with the copy.
+	metaJournalApplied = []byte("journal_applied")
 )
 
 func allBuckets() [][]byte {
@@ -75,14 +80,20 @@ func allBuckets() [][]byte {
 
 // DB is an open toolhost database. It is safe for concurrent use.
 type DB struct {
-	bolt   *bbolt.DB
-	dir    string
-	aead   cipher.AEAD // nil without Options.SecretKey
-	commit *committer
+	bolt    *bbolt.DB
+	dir     string
+	aead    cipher.AEAD // nil without Options.SecretKey
+	commit  *committer
+	journal *journal // run records on the hot path (see journal.go)
+	// recovered is how many run records Open copied from the journal
+	// that a stopped host left behind.
+	recovered int
 	// boltBatch sends batch writes through bbolt's DB.Batch instead of
-	// commit; only benchmarks set it, to compare the two.
-	boltBatch bool
-	keyUse    keyUseThrottle
+	// commit, and runsInBolt sends PutRuns to batch instead of the
+	// journal; only benchmarks set them, to compare the ways.
+	boltBatch  bool
+	runsInBolt bool
+	keyUse     keyUseThrottle
 
 	mu        sync.Mutex     // guards closed and bg.Add
 	closed    bool           // set by Close
@@ -116,8 +127,30 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("opening %s: %w", bdb.Path(), err)
 	}
 	db.commit = newCommitter(bdb, opts.MaxBatch)
+	applied, recovered, err := db.replayJournal()
+	if err == nil {
+		tuning := defaultJournalTuning
+		if opts.journal != nil {
+			tuning = *opts.journal
+		}
+		db.journal, err = openJournal(db, applied, tuning)
+	}
+	if err != nil {
+		db.commit.close()
+		db.removePID()
+		bdb.Close()
+		return nil, err
+	}
+	db.recovered = recovered
 	return db, nil
 }
+
+// Recovered returns how many run records Open copied into the file from
+// the journal left by a host that stopped without closing it (a crash or a
+// kill): runs that were acknowledged but not yet in the file.
+func (db *DB) Recovered() int { return db.recovered }
+
+func (db *DB) journalPath() string { return filepath.Join(db.dir, JournalFileName) }
 
 func openBolt(dir string, timeout time.Duration) (*bbolt.DB, error) {
 	switch {
@@ -179,9 +212,13 @@ func (db *DB) Close() error {
 		db.closed = true
 		db.mu.Unlock()
 		db.bg.Wait()
+		jerr := db.journal.close()
 		db.commit.close()
 		db.removePID()
 		db.closeErr = db.bolt.Close()
+		if jerr != nil {
+			db.closeErr = jerr
+		}
 	})
 	return db.closeErr
 }

@@ -1,8 +1,37 @@
 package store
 
-// SetBoltBatch makes db group its hot-path writes with bbolt's DB.Batch
-// instead of its own committer, so benchmarks can compare the two.
-func SetBoltBatch(db *DB, on bool) { db.boltBatch = on }
+import "time"
 
-// Commits returns how many group commits db's committer has run.
-func Commits(db *DB) int64 { return db.commit.commits.Load() }
+// RunWrites names the ways PutRuns can make a record durable, for
+// benchmarks that compare them: the journal (what toolhost uses), or
+// straight into bbolt through its own group committer or bbolt's DB.Batch.
+var RunWrites = []string{"journal", "committer", "bbolt.Batch"}
+
+// SetRunWrites makes db's PutRuns (and, for "bbolt.Batch", its other
+// hot-path writes) go the named way.
+func SetRunWrites(db *DB, way string) {
+	db.runsInBolt = way != "journal"
+	db.boltBatch = way == "bbolt.Batch"
+}
+
+// Writes returns how many group commits (journal writes, or bbolt
+// transactions in the other ways) db has made for its hot-path writes.
+func Writes(db *DB) int64 {
+	if db.runsInBolt {
+		return db.commit.commits.Load()
+	}
+	return db.journal.writes.Load()
+}
+
+// WithJournal makes a DB opened with opts copy journaled records into
+// bbolt after delay or once batch are waiting, and rewind or catch up its
+// journal at maxBytes, for tests that need records to stay in the journal
+// (a long delay) or the file to fill.
+func WithJournal(opts Options, delay time.Duration, batch int, maxBytes int64) Options {
+	opts.journal = &journalTuning{applyDelay: delay, applyBatch: batch, maxBytes: maxBytes}
+	return opts
+}
+
+// BreakJournal closes db's journal file under it, so that its next write
+// fails as a failing disk would make it.
+func BreakJournal(db *DB) { db.journal.f.Close() }

@@ -19,12 +19,8 @@ const maxIdempotencyKey = 1024
 // stores rec as in flight (Status 0) and returns nil, nil. Otherwise it
 // stores nothing and returns the existing record; the caller decides: same
 // BodyDigest and finished → replay the answer, else → 409.
-//
-// runs, if any, are stored in the same transaction as the record (for
-// example the run recorded running before a side-effecting call), so
-// claiming the key costs no fsync of its own. They are not stored when the
-// key is taken. rec.CreatedAt defaults to now.
-func (db *DB) BeginIdempotent(rec *IdempotencyRecord, runs ...*Run) (existing *IdempotencyRecord, err error) {
+// rec.CreatedAt defaults to now.
+func (db *DB) BeginIdempotent(rec *IdempotencyRecord) (existing *IdempotencyRecord, err error) {
 	if rec.Key == "" || len(rec.Key) > maxIdempotencyKey {
 		return nil, invalidf("idempotency key must be 1 to %d bytes long", maxIdempotencyKey)
 	}
@@ -36,10 +32,6 @@ func (db *DB) BeginIdempotent(rec *IdempotencyRecord, runs ...*Run) (existing *I
 	if err != nil {
 		return nil, fmt.Errorf("encoding idempotency record: %w", err)
 	}
-	runEnc, err := prepareRuns(runs)
-	if err != nil {
-		return nil, err
-	}
 	err = db.batch(func(tx *bbolt.Tx) error {
 		existing = nil
 		old, err := getIdempotent(tx, rec.Key)
@@ -50,9 +42,6 @@ func (db *DB) BeginIdempotent(rec *IdempotencyRecord, runs ...*Run) (existing *I
 			existing = old
 			return nil
 		}
-		if err := putRunsTx(tx, runs, runEnc); err != nil {
-			return err
-		}
 		return tx.Bucket(bucketIdempotency).Put([]byte(rec.Key), enc)
 	})
 	if err != nil {
@@ -62,21 +51,16 @@ func (db *DB) BeginIdempotent(rec *IdempotencyRecord, runs ...*Run) (existing *I
 }
 
 // FinishIdempotent records the answer (HTTP status and body, which must be
-// JSON) for key, so that a retry gets it again. runs, if any, are stored in
-// the same transaction (the run's final record). A missing record gives
+// JSON) for key, so that a retry gets it again. A missing record gives
 // ErrNotFound and stores nothing.
-func (db *DB) FinishIdempotent(key string, status int, response []byte, runs ...*Run) error {
+func (db *DB) FinishIdempotent(key string, status int, response []byte) error {
 	if status <= 0 {
 		return invalidf("status must be an HTTP status, got %d", status)
 	}
 	if len(response) > 0 && !json.Valid(response) {
 		return invalidf("response must be JSON")
 	}
-	runEnc, err := prepareRuns(runs)
-	if err != nil {
-		return err
-	}
-	err = db.batch(func(tx *bbolt.Tx) error {
+	err := db.batch(func(tx *bbolt.Tx) error {
 		rec, err := getIdempotent(tx, key)
 		if err != nil {
 			return err
@@ -88,9 +72,6 @@ func (db *DB) FinishIdempotent(key string, status int, response []byte, runs ...
 		enc, err := json.Marshal(rec)
 		if err != nil {
 			return reject(err)
-		}
-		if err := putRunsTx(tx, runs, runEnc); err != nil {
-			return err
 		}
 		return tx.Bucket(bucketIdempotency).Put([]byte(key), enc)
 	})

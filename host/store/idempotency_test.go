@@ -17,31 +17,22 @@ func TestIdempotency(t *testing.T) {
 		return &store.IdempotencyRecord{Key: key, BodyDigest: digest, RunID: store.NewID(store.RunPrefix), CreatedAt: at}
 	}
 
-	// First use: claimed, together with the run recorded running.
-	run := newRun(store.StatusRunning)
+	// First use: claimed.
 	first := rec("key1\x00abc", digest, t0)
-	first.RunID = run.ID
-	if existing, err := db.BeginIdempotent(first, run); err != nil || existing != nil {
+	if existing, err := db.BeginIdempotent(first); err != nil || existing != nil {
 		t.Fatalf("Begin(new) = %v, %v", existing, err)
-	}
-	if _, err := db.GetRun(run.ID); err != nil {
-		t.Fatalf("run stored with the claim: %v", err)
 	}
 
 	// While in flight: a retry sees the in-flight record (caller answers 409).
 	ex, err := db.BeginIdempotent(rec("key1\x00abc", digest, t0.Add(time.Second)))
-	if err != nil || ex == nil || ex.Status != 0 || ex.RunID != run.ID {
+	if err != nil || ex == nil || ex.Status != 0 || ex.RunID != first.RunID {
 		t.Fatalf("Begin(in flight) = %+v, %v", ex, err)
 	}
 
-	// Finished with the final run record: a retry replays the answer.
-	run.Status = store.StatusSucceeded
+	// Finished: a retry replays the answer.
 	resp := []byte(`{"status":"success","data":{"output":{}}}`)
-	if err := db.FinishIdempotent(first.Key, 200, resp, run); err != nil {
+	if err := db.FinishIdempotent(first.Key, 200, resp); err != nil {
 		t.Fatal(err)
-	}
-	if got, _ := db.GetRun(run.ID); got.Status != store.StatusSucceeded {
-		t.Errorf("final run stored with the answer: %s", got.Status)
 	}
 	ex, err = db.BeginIdempotent(rec(first.Key, digest, t0.Add(time.Hour)))
 	if err != nil || ex == nil || ex.Status != 200 || !bytes.Equal(ex.Response, resp) || !bytes.Equal(ex.BodyDigest, digest) {
@@ -86,20 +77,6 @@ func TestIdempotency(t *testing.T) {
 	}
 	if _, err := db.BeginIdempotent(&store.IdempotencyRecord{}); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("Begin(empty key) = %v", err)
-	}
-}
-
-func TestIdempotencyClaimRefusedRunStoresNothing(t *testing.T) {
-	db := openDB(t, "")
-	done := newRun(store.StatusSucceeded)
-	mustPut(t, db, done)
-	done.Status = store.StatusRunning
-	_, err := db.BeginIdempotent(&store.IdempotencyRecord{Key: "k"}, done)
-	if !errors.Is(err, store.ErrTerminal) {
-		t.Fatalf("Begin with a refused run = %v", err)
-	}
-	if ex, err := db.BeginIdempotent(&store.IdempotencyRecord{Key: "k"}); ex != nil || err != nil {
-		t.Errorf("key was claimed although the run was refused: %+v, %v", ex, err)
 	}
 }
 

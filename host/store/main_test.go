@@ -24,6 +24,10 @@ func TestMain(m *testing.M) {
 		childOpen(dir)
 		return
 	}
+	if dir := os.Getenv(childJournalEnv); dir != "" {
+		childJournal(dir)
+		return
+	}
 	os.Exit(m.Run())
 }
 

@@ -18,6 +18,9 @@ const maxCheckErrors = 100
 // right, and every API key digest points to its key. It returns nil or an
 // error wrapping ErrCorrupt that lists the problems found.
 func (db *DB) Check() error {
+	if err := db.journal.settle(); err != nil {
+		return err
+	}
 	var problems []error
 	report := func(format string, args ...any) bool {
 		problems = append(problems, fmt.Errorf(format, args...))
@@ -157,6 +160,9 @@ type Stats struct {
 // the threads bucket; runs are counted as they are written.
 func (db *DB) Stats() (Stats, error) {
 	var s Stats
+	if err := db.journal.settle(); err != nil {
+		return s, err
+	}
 	err := db.view(func(tx *bbolt.Tx) error {
 		s.FileSize = tx.Size()
 		if fi, err := os.Stat(db.Path()); err == nil {

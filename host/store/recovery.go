@@ -25,6 +25,9 @@ var InterruptedError = RunError{
 // they waited on (the assistant loop) lived in the stopped process, so they
 // can never continue. Call it at start, before serving.
 func (db *DB) InterruptRuns() (n int, err error) {
+	if err := db.journal.settle(); err != nil {
+		return 0, err
+	}
 	now := time.Now().UTC()
 	for _, status := range []string{StatusQueued, StatusRunning, StatusRequiresAction} {
 		for {

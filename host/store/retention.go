@@ -17,6 +17,9 @@ import (
 // Prune also drops idempotency records older than IdempotencyTTL and the
 // messages of threads whose deletion was interrupted. deleted counts runs.
 func (db *DB) Prune(maxRuns int, maxAge time.Duration, now time.Time) (deleted int, err error) {
+	if err := db.journal.settle(); err != nil {
+		return 0, err
+	}
 	for {
 		n, err := db.pruneChunk(maxRuns, maxAge, now)
 		deleted += n

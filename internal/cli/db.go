@@ -116,6 +116,9 @@ func dbCheck(e *env, args []string) error {
 		return fail(ExitFailed, "%v", err)
 	}
 	defer db.Close()
+	if n := db.Recovered(); n > 0 {
+		fmt.Fprintf(e.stdout, "recovered %d run record(s) from the run journal (the host last stopped without closing it)\n", n)
+	}
 	if err := db.Check(); err != nil {
 		fmt.Fprintf(e.stdout, "problems found in %s:\n", db.Path())
 		fmt.Fprintln(e.stdout, err)

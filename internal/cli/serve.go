@@ -115,6 +115,9 @@ func startApp(e *env, cfg *config.Config, cfgPath string) (*app, error) {
 		return nil, err
 	}
 	a.db = db
+	if n := db.Recovered(); n > 0 {
+		fmt.Fprintf(e.stdout, "recovered %d run record(s) from the run journal (the host last stopped without closing it).\n", n)
+	}
 	if n, err := db.InterruptRuns(); err != nil {
 		a.log.Error("could not mark interrupted runs", "error", err)
 	} else if n > 0 {

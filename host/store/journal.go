@@ -1,0 +1,411 @@
+package store
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// JournalFileName is the run journal, next to FileName in the data
+// directory.
+const JournalFileName = "toolhost.journal"
+
+// journalTuning says when records move from the journal into bbolt: a
+// record waits at most applyDelay, or less once applyBatch records are
+// waiting. The file is rewound to its start whenever everything in it has
+// been applied, and made to catch up when it reaches maxBytes.
+type journalTuning struct {
+	applyDelay time.Duration
+	applyBatch int
+	maxBytes   int64
+}
+
+var defaultJournalTuning = journalTuning{
+	applyDelay: 50 * time.Millisecond,
+	applyBatch: 512,
+	maxBytes:   64 << 20,
+}
+
+// journal makes run records durable with one write and one fdatasync per
+// group of concurrent callers, instead of a bbolt commit (several page
+// writes and two fdatasyncs). Records are copied into bbolt later, many per
+// transaction, by apply; until then reads find them in latest (GetRun) or
+// wait for apply (settle). Open replays what a crash left unapplied.
+//
+// The group commit has no goroutine of its own: the first caller to find
+// the file free writes every record waiting at that moment, and callers
+// that arrive during its fdatasync wait for the next writer, one of them.
+type journal struct {
+	db  *DB
+	f   *os.File
+	cfg journalTuning
+
+	mu      sync.Mutex
+	cond    *sync.Cond // broadcast when a write ends
+	open    *jbatch    // records waiting for the next write
+	writing bool       // a caller is writing a batch
+	off     int64      // where the next write goes
+	nextSeq uint64     // sequence number of the next record
+	durable uint64     // every record up to this one is durable
+	applied uint64     // every record up to this one is in bbolt
+	queue   []*jentry  // records not yet in bbolt, in sequence order
+	latest  map[string]*jentry
+	err     error // a failed write: the journal takes no more records
+	closed  bool
+	writes  atomic.Int64 // writes made, for benchmarks
+
+	applyMu sync.Mutex    // one apply at a time
+	kick    chan struct{} // wakes the applier: records are waiting
+	full    chan struct{} // applyBatch records are waiting
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+// jentry is one run in the journal: what the state machine and the
+// indexes need, and its encoded record.
+type jentry struct {
+	seq uint64 // the record (one PutRuns call) it belongs to
+	run *Run   // id, status and indexed fields only
+	enc []byte
+}
+
+// jbatch is the records one write makes durable.
+type jbatch struct {
+	buf     []byte
+	entries []*jentry
+	done    bool
+	err     error
+}
+
+func openJournal(db *DB, applied uint64, cfg journalTuning) (*journal, error) {
+	f, err := os.OpenFile(db.journalPath(), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening run journal: %w", err)
+	}
+	j := &journal{
+		db: db, f: f, cfg: cfg,
+		nextSeq: applied + 1, durable: applied, applied: applied,
+		latest:  make(map[string]*jentry),
+		kick:    make(chan struct{}, 1),
+		full:    make(chan struct{}, 1),
+		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	j.cond = sync.NewCond(&j.mu)
+	go j.applier()
+	return j, nil
+}
+
+// put makes runs durable in the journal, all of them or none.
+func (j *journal) put(runs []*Run, enc [][]byte) error {
+	j.mu.Lock()
+	b, err := j.enqueue(runs, enc)
+	if err != nil {
+		j.mu.Unlock()
+		return err
+	}
+	for !b.done {
+		if j.writing {
+			j.cond.Wait()
+			continue
+		}
+		j.writeOpen()
+	}
+	j.mu.Unlock()
+	return b.err
+}
+
+// enqueue checks runs against their latest state, then adds them to the
+// open batch as one record. Called with mu held.
+func (j *journal) enqueue(runs []*Run, enc [][]byte) (*jbatch, error) {
+	switch {
+	case j.closed:
+		return nil, ErrClosed
+	case j.err != nil:
+		return nil, fmt.Errorf("run journal: an earlier write failed (restart toolhost): %w", j.err)
+	}
+	if err := j.checkTransitions(runs); err != nil {
+		return nil, err
+	}
+	seq := j.nextSeq
+	j.nextSeq++
+	if j.open == nil {
+		j.open = new(jbatch)
+	}
+	b := j.open
+	b.buf = appendRecord(b.buf, seq, enc)
+	for i, r := range runs {
+		e := &jentry{seq: seq, run: runKeysOf(r), enc: enc[i]}
+		b.entries = append(b.entries, e)
+		j.queue = append(j.queue, e)
+		j.latest[r.ID] = e
+	}
+	return b, nil
+}
+
+// checkTransitions refuses runs whose update breaks the state machine,
+// against the latest journaled state or else the stored one.
+func (j *journal) checkTransitions(runs []*Run) error {
+	seen := make(map[string]*Run, len(runs))
+	for _, r := range runs {
+		old, err := j.current(seen, r.ID)
+		if err != nil {
+			return err
+		}
+		if old != nil {
+			if err := CheckTransition(old.Status, r.Status); err != nil {
+				return fmt.Errorf("updating run %s: %w", r.ID, err)
+			}
+		}
+		seen[r.ID] = r
+	}
+	return nil
+}
+
+func (j *journal) current(seen map[string]*Run, id string) (*Run, error) {
+	if r, ok := seen[id]; ok {
+		return r, nil
+	}
+	if e := j.latest[id]; e != nil {
+		return e.run, nil
+	}
+	var old *Run
+	err := j.db.view(func(tx *bbolt.Tx) error {
+		var err error
+		old, err = storedRun(tx.Bucket(bucketRuns), nil, id)
+		return err
+	})
+	return old, err
+}
+
+// writeOpen writes the open batch and waits for it to be durable, with mu
+// held on entry and on return (released during the I/O).
+func (j *journal) writeOpen() {
+	b := j.open
+	j.open, j.writing = nil, true
+	err := j.err
+	if err == nil {
+		err = j.makeRoom()
+	}
+	if err == nil {
+		off := j.off
+		j.mu.Unlock()
+		err = writeDurable(j.f, b.buf, off)
+		j.mu.Lock()
+		if err != nil {
+			j.err = err // after a failed fdatasync the file's state is unknown
+		} else {
+			j.writes.Add(1)
+			j.off = off + int64(len(b.buf))
+			j.durable = b.entries[len(b.entries)-1].seq
+			j.wake()
+		}
+	}
+	if err != nil {
+		j.drop(b)
+	}
+	j.writing = false
+	b.done, b.err = true, err
+	j.cond.Broadcast()
+}
+
+// makeRoom rewinds the file to its start once every record in it is in
+// bbolt. Replay tells the new records from the old ones left after them
+// by their sequence numbers. A file grown to maxBytes is first
+// applied; if that fails the write is refused. Called with mu held.
+func (j *journal) makeRoom() error {
+	if j.applied != j.durable && j.off >= j.cfg.maxBytes {
+		j.mu.Unlock()
+		err := j.apply()
+		j.mu.Lock()
+		if err != nil {
+			return fmt.Errorf("run journal is full (%d bytes) and cannot be copied into the database: %w", j.off, err)
+		}
+	}
+	if j.applied == j.durable {
+		j.off = 0
+	}
+	return nil
+}
+
+// drop forgets the records of a batch that was not written: they leave
+// the queue, and latest falls back to each run's previous record. Called
+// with mu held.
+func (j *journal) drop(b *jbatch) {
+	first, last := b.entries[0].seq, b.entries[len(b.entries)-1].seq
+	kept := j.queue[:0]
+	for _, e := range j.queue {
+		if e.seq < first || e.seq > last {
+			kept = append(kept, e)
+		}
+	}
+	clear(j.queue[len(kept):])
+	j.queue = kept
+	for _, e := range b.entries {
+		if j.latest[e.run.ID] != e {
+			continue
+		}
+		delete(j.latest, e.run.ID)
+		for i := len(kept) - 1; i >= 0; i-- {
+			if kept[i].run.ID == e.run.ID {
+				j.latest[e.run.ID] = kept[i]
+				break
+			}
+		}
+	}
+}
+
+// wake tells the applier that records are waiting. Called with mu held.
+func (j *journal) wake() {
+	select {
+	case j.kick <- struct{}{}:
+	default:
+	}
+	if len(j.queue) >= j.cfg.applyBatch {
+		select {
+		case j.full <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// get returns the latest journaled record of run id, if any.
+func (j *journal) get(id string) ([]byte, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if e := j.latest[id]; e != nil {
+		return e.enc, true
+	}
+	return nil, false
+}
+
+// applier copies durable records into bbolt a while after they arrive.
+func (j *journal) applier() {
+	defer close(j.stopped)
+	for {
+		select {
+		case <-j.stop:
+			return
+		case <-j.kick:
+		}
+		select {
+		case <-j.stop:
+			return
+		case <-j.full:
+		case <-time.After(j.cfg.applyDelay):
+		}
+		// A failure leaves the records queued and durable in the file:
+		// the next apply retries them, and settle reports it.
+		_ = j.apply()
+	}
+}
+
+// apply copies every durable record not yet in bbolt into it, in one
+// transaction, and records how far it got in the same transaction.
+func (j *journal) apply() error {
+	j.applyMu.Lock()
+	defer j.applyMu.Unlock()
+	j.mu.Lock()
+	n := 0
+	for n < len(j.queue) && j.queue[n].seq <= j.durable {
+		n++
+	}
+	batch := j.queue[:n:n]
+	j.mu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	err := j.db.update(func(tx *bbolt.Tx) error { return applyEntries(tx, batch) })
+	if err != nil {
+		return fmt.Errorf("copying the run journal into the database: %w", err)
+	}
+	j.mu.Lock()
+	j.queue = j.queue[n:]
+	j.applied = batch[n-1].seq
+	for _, e := range batch {
+		if j.latest[e.run.ID] == e {
+			delete(j.latest, e.run.ID)
+		}
+	}
+	j.mu.Unlock()
+	return nil
+}
+
+// applyEntries writes entries, one record (one PutRuns call) at a time,
+// and notes the last record's seq as applied. A record the state machine
+// refuses was checked when it was journaled, so that cannot happen unless
+// the file was changed by hand; it is skipped rather than stopping every
+// later record.
+func applyEntries(tx *bbolt.Tx, entries []*jentry) error {
+	last := entries[len(entries)-1].seq
+	for len(entries) > 0 {
+		n := 1
+		for n < len(entries) && entries[n].seq == entries[0].seq {
+			n++
+		}
+		runs, enc := make([]*Run, n), make([][]byte, n)
+		for i, e := range entries[:n] {
+			runs[i], enc[i] = e.run, e.enc
+		}
+		if err := putRunsTx(tx, runs, enc); err != nil && !isRejected(err) {
+			return err
+		}
+		entries = entries[n:]
+	}
+	return putUint64(tx.Bucket(bucketMeta), metaJournalApplied, last)
+}
+
+// settle applies every durable record, so that bbolt holds every run that
+// was acknowledged. Reads that scan bbolt call it first.
+func (j *journal) settle() error { return j.apply() }
+
+// close refuses new records, waits for the write in progress, applies
+// everything and empties the file.
+func (j *journal) close() error {
+	j.mu.Lock()
+	j.closed = true
+	for j.writing || j.open != nil {
+		j.cond.Wait()
+	}
+	j.mu.Unlock()
+	close(j.stop)
+	<-j.stopped
+	err := j.apply()
+	if err == nil && j.err == nil {
+		err = truncateDurable(j.f) // all of it is in bbolt
+	}
+	if cerr := j.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// runKeysOf copies the fields of r that the state machine and the indexes
+// read.
+func runKeysOf(r *Run) *Run {
+	return &Run{ID: r.ID, ActionID: r.ActionID, PluginID: r.PluginID, ThreadID: r.ThreadID, Status: r.Status}
+}
+
+func writeDurable(f *os.File, buf []byte, off int64) error {
+	if _, err := f.WriteAt(buf, off); err != nil {
+		return fmt.Errorf("writing run journal: %w", err)
+	}
+	if err := fdatasync(f); err != nil {
+		return fmt.Errorf("syncing run journal: %w", err)
+	}
+	return nil
+}
+
+func truncateDurable(f *os.File) error {
+	if err := f.Truncate(0); err != nil {
+		return fmt.Errorf("emptying run journal: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("emptying run journal: %w", err)
+	}
+	return nil
+}
