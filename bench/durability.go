@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"go.etcd.io/bbolt"
+
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -16,9 +18,14 @@ import (
 type FsyncResult struct {
 	// Fdatasync is a 4 KiB pwrite followed by fdatasync, as bbolt does.
 	Fdatasync Latency `json:"pwrite_4k_fdatasync"`
+	// BoltCommit is one bbolt transaction from a single caller writing
+	// what a run record writes (the record, five index entries, a
+	// counter, each in its own bucket): page writes, then fdatasync twice
+	// (data pages, then the meta page). It is DESIGN.md's "fsync".
+	BoltCommit Latency `json:"bbolt_commit_sequential"`
 	// PutRun is one store.PutRun of a finished noop run record from a
-	// single caller: a bbolt transaction, which itself calls fdatasync
-	// twice (data pages, then the meta page).
+	// single caller, as toolhost makes it durable: one write and one
+	// fdatasync of the run journal.
 	PutRun Latency `json:"store_putrun_sequential"`
 }
 
@@ -73,5 +80,43 @@ func measureFsync(ctx context.Context, work string, n int) (*FsyncResult, error)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return &FsyncResult{Fdatasync: summarize(raw), PutRun: summarize(puts)}, nil
+	commits, err := measureBoltCommit(ctx, filepath.Join(dir, "bolt.db"), n)
+	if err != nil {
+		return nil, err
+	}
+	return &FsyncResult{Fdatasync: summarize(raw), BoltCommit: summarize(commits), PutRun: summarize(puts)}, nil
+}
+
+// measureBoltCommit times n sequential bbolt transactions shaped like a
+// run record's.
+func measureBoltCommit(ctx context.Context, path string, n int) ([]time.Duration, error) {
+	bdb, err := bbolt.Open(path, 0o600, &bbolt.Options{FreelistType: bbolt.FreelistMapType})
+	if err != nil {
+		return nil, err
+	}
+	defer bdb.Close()
+	buckets := []string{"runs", "by_thread", "by_action", "by_action_status", "by_plugin", "by_status", "meta"}
+	record := make([]byte, 600)
+	var took []time.Duration
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		key := []byte(store.NewID(store.RunPrefix))
+		t0 := time.Now()
+		err := bdb.Update(func(tx *bbolt.Tx) error {
+			for _, name := range buckets {
+				b, err := tx.CreateBucketIfNotExists([]byte(name))
+				if err != nil {
+					return err
+				}
+				if err := b.Put(key, record); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		took = append(took, time.Since(t0))
+	}
+	return took, ctx.Err()
 }

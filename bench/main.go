@@ -293,7 +293,7 @@ func (b *bench) run(ctx context.Context) error {
 	if err := b.startTimes(ctx); err != nil {
 		return err
 	}
-	b.step(0, nil, "timing fdatasync and store.PutRun on this disk")
+	b.step(0, nil, "timing fdatasync, a bbolt commit and store.PutRun on this disk")
 	if b.res.Fsync, err = measureFsync(ctx, b.work, 200); err != nil {
 		return fmt.Errorf("measuring fsync: %w", err)
 	}
