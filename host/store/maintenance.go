@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -59,6 +60,9 @@ func checkRuns(tx *bbolt.Tx, report func(string, ...any) bool) {
 	_ = runs.ForEach(func(k, v []byte) error {
 		n++
 		r, err := decodeRunKeys(v)
+		if err == nil && !json.Valid(v) {
+			err = fmt.Errorf("record is not valid JSON")
+		}
 		if err != nil {
 			report("run %s: %v", k, err)
 			return nil

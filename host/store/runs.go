@@ -291,22 +291,39 @@ func decodeRun(id string, v []byte) (*Run, error) {
 	return r, nil
 }
 
-// runKeys holds the fields of a stored run that its indexes use; decoding
-// only these skips allocating input, output and events.
-type runKeys struct {
-	ID       string `json:"id"`
-	ActionID string `json:"action_id"`
-	PluginID string `json:"plugin_id"`
-	ThreadID string `json:"thread_id"`
-	Status   string `json:"status"`
-}
-
+// decodeRunKeys decodes the fields of a stored run that the state machine
+// and its indexes use, skipping input, output and events.
+//
+// It reads the record only as far as "status": Run's fields are encoded in
+// its declaration order, in which the indexed fields come before status
+// and the large ones (input, output, events) after it, so a run with a
+// 64 KiB input costs no more than an empty one.
 func decodeRunKeys(v []byte) (*Run, error) {
-	var k runKeys
-	if err := json.Unmarshal(v, &k); err != nil {
-		return nil, err
+	dec := json.NewDecoder(bytes.NewReader(v))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, fmt.Errorf("run record is not a JSON object")
 	}
-	return &Run{ID: k.ID, ActionID: k.ActionID, PluginID: k.PluginID, ThreadID: k.ThreadID, Status: k.Status}, nil
+	r := new(Run)
+	fields := map[string]*string{"id": &r.ID, "action_id": &r.ActionID, "plugin_id": &r.PluginID, "thread_id": &r.ThreadID, "status": &r.Status}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("reading run record: %w", err)
+		}
+		name, _ := t.(string)
+		var raw json.RawMessage
+		var dst any = &raw
+		if f := fields[name]; f != nil {
+			dst = f
+		}
+		if err := dec.Decode(dst); err != nil {
+			return nil, fmt.Errorf("reading run record field %q: %w", name, err)
+		}
+		if name == "status" {
+			break
+		}
+	}
+	return r, nil
 }
 
 // timeSlack widens the id range searched for a created_at range: a run's

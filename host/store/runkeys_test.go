@@ -1,0 +1,58 @@
+package store
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestRunKeysComeBeforeStatus guards decodeRunKeys's shortcut: it stops
+// reading a record at "status", so every field it needs must be declared
+// before Status, and it only pays off while the large ones come after it.
+func TestRunKeysComeBeforeStatus(t *testing.T) {
+	typ := reflect.TypeFor[Run]()
+	pos := func(name string) int {
+		f, ok := typ.FieldByName(name)
+		if !ok {
+			t.Fatalf("Run has no field %s", name)
+		}
+		return f.Index[0]
+	}
+	status := pos("Status")
+	for _, name := range []string{"ID", "ActionID", "PluginID", "ThreadID"} {
+		if pos(name) > status {
+			t.Errorf("Run.%s is declared after Status: decodeRunKeys would miss it", name)
+		}
+	}
+	for _, name := range []string{"Input", "Output", "Events", "Extra"} {
+		if pos(name) < status {
+			t.Errorf("Run.%s is declared before Status: decodeRunKeys would read it", name)
+		}
+	}
+}
+
+func TestDecodeRunKeys(t *testing.T) {
+	r := &Run{ID: "run_1", Kind: "action", ActionID: "CA", PluginID: "CP", ThreadID: "thread_1", Status: StatusRunning,
+		Input: json.RawMessage(`{"text":"` + strings.Repeat("x", 1<<16) + `"}`)}
+	viaStore, err := encodeRun(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaMarshal, _ := json.Marshal(r)
+	for _, v := range [][]byte{viaStore, viaMarshal} {
+		got, err := decodeRunKeys(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := runKeysOf(r)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("decodeRunKeys = %+v, want %+v", got, want)
+		}
+	}
+	for _, bad := range []string{``, `[]`, `{"id":1}`, `{"id":"run_1","status":`, `not json`} {
+		if _, err := decodeRunKeys([]byte(bad)); err == nil {
+			t.Errorf("decodeRunKeys(%q) did not fail", bad)
+		}
+	}
+}
