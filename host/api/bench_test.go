@@ -3,8 +3,10 @@ package api_test
 import (
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // BenchmarkRunNoopInProcess drives the run route over loopback with a real
@@ -32,4 +34,32 @@ func BenchmarkRunNoopInProcess(b *testing.B) {
 	})
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "runs/s")
+}
+
+// BenchmarkRunNoopSequential drives the run route one request at a time,
+// as the harness's 1-client point does, and reports the p50 and p99.
+func BenchmarkRunNoopSequential(b *testing.B) {
+	e := newEnv(b)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		req, _ := http.NewRequest("POST", e.URL+"/v1/actions/testkit.noop/run", strings.NewReader(`{}`))
+		req.Header.Set("x-api-key", testKey)
+		res, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			b.Fatalf("status %d", res.StatusCode)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }

@@ -151,6 +151,12 @@ func (p *Plugin) call(ctx context.Context, inst *instance, c Call, deadline time
 			f := e.Progress.Fraction
 			emit(c.OnEvent, Event{Kind: "progress", Message: e.Progress.Message, Fraction: &f, Time: time.Now().UTC()})
 		case *pb.RunEvent_Result:
+			// The result is the last event: read the stream's end (its
+			// status, sent right behind the result) so the call finishes
+			// cleanly. Leaving it unread would make the deferred cancel
+			// reset the stream: one more frame, and a wake-up of the
+			// plugin and of gRPC's goroutines on both sides, per run.
+			_, _ = stream.Recv()
 			return p.result(e.Result, deadline, timeout)
 		}
 	}
