@@ -32,9 +32,11 @@
 // after they arrive or sooner when 512 are waiting, and records in the same
 // transaction how far it got. Until then GetRun reads the record from
 // memory, and reads that scan the file (ListRuns, Stats, Check, Prune,
-// InterruptRuns) first apply what is waiting. Once everything written is
-// applied, the next write starts again at the beginning of the file, so it
-// stays small. Open replays what a crash left: records are framed with a
+// InterruptRuns) first apply what is waiting. Once the applier has caught
+// up, the next write starts again at the beginning of the file, copying the
+// few records that arrived during the applier's transaction in front of its
+// own, so the file stays small and is overwritten in place (an fdatasync
+// that need not change the file's size costs about half). Open replays what a crash left: records are framed with a
 // length, a CRC-32C and a sequence number, and the replay takes the chain
 // from the start of the file up to the first torn or out-of-sequence
 // record, skipping those already applied. So a run is as durable when

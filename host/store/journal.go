@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -49,6 +50,7 @@ type journal struct {
 	open    *jbatch    // records waiting for the next write
 	writing bool       // a caller is writing a batch
 	off     int64      // where the next write goes
+	base    uint64     // seq of the record at the start of the file
 	nextSeq uint64     // sequence number of the next record
 	durable uint64     // every record up to this one is durable
 	applied uint64     // every record up to this one is in bbolt
@@ -188,19 +190,27 @@ func (j *journal) writeOpen() {
 	b := j.open
 	j.open, j.writing = nil, true
 	err := j.err
+	var off int64
+	buf := b.buf
 	if err == nil {
-		err = j.makeRoom()
+		var tail []byte
+		off, tail, err = j.makeRoom()
+		if len(tail) > 0 {
+			buf = append(tail, buf...)
+		}
 	}
 	if err == nil {
-		off := j.off
 		j.mu.Unlock()
-		err = writeDurable(j.f, b.buf, off)
+		err = writeDurable(j.f, buf, off)
 		j.mu.Lock()
 		if err != nil {
 			j.err = err // after a failed fdatasync the file's state is unknown
 		} else {
 			j.writes.Add(1)
-			j.off = off + int64(len(b.buf))
+			if off == 0 {
+				j.base = recordSeq(buf)
+			}
+			j.off = off + int64(len(buf))
 			j.durable = b.entries[len(b.entries)-1].seq
 			j.wake()
 		}
@@ -213,23 +223,59 @@ func (j *journal) writeOpen() {
 	j.cond.Broadcast()
 }
 
-// makeRoom rewinds the file to its start once every record in it is in
-// bbolt. Replay tells the new records from the old ones left after them
-// by their sequence numbers. A file grown to maxBytes is first
-// applied; if that fails the write is refused. Called with mu held.
-func (j *journal) makeRoom() error {
+// maxRewindTail bounds the records not yet in bbolt that a rewind copies
+// to the start of the file.
+const maxRewindTail = 256 << 10
+
+// makeRoom says where the next write goes, and what to write before the
+// batch. Writes go back to the start of the file as soon as the applier
+// has caught up but for a few records (those that arrived during its
+// transaction): they are written again in front of the batch, so that the
+// file always starts with every record not yet in bbolt, in sequence.
+// Replay tells them from the older records left after them by their
+// sequence numbers. Overwriting keeps the file small and its size
+// unchanged, which makes fdatasync cheaper than an append. A file grown to
+// maxBytes is first applied in full; if that fails the write is refused.
+// Called with mu held.
+func (j *journal) makeRoom() (off int64, tail []byte, err error) {
 	if j.applied != j.durable && j.off >= j.cfg.maxBytes {
 		j.mu.Unlock()
 		err := j.apply()
 		j.mu.Lock()
 		if err != nil {
-			return fmt.Errorf("run journal is full (%d bytes) and cannot be copied into the database: %w", j.off, err)
+			return 0, nil, fmt.Errorf("run journal is full (%d bytes) and cannot be copied into the database: %w", j.off, err)
 		}
 	}
-	if j.applied == j.durable {
-		j.off = 0
+	if j.off == 0 || j.applied < j.base {
+		return j.off, nil, nil // nothing at the start is in bbolt yet
 	}
-	return nil
+	tail, ok := j.unappliedRecords(maxRewindTail)
+	if !ok {
+		return j.off, nil, nil // too many to copy: append, rewind later
+	}
+	return 0, tail, nil
+}
+
+// unappliedRecords encodes the durable records not yet in bbolt, or says
+// they take more than limit bytes. Called with mu held.
+func (j *journal) unappliedRecords(limit int) ([]byte, bool) {
+	var buf []byte
+	q := j.queue
+	for len(q) > 0 && q[0].seq <= j.durable {
+		n := 1
+		for n < len(q) && q[n].seq == q[0].seq {
+			n++
+		}
+		enc := make([][]byte, n)
+		for i, e := range q[:n] {
+			enc[i] = e.enc
+		}
+		if buf = appendRecord(buf, q[0].seq, enc); len(buf) > limit {
+			return nil, false
+		}
+		q = q[n:]
+	}
+	return buf, true
 }
 
 // drop forgets the records of a batch that was not written: they leave
@@ -306,12 +352,15 @@ func (j *journal) applier() {
 
 // apply copies every durable record not yet in bbolt into it, in one
 // transaction, and records how far it got in the same transaction.
-func (j *journal) apply() error {
+func (j *journal) apply() error { return j.applyThrough(math.MaxUint64) }
+
+// applyThrough applies the durable records up to seq.
+func (j *journal) applyThrough(seq uint64) error {
 	j.applyMu.Lock()
 	defer j.applyMu.Unlock()
 	j.mu.Lock()
 	n := 0
-	for n < len(j.queue) && j.queue[n].seq <= j.durable {
+	for n < len(j.queue) && j.queue[n].seq <= min(j.durable, seq) {
 		n++
 	}
 	batch := j.queue[:n:n]

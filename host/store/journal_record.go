@@ -46,6 +46,9 @@ func appendRecord(buf []byte, seq uint64, enc [][]byte) []byte {
 	return buf
 }
 
+// recordSeq is the seq of the record at the start of buf.
+func recordSeq(buf []byte) uint64 { return binary.LittleEndian.Uint64(buf[8:]) }
+
 // journalRecord is a record read back from the file.
 type journalRecord struct {
 	seq  uint64

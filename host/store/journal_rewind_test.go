@@ -1,0 +1,82 @@
+package store
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestRewindCopiesUnappliedRecords: when the writer goes back to the
+// start of the file while some records are not yet in bbolt, it writes
+// them again in front of its batch, so that a crash right after loses
+// none of them.
+func TestRewindCopiesUnappliedRecords(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, Options{journal: &journalTuning{applyDelay: time.Hour, applyBatch: 1 << 30, maxBytes: 64 << 20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var runs []*Run
+	for range 5 {
+		r := &Run{ID: NewID(RunPrefix), Kind: "action", Status: StatusSucceeded, ActionID: "CA1"}
+		runs = append(runs, r)
+		if err := db.PutRun(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The applier took records 1-3; 4 and 5 arrived during its transaction.
+	if err := db.journal.applyThrough(3); err != nil {
+		t.Fatal(err)
+	}
+	last := &Run{ID: NewID(RunPrefix), Kind: "action", Status: StatusRunning, ActionID: "CA1"}
+	runs = append(runs, last)
+	if err := db.PutRun(last); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(db.journalPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []uint64
+	for _, rec := range readJournal(data) {
+		seqs = append(seqs, rec.seq)
+	}
+	if len(seqs) != 3 || seqs[0] != 4 || seqs[2] != 6 {
+		t.Fatalf("journal starts with records %v, want 4 5 6 (the unapplied ones, then the new one)", seqs)
+	}
+
+	// A host that died now: its bbolt file and its journal, as they are.
+	crashed := t.TempDir()
+	copyFile(t, db.Path(), filepath.Join(crashed, FileName))
+	copyFile(t, db.journalPath(), filepath.Join(crashed, JournalFileName))
+	again, err := Open(crashed, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if n := again.Recovered(); n != 3 {
+		t.Errorf("Recovered() = %d, want 3", n)
+	}
+	for _, r := range runs {
+		got, err := again.GetRun(r.ID)
+		if err != nil || got.Status != r.Status {
+			t.Errorf("run %s after the crash: %v, %v", r.ID, got, err)
+		}
+	}
+	if err := again.Check(); err != nil {
+		t.Error(err)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
