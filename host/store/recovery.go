@@ -56,7 +56,7 @@ func (db *DB) interruptChunk(status string, now time.Time) (n int, err error) {
 			}
 			old := *r
 			interrupt(r, now)
-			enc, err := json.Marshal(r)
+			enc, err := encodeRun(r)
 			if err != nil {
 				return fmt.Errorf("encoding run %s: %w", id, err)
 			}
