@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"os"
+	"time"
+)
 
 // RunWrites names the ways PutRuns can make a record durable, for
 // benchmarks that compare them: the journal (what toolhost uses), or
@@ -32,6 +35,22 @@ func WithJournal(opts Options, delay time.Duration, batch int, maxBytes int64) O
 	return opts
 }
 
-// BreakJournal closes db's journal file under it, so that its next write
-// fails as a failing disk would make it.
-func BreakJournal(db *DB) { db.journal.f.Close() }
+// BreakJournal swaps db's journal file for a closed one, so that its
+// writes fail as on a failing disk, until mend is called.
+func BreakJournal(db *DB) (mend func()) {
+	good := db.journal.f
+	broken, err := os.CreateTemp(db.dir, "broken-*")
+	if err != nil {
+		panic(err)
+	}
+	broken.Close()
+	os.Remove(broken.Name())
+	db.journal.mu.Lock()
+	db.journal.f = broken
+	db.journal.mu.Unlock()
+	return func() {
+		db.journal.mu.Lock()
+		db.journal.f = good
+		db.journal.mu.Unlock()
+	}
+}

@@ -56,7 +56,7 @@ type journal struct {
 	applied uint64     // every record up to this one is in bbolt
 	queue   []*jentry  // records not yet in bbolt, in sequence order
 	latest  map[string]*jentry
-	err     error // a failed write: the journal takes no more records
+	err     error // set when the journal takes no more records (secureAfterFailedWrite)
 	closed  bool
 	writes  atomic.Int64 // writes made, for benchmarks
 
@@ -128,7 +128,7 @@ func (j *journal) enqueue(runs []*Run, enc [][]byte) (*jbatch, error) {
 	case j.closed:
 		return nil, ErrClosed
 	case j.err != nil:
-		return nil, fmt.Errorf("run journal: an earlier write failed (restart toolhost): %w", j.err)
+		return nil, fmt.Errorf("run journal: a write failed and the records it left could not be copied into the database (free space, then restart toolhost): %w", j.err)
 	}
 	if err := j.checkTransitions(runs); err != nil {
 		return nil, err
@@ -204,7 +204,7 @@ func (j *journal) writeOpen() {
 		err = writeDurable(j.f, buf, off)
 		j.mu.Lock()
 		if err != nil {
-			j.err = err // after a failed fdatasync the file's state is unknown
+			j.secureAfterFailedWrite()
 		} else {
 			j.writes.Add(1)
 			if off == 0 {
@@ -276,6 +276,24 @@ func (j *journal) unappliedRecords(limit int) ([]byte, bool) {
 		q = q[n:]
 	}
 	return buf, true
+}
+
+// secureAfterFailedWrite runs after a write or fdatasync failed (a full
+// disk, an I/O error). The batch's callers get the error; but the write may
+// have clobbered part of the file, and with it records that are durable
+// but not yet in bbolt, so those are applied at once. If that works the
+// file holds nothing needed and the next write starts it afresh; if not,
+// the journal refuses further records, since a crash could now lose some.
+// Called with mu held.
+func (j *journal) secureAfterFailedWrite() {
+	j.mu.Unlock()
+	err := j.apply()
+	j.mu.Lock()
+	if err != nil {
+		j.err = err
+		return
+	}
+	j.off = 0
 }
 
 // drop forgets the records of a batch that was not written: they leave
