@@ -4,27 +4,56 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
-	"sort"
 	"strconv"
 
 	"github.com/toolhost/toolhost/host/fault"
 	"github.com/toolhost/toolhost/internal/schemacheck"
 )
 
-// CheckInput coerces Connery-style string values and validates input against
-// the action's schema. It returns the input to send to the plugin, or a
-// fault naming every bad field.
-func (a *Action) CheckInput(input map[string]json.RawMessage) ([]byte, error) {
-	for key, raw := range input {
+// CheckInput coerces Connery-style string values and validates input, as
+// DecodeRunBody or DecodeInput gave it, against the action's schema. It
+// returns the input to send to the plugin, encoded from the very values it
+// validated, or a fault naming every bad field.
+func (a *Action) CheckInput(input map[string]any) ([]byte, error) {
+	if input == nil {
+		input = map[string]any{}
+	}
+	for key, v := range input {
 		if p := a.Input.Property(key); p != nil {
-			input[key] = coerce(p.Type, raw)
+			input[key] = coerce(p.Type, v)
 		}
 	}
-	out := encodeObject(input)
-	if errs := a.inputCheck.ValidateJSON(out); errs != nil {
+	if errs := a.inputCheck.Validate(input); errs != nil {
 		return nil, invalidInput(errs)
 	}
-	return out, nil
+	return encodeInput(input)
+}
+
+// DecodeInput turns raw top-level values (a model's tool-call arguments)
+// into the form CheckInput takes.
+func DecodeInput(raw map[string]json.RawMessage) (map[string]any, error) {
+	input := make(map[string]any, len(raw))
+	for k, v := range raw {
+		dv, err := schemacheck.Decode(v)
+		if err != nil {
+			return nil, &fault.Error{Code: fault.InvalidInput, Message: k + " is not valid JSON: " + err.Error(),
+				Fields: []fault.FieldError{{Field: k, Message: "is not valid JSON"}}}
+		}
+		input[k] = dv
+	}
+	return input, nil
+}
+
+// encodeInput encodes checked input with its keys sorted and without
+// HTML escaping, so the stored input reads as it was sent.
+func encodeInput(input map[string]any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(input); err != nil {
+		return nil, fault.Wrap(err, fault.Internal, "encode checked input")
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 func invalidInput(errs schemacheck.Errors) *fault.Error {
@@ -35,32 +64,29 @@ func invalidInput(errs schemacheck.Errors) *fault.Error {
 	return e
 }
 
-// coerce converts a JSON string holding exactly a number, integer or boolean
+// coerce converts a string holding exactly a number, integer or boolean
 // for a parameter of that type. Anything else is left for validation to
 // reject.
-func coerce(typ string, raw json.RawMessage) json.RawMessage {
-	if len(raw) == 0 || raw[0] != '"' {
-		return raw
-	}
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return raw
+func coerce(typ string, v any) any {
+	s, ok := v.(string)
+	if !ok {
+		return v
 	}
 	switch typ {
 	case "integer":
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return json.RawMessage(strconv.FormatInt(n, 10))
+			return json.Number(strconv.FormatInt(n, 10))
 		}
 	case "number":
 		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
-			return json.RawMessage(strconv.FormatFloat(f, 'g', -1, 64))
+			return json.Number(strconv.FormatFloat(f, 'g', -1, 64))
 		}
 	case "boolean":
 		if s == "true" || s == "false" {
-			return json.RawMessage(s)
+			return s == "true"
 		}
 	}
-	return raw
+	return v
 }
 
 // CheckOutput validates a plugin's output against the action's schema.
@@ -100,35 +126,12 @@ func (a *Action) mentionsSecret(input []byte) bool {
 	return false
 }
 
-// encodeObject writes an object of already valid JSON values, keys sorted,
-// without encoding/json's re-validation of every value.
-func encodeObject(m map[string]json.RawMessage) []byte {
-	keys := make([]string, 0, len(m))
-	size := 2
-	for k, v := range m {
-		keys = append(keys, k)
-		size += len(k) + len(v) + 4
-	}
-	sort.Strings(keys)
-	out := make([]byte, 0, size)
-	out = append(out, '{')
-	for i, k := range keys {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		kq, _ := json.Marshal(k)
-		out = append(out, kq...)
-		out = append(out, ':')
-		out = append(out, bytes.TrimSpace(m[k])...)
-	}
-	return append(out, '}')
-}
-
 // DecodeRunBody reads a run request body in either form: Connery's
 // {"input":{...}} or the flat arguments object. It also takes the run-mode
 // keys "blocking" and "stream" out of the body when the action has no
-// parameters of those names.
-func (a *Action) DecodeRunBody(body []byte) (input map[string]json.RawMessage, mode RunMode, err error) {
+// parameters of those names. The body is decoded once, into the form the
+// schema validator takes (numbers kept exact as json.Number).
+func (a *Action) DecodeRunBody(body []byte) (input map[string]any, mode RunMode, err error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return nil, mode, fault.New(fault.InvalidInput, "request body is empty; send a JSON object of the action's input, or {\"input\":{...}}")
@@ -136,23 +139,20 @@ func (a *Action) DecodeRunBody(body []byte) (input map[string]json.RawMessage, m
 	if body[0] != '{' {
 		return nil, mode, fault.New(fault.InvalidInput, "request body must be a JSON object, not %s", JSONKind(body))
 	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(body, &obj); err != nil {
+	doc, err := schemacheck.Decode(body)
+	if err != nil {
 		return nil, mode, fault.Wrap(err, fault.InvalidInput, "request body is not valid JSON: %v", err)
 	}
+	obj := doc.(map[string]any) // valid JSON starting with '{'
 	mode, err = a.takeMode(obj)
 	if err != nil {
 		return nil, mode, err
 	}
-	if raw, ok := obj["input"]; ok && len(obj) == 1 && !a.hasParam("input") {
-		raw = bytes.TrimSpace(raw)
-		if len(raw) == 0 || raw[0] != '{' {
-			return nil, mode, &fault.Error{Code: fault.InvalidInput, Message: "input must be a JSON object, not " + JSONKind(raw),
+	if v, ok := obj["input"]; ok && len(obj) == 1 && !a.hasParam("input") {
+		in, isObject := v.(map[string]any)
+		if !isObject {
+			return nil, mode, &fault.Error{Code: fault.InvalidInput, Message: "input must be a JSON object, not " + kindOf(v),
 				Fields: []fault.FieldError{{Field: "input", Message: "must be an object"}}}
-		}
-		var in map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &in); err != nil {
-			return nil, mode, fault.Wrap(err, fault.InvalidInput, "input is not valid JSON: %v", err)
 		}
 		return in, mode, nil
 	}
@@ -165,15 +165,15 @@ type RunMode struct {
 	Stream   *bool
 }
 
-func (a *Action) takeMode(obj map[string]json.RawMessage) (RunMode, error) {
+func (a *Action) takeMode(obj map[string]any) (RunMode, error) {
 	var m RunMode
 	for _, k := range []string{"blocking", "stream"} {
-		raw, ok := obj[k]
+		v, ok := obj[k]
 		if !ok || a.hasParam(k) {
 			continue
 		}
-		var b bool
-		if err := json.Unmarshal(raw, &b); err != nil {
+		b, isBool := v.(bool) // null reads as false, as it always has
+		if !isBool && v != nil {
 			return m, &fault.Error{Code: fault.InvalidInput, Message: k + " must be true or false",
 				Fields: []fault.FieldError{{Field: k, Message: "must be a boolean"}}}
 		}
@@ -188,6 +188,23 @@ func (a *Action) takeMode(obj map[string]json.RawMessage) (RunMode, error) {
 }
 
 func (a *Action) hasParam(key string) bool { return a.Input.Property(key) != nil }
+
+// kindOf names the kind of a decoded JSON value for error messages.
+func kindOf(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case nil:
+		return "null"
+	}
+	return "a number"
+}
 
 // JSONKind names the kind of a JSON value for error messages ("an
 // array", "a string"...).

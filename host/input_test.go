@@ -37,6 +37,9 @@ func TestDecodeRunBodyForms(t *testing.T) {
 		{`{"s":"x"}`, `{"s":"x"}`, nil},
 		{`{"s":"x","blocking":false}`, `{"s":"x"}`, new(bool)},
 		{`  {"s":"x","i":"10","n":"2.5","b":"false"} `, `{"b":false,"i":10,"n":2.5,"s":"x"}`, nil},
+		{`{"input":{"s":"<a&b>\u00e9","o":{"z":[1, 2.50],"a":12345678901234567890123}}}`,
+			`{"o":{"a":12345678901234567890123,"z":[1,2.50]},"s":"<a&b>é"}`, nil},
+		{`{"s":"x","stream":null}`, `{"s":"x"}`, nil},
 	}
 	for _, c := range cases {
 		in, mode, err := a.DecodeRunBody([]byte(c.body))
@@ -101,8 +104,8 @@ func FuzzDecodeRunBody(f *testing.F) {
 			}
 			return
 		}
-		if !json.Valid(out) {
-			t.Fatalf("checked input is not JSON: %s", out)
+		if errs := a.inputCheck.ValidateJSON(out); errs != nil {
+			t.Fatalf("checked input %s does not pass its own check: %v", out, errs)
 		}
 	})
 }

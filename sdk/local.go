@@ -79,7 +79,8 @@ func (l *Local) Run(ctx context.Context, runID, key string, config Config, input
 	if pa == nil {
 		return nil, &Error{Code: CodeUnknownAction, Message: fmt.Sprintf("plugin %q has no action %q", l.plugin.Name, key)}
 	}
-	if errs := pa.input.ValidateJSON(input); errs != nil {
+	doc, errs := pa.input.Check(input)
+	if errs != nil {
 		return nil, &Error{Code: CodeInvalidInput, Message: "invalid input: " + errs.Error()}
 	}
 	if missing := config.Missing(l.plugin.Config); len(missing) > 0 {
@@ -88,7 +89,7 @@ func (l *Local) Run(ctx context.Context, runID, key string, config Config, input
 	if events == nil {
 		events = discard{}
 	}
-	secrets := runSecrets(l.plugin.Config, config, pa.secrets, input)
+	secrets := runSecrets(l.plugin.Config, config, pa.secrets, doc)
 	events = scrubbingEvents{next: events, secrets: secrets}
 	ctx = withCall(ctx, &call{runID: runID, config: config, events: events, secrets: secrets})
 	out, rerr := l.call(ctx, pa, input)

@@ -58,22 +58,19 @@ func AddSecret(ctx context.Context, value string) {
 	}
 }
 
-// runSecrets collects the secret configuration values and secret inputs.
-func runSecrets(params []ConfigParam, config Config, secretInputs []string, input []byte) *secretSet {
+// runSecrets collects the secret configuration values and the secret
+// inputs, from the input as the input check decoded it.
+func runSecrets(params []ConfigParam, config Config, secretInputs []string, input any) *secretSet {
 	s := &secretSet{}
 	for _, p := range params {
 		if p.Secret {
 			s.add(config[p.Key])
 		}
 	}
-	if len(secretInputs) > 0 {
-		var in map[string]json.RawMessage
-		if json.Unmarshal(input, &in) == nil {
-			for _, k := range secretInputs {
-				var v string
-				if json.Unmarshal(in[k], &v) == nil {
-					s.add(v)
-				}
+	if in, ok := input.(map[string]any); ok {
+		for _, k := range secretInputs {
+			if v, ok := in[k].(string); ok {
+				s.add(v)
 			}
 		}
 	}

@@ -39,13 +39,28 @@ func BenchmarkRunNoopInProcess(b *testing.B) {
 // BenchmarkRunNoopSequential drives the run route one request at a time,
 // as the harness's 1-client point does, and reports the p50 and p99.
 func BenchmarkRunNoopSequential(b *testing.B) {
+	benchSequential(b, "testkit.noop", `{}`)
+}
+
+// BenchmarkRunEcho64kSequential is the harness's echo64k point one request
+// at a time: a create action (recorded running before the call) with a
+// 64 KiB string in, out, and echoed back under used.input.
+func BenchmarkRunEcho64kSequential(b *testing.B) {
+	text := make([]byte, 64<<10)
+	for i := range text {
+		text[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[i%36]
+	}
+	benchSequential(b, "testkit.echo", `{"input":{"text":"`+string(text)+`"}}`)
+}
+
+func benchSequential(b *testing.B, action, body string) {
 	e := newEnv(b)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		req, _ := http.NewRequest("POST", e.URL+"/v1/actions/testkit.noop/run", strings.NewReader(`{}`))
+		req, _ := http.NewRequest("POST", e.URL+"/v1/actions/"+action+"/run", strings.NewReader(body))
 		req.Header.Set("x-api-key", testKey)
 		res, err := client.Do(req)
 		if err != nil {

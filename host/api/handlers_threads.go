@@ -596,16 +596,20 @@ func takePrompt(a *host.Action, body []byte) ([]byte, string, error) {
 
 // fillFromPrompt asks the model for the input the prompt describes and adds
 // the keys input does not have: explicit input keys win.
-func (s *server) fillFromPrompt(ctx context.Context, a *host.Action, prompt string, input map[string]json.RawMessage) (map[string]json.RawMessage, error) {
+func (s *server) fillFromPrompt(ctx context.Context, a *host.Action, prompt string, input map[string]any) (map[string]any, error) {
 	if prompt == "" {
 		return input, nil
 	}
-	filled, err := s.cfg.Assistant.FillInput(ctx, a, prompt)
+	raw, err := s.cfg.Assistant.FillInput(ctx, a, prompt)
+	if err != nil {
+		return nil, err
+	}
+	filled, err := host.DecodeInput(raw)
 	if err != nil {
 		return nil, err
 	}
 	if input == nil {
-		input = map[string]json.RawMessage{}
+		input = map[string]any{}
 	}
 	for k, v := range filled {
 		if _, given := input[k]; !given {

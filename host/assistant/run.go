@@ -361,6 +361,10 @@ func (st *runState) runTools(ctx context.Context, calls []ToolCall) ([]toolOutco
 		}
 		o.ActionID, o.Action = a.ID, a.Alias
 		args, err := decodeArgs(c.Function.Arguments)
+		var input map[string]any
+		if err == nil {
+			input, err = host.DecodeInput(args)
+		}
 		if err != nil {
 			malformed = append(malformed, c.Function.Name)
 			o.Status = "rejected"
@@ -369,7 +373,7 @@ func (st *runState) runTools(ctx context.Context, calls []ToolCall) ([]toolOutco
 			o.content = o.Error
 			continue
 		}
-		checked, err := a.CheckInput(args)
+		checked, err := a.CheckInput(input)
 		if err != nil {
 			o.Status = "rejected"
 			o.Error = "error: " + fault.As(err).Message + "; call " + c.Function.Name + " again with input that matches its parameters"

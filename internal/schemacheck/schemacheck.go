@@ -86,11 +86,18 @@ func Decode(raw []byte) (any, error) {
 // ValidateJSON parses raw and validates it; a parse failure is returned as
 // a single whole-value FieldError.
 func (v *Validator) ValidateJSON(raw []byte) Errors {
+	_, errs := v.Check(raw)
+	return errs
+}
+
+// Check is ValidateJSON that also returns the decoded value, for callers
+// that need more from it than the check.
+func (v *Validator) Check(raw []byte) (any, Errors) {
 	doc, err := Decode(raw)
 	if err != nil {
-		return Errors{{Message: "invalid JSON: " + err.Error()}}
+		return nil, Errors{{Message: "invalid JSON: " + err.Error()}}
 	}
-	return v.Validate(doc)
+	return doc, v.Validate(doc)
 }
 
 // Validate checks a decoded value and returns nil when it is valid.
