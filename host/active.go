@@ -25,6 +25,7 @@ type active struct {
 	// persisted is set once a record of the run is stored, so every later
 	// state is stored too (queued runs are recorded before they start).
 	persisted bool
+	recordErr error // the final record could not be stored (under mu)
 
 	mu        sync.Mutex
 	run       *store.Run
@@ -65,6 +66,12 @@ func (x *active) addLocked(typ string, raw json.RawMessage) {
 }
 
 // snapshot returns a copy of the run record.
+func (x *active) recordError() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.recordErr
+}
+
 func (x *active) snapshot() *store.Run {
 	x.mu.Lock()
 	defer x.mu.Unlock()

@@ -125,7 +125,12 @@ func (r *Runner) Run(req Request) (*store.Run, error) {
 		return nil, err
 	}
 	r.execute(x)
-	return x.snapshot(), nil
+	run := x.snapshot()
+	if err := x.recordError(); err != nil {
+		return run, fault.Wrap(err, fault.NotRecorded,
+			"run %s %s, but its record could not be stored, so history will not show it (whatever the action did, it did); the host's log has the cause", run.ID, run.Status)
+	}
+	return run, nil
 }
 
 // Enqueue records a queued run durably and leaves it to the worker pool. A
@@ -276,6 +281,9 @@ func (r *Runner) finish(x *active, out []byte, err error) {
 	withoutOutputEvent(snap)
 	if err := r.db.PutRun(snap); err != nil {
 		r.log.Error("could not record the run's end", "run_id", snap.ID, "error", err)
+		x.mu.Lock()
+		x.recordErr = err
+		x.mu.Unlock()
 	}
 	x.closeFollowers()
 }

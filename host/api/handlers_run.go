@@ -117,7 +117,11 @@ func runMode(r *http.Request, m host.RunMode) (stream, blocking bool, err error)
 func (s *server) runBlocking(w http.ResponseWriter, r *http.Request, req host.Request) {
 	run, err := s.runner.Run(req)
 	if err != nil {
-		s.fail(w, r, err)
+		runID := ""
+		if run != nil {
+			runID = run.ID
+		}
+		writeJSON(w, s.errorStatus(r, err), s.errorEnvelope(r, err, runID))
 		return
 	}
 	w.Header().Set("X-Run-Id", run.ID)

@@ -288,3 +288,19 @@ func TestRunsListFiltersAndPages(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestRunNotRecordedIsNotASuccess: a blocking answer means the run is in
+// history; when its final record cannot be stored the client is told so,
+// with the run's id, instead of getting the output.
+func TestRunNotRecordedIsNotASuccess(t *testing.T) {
+	e := newEnv(t)
+	e.wantStatus(e.do("POST", "/v1/actions/testkit.noop/run", `{}`), 200)
+	e.db.Close() // every later write fails
+	r := e.do("POST", "/v1/actions/testkit.noop/run", `{}`)
+	e.wantStatus(r, 500)
+	body := r.JSON(t)["error"].(map[string]any)
+	msg, _ := body["message"].(string)
+	if body["code"] != "not_recorded" || !strings.Contains(msg, "could not be stored") || !strings.HasPrefix(body["run_id"].(string), "run_") {
+		t.Errorf("answer when the record cannot be stored: %s", r.Body)
+	}
+}

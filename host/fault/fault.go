@@ -30,6 +30,9 @@ const (
 	ModelError        = "model_error"
 	Expired           = "expired" // a run waited for tool outputs too long
 	Internal          = "internal"
+	// NotRecorded: the run finished but its final record could not be
+	// made durable, so history will not show it.
+	NotRecorded = "not_recorded"
 )
 
 // FieldError names one bad input field.
