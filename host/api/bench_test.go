@@ -19,17 +19,7 @@ func BenchmarkRunNoopInProcess(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			req, _ := http.NewRequest("POST", e.URL+"/v1/actions/testkit.noop/run", strings.NewReader(`{}`))
-			req.Header.Set("x-api-key", testKey)
-			res, err := client.Do(req)
-			if err != nil {
-				b.Fatal(err)
-			}
-			io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-			if res.StatusCode != 200 {
-				b.Fatalf("status %d", res.StatusCode)
-			}
+			postRun(b, client, e.URL, "testkit.noop", `{}`)
 		}
 	})
 	b.StopTimer()
@@ -60,21 +50,26 @@ func benchSequential(b *testing.B, action, body string) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		req, _ := http.NewRequest("POST", e.URL+"/v1/actions/"+action+"/run", strings.NewReader(body))
-		req.Header.Set("x-api-key", testKey)
-		res, err := client.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		if res.StatusCode != 200 {
-			b.Fatalf("status %d", res.StatusCode)
-		}
+		postRun(b, client, e.URL, action, body)
 		lat = append(lat, time.Since(t0))
 	}
 	b.StopTimer()
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
+
+// postRun runs action with body and fails b unless it answers 200.
+func postRun(b *testing.B, client *http.Client, url, action, body string) {
+	req, _ := http.NewRequest("POST", url+"/v1/actions/"+action+"/run", strings.NewReader(body))
+	req.Header.Set("x-api-key", testKey)
+	res, err := client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		b.Fatalf("status %d", res.StatusCode)
+	}
 }
