@@ -16,8 +16,8 @@ const JournalFileName = "toolhost.journal"
 
 // journalTuning says when records move from the journal into bbolt: a
 // record waits at most applyDelay, or less once applyBatch records are
-// waiting. The file is rewound to its start whenever everything in it has
-// been applied, and made to catch up when it reaches maxBytes.
+// waiting. A file that reaches maxBytes before a rewind (see makeRoom) is
+// applied in full first.
 type journalTuning struct {
 	applyDelay time.Duration
 	applyBatch int
