@@ -100,12 +100,9 @@ func actionRun(e *env, args []string) error {
 	fs := newFlags(e, "action run", "<action id | plugin.actionKey> [--input JSON | @file.json | -] [--timeout 10m]")
 	input := fs.String("input", "", "the action's input: a JSON object, @file.json, or - to read stdin (default {})")
 	timeout := fs.Duration("timeout", 10*time.Minute, "how long to wait for the run to finish")
-	pos, err := parseArgs(fs, args)
+	ref, err := parseOneArg(fs, args, "action: its id or plugin.actionKey (see toolhost action list)")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return fail(ExitUsage, "action run needs exactly one action: its id or plugin.actionKey (see toolhost action list)")
 	}
 	in, err := readInput(*input)
 	if err != nil {
@@ -119,7 +116,7 @@ func actionRun(e *env, args []string) error {
 		RunID  string          `json:"run_id"`
 	}
 	body := map[string]json.RawMessage{"input": in}
-	if err := c.call(http.MethodPost, "/v1/actions/"+pathEscape(pos[0])+"/run", body, &out); err != nil {
+	if err := c.call(http.MethodPost, "/v1/actions/"+pathEscape(ref)+"/run", body, &out); err != nil {
 		return err
 	}
 	if len(out.Output) == 0 {

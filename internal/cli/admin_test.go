@@ -796,3 +796,17 @@ func startCutProxy(t *testing.T, target, marker string) string {
 	}()
 	return "http://" + ln.Addr().String()
 }
+
+// TestOneArgumentCommands: commands that act on one thing refuse none or
+// two with a usage error saying what they need.
+func TestOneArgumentCommands(t *testing.T) {
+	for _, cmd := range [][]string{
+		{"action", "run"}, {"key", "revoke"}, {"plugin", "describe"}, {"plugin", "install"},
+		{"plugin", "remove"}, {"runs", "show"}, {"thread", "show"},
+	} {
+		for _, extra := range [][]string{nil, {"a", "b"}} {
+			r := must(t, run(t, nil, append(append([]string(nil), cmd...), extra...)...), ExitUsage)
+			contains(t, strings.Join(cmd, " "), r.stderr, strings.Join(cmd, " ")+" needs exactly one ")
+		}
+	}
+}

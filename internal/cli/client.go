@@ -275,6 +275,20 @@ func pathEscape(s string) string { return url.PathEscape(s) }
 // parseArgs parses flags that may come before, between or after the
 // positional arguments ("run ID --input x" as well as "run --input x ID"),
 // and returns the positional ones. After "--" everything is positional.
+// parseOneArg parses args like parseArgs and returns the one positional
+// argument; without exactly one it fails with a usage error saying the
+// command "needs exactly one " + what.
+func parseOneArg(fs *flag.FlagSet, args []string, what string) (string, error) {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		return "", fail(ExitUsage, "%s needs exactly one %s", strings.TrimPrefix(fs.Name(), "toolhost "), what)
+	}
+	return pos[0], nil
+}
+
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {

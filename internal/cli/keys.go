@@ -154,14 +154,10 @@ func keyList(e *env, args []string) error {
 func keyRevoke(e *env, args []string) error {
 	fs := newFlags(e, "key revoke", "NAME [--config plugins.hcl] [--data-dir dir]")
 	lf := addLocalFlags(e, fs)
-	pos, err := parseArgs(fs, args)
+	name, err := parseOneArg(fs, args, "key NAME (see toolhost key list)")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return fail(ExitUsage, "key revoke needs exactly one key NAME (see toolhost key list)")
-	}
-	name := pos[0]
 	err = withKeyStore(e, lf, "revoking the key",
 		func(db *store.DB) error {
 			if err := db.RevokeKey(name); err != nil {

@@ -53,14 +53,11 @@ func describe(e *env, path string, startTimeout time.Duration) (*manifest.Plugin
 func pluginDescribe(e *env, args []string) error {
 	fs := newFlags(e, "plugin describe", "<binary> [--start-timeout 10s]")
 	startTimeout := fs.Duration("start-timeout", config.DefaultStartTimeout, "how long the plugin may take to start")
-	pos, err := parseArgs(fs, args)
+	path, err := parseOneArg(fs, args, "plugin binary")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return fail(ExitUsage, "plugin describe needs exactly one plugin binary")
-	}
-	_, raw, err := describe(e, pos[0], *startTimeout)
+	_, raw, err := describe(e, path, *startTimeout)
 	if err != nil {
 		return err
 	}
@@ -72,14 +69,10 @@ func pluginInstall(e *env, args []string) error {
 	lf := addLocalFlags(e, fs)
 	name := fs.String("name", "", "install under this name (default: the name in the plugin's manifest)")
 	startTimeout := fs.Duration("start-timeout", 0, "how long the plugin may take to start (default: start_timeout from the config)")
-	pos, err := parseArgs(fs, args)
+	src, err := parseOneArg(fs, args, "plugin binary")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return fail(ExitUsage, "plugin install needs exactly one plugin binary")
-	}
-	src := pos[0]
 	if *name != "" && !pluginNameRE.MatchString(*name) {
 		return fail(ExitUsage, "--name %q must match %s", *name, pluginNameRE)
 	}
@@ -446,14 +439,10 @@ func intPtr(n int) *int { return &n }
 func pluginRemove(e *env, args []string) error {
 	fs := newFlags(e, "plugin remove", "<name> [--config plugins.hcl] [--data-dir dir]")
 	lf := addLocalFlags(e, fs)
-	pos, err := parseArgs(fs, args)
+	name, err := parseOneArg(fs, args, "plugin name (see toolhost plugin list)")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return fail(ExitUsage, "plugin remove needs exactly one plugin name (see toolhost plugin list)")
-	}
-	name := pos[0]
 	if !pluginNameRE.MatchString(name) {
 		return fail(ExitUsage, "%q is not a plugin name (see toolhost plugin list)", name)
 	}

@@ -167,16 +167,13 @@ func getRun(c *client, id string) (*runInfo, json.RawMessage, error) {
 func runsShow(e *env, args []string) error {
 	fs := newFlags(e, "runs show", "RUN_ID [--json]")
 	asJSON := fs.Bool("json", false, "print the API's JSON")
-	pos, err := parseArgs(fs, args)
+	id, err := parseOneArg(fs, args, "run id (see toolhost runs list)")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return fail(ExitUsage, "runs show needs exactly one run id (see toolhost runs list)")
-	}
 	c := newClient(e)
 	defer c.close()
-	r, raw, err := getRun(c, pos[0])
+	r, raw, err := getRun(c, id)
 	if err != nil {
 		return err
 	}

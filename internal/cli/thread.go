@@ -273,17 +273,13 @@ func thOneLine(s string, n int) string {
 func threadShow(e *env, args []string) error {
 	fs := newFlags(e, "thread show", "THREAD_ID [--json]")
 	asJSON := fs.Bool("json", false, "print the messages as JSON")
-	pos, err := parseArgs(fs, args)
+	id, err := parseOneArg(fs, args, "thread id")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return fail(ExitUsage, "thread show needs one thread id")
-	}
 	c := newClient(e)
 	defer c.close()
-	path := "/v1/threads/" + url.PathEscape(pos[0])
+	path := "/v1/threads/" + url.PathEscape(id)
 	var t thThread
 	if err := c.call(http.MethodGet, path, nil, &t); err != nil {
 		return err
