@@ -95,6 +95,51 @@ type counters struct {
 	ok, errs atomic.Int64
 }
 
+// loadWorker is what one client of a load phase measured. Requests count
+// from "from" (the end of the warm-up); an answer completes in the window
+// when it arrives between from and end.
+type loadWorker struct {
+	lat       []time.Duration
+	completed int
+	errs      int
+	firstErr  string
+}
+
+// record notes one request: sent (or due) at start, answered at got.
+func (w *loadWorker) record(cnt *counters, start, got, from, end time.Time, err error) {
+	if err != nil {
+		cnt.errs.Add(1)
+		if !start.Before(from) {
+			w.errs++
+			if w.firstErr == "" {
+				w.firstErr = err.Error()
+			}
+		}
+		return
+	}
+	cnt.ok.Add(1)
+	if !start.Before(from) {
+		w.lat = append(w.lat, got.Sub(start))
+	}
+	if !got.Before(from) && !got.After(end) {
+		w.completed++
+	}
+}
+
+// merge adds up what the workers measured over a window of dur.
+func merge(ws []loadWorker, dur time.Duration) phaseOut {
+	out := phaseOut{window: dur}
+	for _, w := range ws {
+		out.lat = append(out.lat, w.lat...)
+		out.completed += w.completed
+		out.errors += w.errs
+		if out.firstErr == "" {
+			out.firstErr = w.firstErr
+		}
+	}
+	return out
+}
+
 // closedLoop runs c clients, each sending its next request as soon as the
 // previous answer is in, for warmup+dur; latencies count from the moment
 // each request was sent. At c = 1 this is a sequential run.
@@ -103,17 +148,11 @@ func closedLoop(ctx context.Context, t *target, rq request, c int, warmup, dur t
 	from, end := start.Add(warmup), start.Add(warmup+dur)
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	type worker struct {
-		lat       []time.Duration
-		completed int
-		errs      int
-		firstErr  string
-	}
-	ws := make([]worker, c)
+	ws := make([]loadWorker, c)
 	var wg sync.WaitGroup
 	for i := range ws {
 		wg.Add(1)
-		go func(w *worker) {
+		go func(w *loadWorker) {
 			defer wg.Done()
 			for {
 				sent := time.Now()
@@ -125,25 +164,9 @@ func closedLoop(ctx context.Context, t *target, rq request, c int, warmup, dur t
 				if pctx.Err() != nil {
 					return
 				}
-				if err != nil {
-					cnt.errs.Add(1)
-					if !sent.Before(from) {
-						w.errs++
-						if w.firstErr == "" {
-							w.firstErr = err.Error()
-						}
-					}
-					if w.errs > 1000 && w.completed == 0 {
-						return // the server is broken; do not spin
-					}
-					continue
-				}
-				cnt.ok.Add(1)
-				if !sent.Before(from) {
-					w.lat = append(w.lat, got.Sub(sent))
-				}
-				if !got.Before(from) && !got.After(end) {
-					w.completed++
+				w.record(cnt, sent, got, from, end, err)
+				if w.errs > 1000 && w.completed == 0 {
+					return // the server is broken; do not spin
 				}
 			}
 		}(&ws[i])
@@ -152,16 +175,7 @@ func closedLoop(ctx context.Context, t *target, rq request, c int, warmup, dur t
 	if err := ctx.Err(); err != nil {
 		return phaseOut{}, err
 	}
-	out := phaseOut{window: dur}
-	for _, w := range ws {
-		out.lat = append(out.lat, w.lat...)
-		out.completed += w.completed
-		out.errors += w.errs
-		if out.firstErr == "" {
-			out.firstErr = w.firstErr
-		}
-	}
-	return out, nil
+	return merge(ws, dur), nil
 }
 
 // openLoop sends requests at a fixed arrival rate, whatever the server
@@ -192,18 +206,12 @@ func openLoop(ctx context.Context, t *target, rq request, rate float64, warmup, 
 			due <- at
 		}
 	}()
-	type worker struct {
-		lat       []time.Duration
-		completed int
-		errs      int
-		firstErr  string
-	}
-	ws := make([]worker, maxInflight)
+	ws := make([]loadWorker, maxInflight)
 	var wg sync.WaitGroup
 	var handled atomic.Int64
 	for i := range ws {
 		wg.Add(1)
-		go func(w *worker) {
+		go func(w *loadWorker) {
 			defer wg.Done()
 			for at := range due {
 				if pctx.Err() != nil {
@@ -215,23 +223,7 @@ func openLoop(ctx context.Context, t *target, rq request, rate float64, warmup, 
 					return
 				}
 				handled.Add(1)
-				if err != nil {
-					cnt.errs.Add(1)
-					if !at.Before(from) {
-						w.errs++
-						if w.firstErr == "" {
-							w.firstErr = err.Error()
-						}
-					}
-					continue
-				}
-				cnt.ok.Add(1)
-				if !at.Before(from) {
-					w.lat = append(w.lat, got.Sub(at))
-				}
-				if !got.Before(from) && !got.After(end) {
-					w.completed++
-				}
+				w.record(cnt, at, got, from, end, err)
 			}
 		}(&ws[i])
 	}
@@ -252,15 +244,7 @@ func openLoop(ctx context.Context, t *target, rq request, rate float64, warmup, 
 		<-finished
 		return phaseOut{}, ctx.Err()
 	}
-	out := phaseOut{window: dur}
-	for _, w := range ws {
-		out.lat = append(out.lat, w.lat...)
-		out.completed += w.completed
-		out.errors += w.errs
-		if out.firstErr == "" {
-			out.firstErr = w.firstErr
-		}
-	}
+	out := merge(ws, dur)
 	if timedOut {
 		out.notDone = total - int(handled.Load())
 	}
