@@ -66,6 +66,17 @@ func (x *active) addLocked(typ string, raw json.RawMessage) {
 }
 
 // snapshot returns a copy of the run record.
+// markRunning moves the run to running and adds its run.running event.
+func (x *active) markRunning() {
+	now := time.Now().UTC()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.run.Status, x.run.StartedAt = store.StatusRunning, &now
+	x.addLocked("run.running", mustJSON(struct {
+		StartedAt time.Time `json:"started_at"`
+	}{now}))
+}
+
 func (x *active) recordError() error {
 	x.mu.Lock()
 	defer x.mu.Unlock()

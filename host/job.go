@@ -84,13 +84,7 @@ func (r *Runner) executeJob(x *active, do func(context.Context, *JobControl) (js
 	defer r.release(x)
 	defer close(x.done)
 	defer x.cancel()
-	now := time.Now().UTC()
-	x.mu.Lock()
-	x.run.Status, x.run.StartedAt = store.StatusRunning, &now
-	x.addLocked("run.running", mustJSON(struct {
-		StartedAt time.Time `json:"started_at"`
-	}{now}))
-	x.mu.Unlock()
+	x.markRunning()
 	if err := r.db.PutRun(x.snapshot()); err != nil {
 		r.finish(x, nil, fault.Wrap(err, fault.Internal, "could not record the run"))
 		return

@@ -225,13 +225,7 @@ func (r *Runner) execute(x *active) {
 		r.finish(x, nil, fault.New(fault.Cancelled, "run cancelled before it started"))
 		return
 	}
-	now := time.Now().UTC()
-	x.mu.Lock()
-	x.run.Status, x.run.StartedAt = store.StatusRunning, &now
-	x.addLocked("run.running", mustJSON(struct {
-		StartedAt time.Time `json:"started_at"`
-	}{now}))
-	x.mu.Unlock()
+	x.markRunning()
 	if x.action.SideEffects() || x.persisted {
 		if err := r.db.PutRun(x.snapshot()); err != nil {
 			r.finish(x, nil, fault.Wrap(err, fault.Internal, "could not record the run before calling the plugin; it was not called"))
