@@ -34,12 +34,8 @@ type actionInfo struct {
 func actionList(e *env, args []string) error {
 	fs := newFlags(e, "action list", "[--json]")
 	asJSON := fs.Bool("json", false, "print the API's JSON")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return fail(ExitUsage, "action list takes no arguments (got %q)", pos)
 	}
 	c := newClient(e)
 	defer c.close()

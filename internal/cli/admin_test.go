@@ -810,3 +810,14 @@ func TestOneArgumentCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestNoArgumentCommands: commands that take flags only refuse a
+// positional argument with a usage error.
+func TestNoArgumentCommands(t *testing.T) {
+	for _, cmd := range [][]string{
+		{"action", "list"}, {"key", "list"}, {"plugin", "list"}, {"runs", "list"}, {"db", "check"}, {"db", "compact"},
+	} {
+		r := must(t, run(t, nil, append(append([]string(nil), cmd...), "extra")...), ExitUsage)
+		contains(t, strings.Join(cmd, " "), r.stderr, strings.Join(cmd, " ")+` takes no arguments (got ["extra"])`)
+	}
+}

@@ -275,6 +275,19 @@ func pathEscape(s string) string { return url.PathEscape(s) }
 // parseArgs parses flags that may come before, between or after the
 // positional arguments ("run ID --input x" as well as "run --input x ID"),
 // and returns the positional ones. After "--" everything is positional.
+// parseNoArgs parses args like parseArgs for a command that takes flags
+// only; a positional argument is a usage error.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fail(ExitUsage, "%s takes no arguments (got %q)", strings.TrimPrefix(fs.Name(), "toolhost "), pos)
+	}
+	return nil
+}
+
 // parseOneArg parses args like parseArgs and returns the one positional
 // argument; without exactly one it fails with a usage error saying the
 // command "needs exactly one " + what.

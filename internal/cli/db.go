@@ -82,11 +82,8 @@ func dbCmd(e *env, args []string) error {
 func dbFile(e *env, name string, args []string) (dir, path string, err error) {
 	fs := newFlags(e, "db "+name, "[--config plugins.hcl] [--data-dir dir]")
 	lf := addLocalFlags(e, fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return "", "", err
-	}
-	if fs.NArg() > 0 {
-		return "", "", fail(ExitUsage, "db %s takes no arguments (got %q)", name, fs.Args())
 	}
 	cfg, err := lf.load(e)
 	if err != nil {

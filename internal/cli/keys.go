@@ -109,15 +109,11 @@ func keyList(e *env, args []string) error {
 	fs := newFlags(e, "key list", "[--json] [--config plugins.hcl] [--data-dir dir]")
 	lf := addLocalFlags(e, fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return fail(ExitUsage, "key list takes no arguments (got %q)", pos)
-	}
 	keys := []keyView{}
-	err = withKeyStore(e, lf, "listing keys",
+	err := withKeyStore(e, lf, "listing keys",
 		func(db *store.DB) error {
 			ks, err := db.ListKeys()
 			if err != nil {

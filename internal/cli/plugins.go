@@ -244,18 +244,14 @@ func pluginList(e *env, args []string) error {
 	fs := newFlags(e, "plugin list", "[--json] [--config plugins.hcl] [--data-dir dir]")
 	lf := addLocalFlags(e, fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return fail(ExitUsage, "plugin list takes no arguments (got %q)", pos)
 	}
 	c := newClient(e)
 	defer c.close()
 	var list []pluginInfo
 	var rows []pluginRow
-	err = c.call(http.MethodGet, "/v1/plugins", nil, &list)
+	err := c.call(http.MethodGet, "/v1/plugins", nil, &list)
 	switch {
 	case err == nil:
 		rows, err = serverPluginRows(e, c, lf, list)

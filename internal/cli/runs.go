@@ -106,12 +106,8 @@ func runsList(e *env, args []string) error {
 	after := fs.String("after", "", "continue after this run id (for the next page)")
 	asc := fs.Bool("asc", false, "oldest first")
 	asJSON := fs.Bool("json", false, "print the API's JSON")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return fail(ExitUsage, "runs list takes no arguments (got %q)", pos)
 	}
 	if *limit < 1 || *limit > 100 {
 		return fail(ExitUsage, "--limit must be from 1 to 100")
