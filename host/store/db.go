@@ -127,21 +127,17 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("opening %s: %w", bdb.Path(), err)
 	}
 	db.commit = newCommitter(bdb, opts.MaxBatch)
-	applied, recovered, err := db.replayJournal()
-	if err == nil {
-		tuning := defaultJournalTuning
-		if opts.journal != nil {
-			tuning = *opts.journal
-		}
-		db.journal, err = openJournal(db, applied, tuning)
+	tuning := defaultJournalTuning
+	if opts.journal != nil {
+		tuning = *opts.journal
 	}
+	db.journal, db.recovered, err = openJournal(db, tuning)
 	if err != nil {
 		db.commit.close()
 		db.removePID()
 		bdb.Close()
 		return nil, err
 	}
-	db.recovered = recovered
 	return db, nil
 }
 

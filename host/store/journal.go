@@ -82,12 +82,20 @@ type jbatch struct {
 	err     error
 }
 
-func openJournal(db *DB, applied uint64, cfg journalTuning) (*journal, error) {
+// openJournal opens (creating if needed) db's journal, replays what it
+// holds into bbolt, and starts the applier. recovered is how many run
+// records the replay copied.
+func openJournal(db *DB, cfg journalTuning) (j *journal, recovered int, err error) {
 	f, err := os.OpenFile(db.journalPath(), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("opening run journal: %w", err)
+		return nil, 0, fmt.Errorf("opening run journal: %w", err)
 	}
-	j := &journal{
+	applied, recovered, err := db.replay(f)
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	j = &journal{
 		db: db, f: f, cfg: cfg,
 		nextSeq: applied + 1, durable: applied, applied: applied,
 		latest:  make(map[string]*jentry),
@@ -98,7 +106,7 @@ func openJournal(db *DB, applied uint64, cfg journalTuning) (*journal, error) {
 	}
 	j.cond = sync.NewCond(&j.mu)
 	go j.applier()
-	return j, nil
+	return j, recovered, nil
 }
 
 // put makes runs durable in the journal, all of them or none.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 
 	"go.etcd.io/bbolt"
@@ -110,10 +111,10 @@ func readRecord(data []byte) (journalRecord, int, error) {
 	return rec, recordHeader + n, nil
 }
 
-// replayJournal copies into bbolt the records a stopped host left in the
-// journal after the last one applied, then empties the file. It returns
-// how many runs it recovered.
-func (db *DB) replayJournal() (applied uint64, recovered int, err error) {
+// replay copies into bbolt the records a stopped host left in f after the
+// last one applied, then empties f. It returns the seq of the last record
+// now applied and how many runs it recovered.
+func (db *DB) replay(f *os.File) (applied uint64, recovered int, err error) {
 	err = db.view(func(tx *bbolt.Tx) error {
 		applied = getUint64(tx.Bucket(bucketMeta), metaJournalApplied)
 		return nil
@@ -121,10 +122,7 @@ func (db *DB) replayJournal() (applied uint64, recovered int, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	data, err := os.ReadFile(db.journalPath())
-	if errors.Is(err, os.ErrNotExist) {
-		return applied, 0, nil
-	}
+	data, err := io.ReadAll(f)
 	if err != nil {
 		return 0, 0, fmt.Errorf("reading run journal: %w", err)
 	}
@@ -145,13 +143,7 @@ func (db *DB) replayJournal() (applied uint64, recovered int, err error) {
 		applied = entries[len(entries)-1].seq
 	}
 	if len(data) > 0 {
-		f, err := os.OpenFile(db.journalPath(), os.O_RDWR, 0)
-		if err != nil {
-			return 0, 0, fmt.Errorf("emptying run journal: %w", err)
-		}
-		err = truncateDurable(f)
-		f.Close()
-		if err != nil {
+		if err := truncateDurable(f); err != nil {
 			return 0, 0, err
 		}
 	}
