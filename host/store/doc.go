@@ -75,8 +75,10 @@
 // InterruptRuns (at start) fails the runs a stopped host left queued or
 // running; Prune deletes old finished runs, expired idempotency records and
 // orphaned messages; both work in transactions of at most a thousand
-// records so that serving goes on. Compact rewrites a file without its free
-// pages.
+// records so that serving goes on. With LimitRuns, each copy of the journal
+// into bbolt also deletes the oldest finished runs beyond the limit, so the
+// count stays near it however fast runs arrive. Compact rewrites a file
+// without its free pages.
 //
 // # Secrets
 //

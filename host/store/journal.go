@@ -58,6 +58,7 @@ type journal struct {
 	err     error // set when the journal takes no more records (secureAfterFailedWrite)
 	closed  bool
 	writes  atomic.Int64 // writes made, for benchmarks
+	maxRuns atomic.Int64 // runs kept at each apply (DB.LimitRuns); 0: no limit
 
 	applyMu sync.Mutex    // one apply at a time
 	kick    chan struct{} // wakes the applier: records are waiting

@@ -8,6 +8,10 @@ import (
 	"go.etcd.io/bbolt"
 )
 
+// trimLimit bounds the runs one apply deletes for DB.LimitRuns (a lowered
+// limit leaves a large excess, which Prune removes in chunks).
+const trimLimit = txChunk
+
 // wake tells the applier that records are waiting. Called with mu held.
 func (j *journal) wake() {
 	select {
@@ -61,7 +65,13 @@ func (j *journal) applyThrough(seq uint64) error {
 	if n == 0 {
 		return nil
 	}
-	err := j.db.update(func(tx *bbolt.Tx) error { return applyEntries(tx, batch) })
+	err := j.db.update(func(tx *bbolt.Tx) error {
+		if err := applyEntries(tx, batch); err != nil {
+			return err
+		}
+		j.trim(tx)
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("copying the run journal into the database: %w", err)
 	}
@@ -99,6 +109,16 @@ func applyEntries(tx *bbolt.Tx, entries []*jentry) error {
 		entries = entries[n:]
 	}
 	return putUint64(tx.Bucket(bucketMeta), metaJournalApplied, last)
+}
+
+// trim deletes the oldest finished runs beyond DB.LimitRuns's limit, at
+// most trimLimit of them, in the apply's transaction. A run it cannot read
+// stops it without failing the apply: Prune meets the same run and
+// reports it.
+func (j *journal) trim(tx *bbolt.Tx) {
+	if limit := j.maxRuns.Load(); limit > 0 {
+		_, _ = pruneTx(tx, int(limit), nil, trimLimit)
+	}
 }
 
 // settle applies every durable record, so that bbolt holds every run that

@@ -41,42 +41,76 @@ func (db *DB) Prune(maxRuns int, maxAge time.Duration, now time.Time) (deleted i
 
 // pruneChunk deletes up to txChunk runs in one transaction.
 func (db *DB) pruneChunk(maxRuns int, maxAge time.Duration, now time.Time) (n int, err error) {
+	var cutoff []byte // runs with smaller ids are too old
+	if maxAge > 0 {
+		cutoff = []byte(idFloor(RunPrefix, now.Add(-maxAge)))
+	}
 	err = db.update(func(tx *bbolt.Tx) error {
-		n = 0
-		excess := 0
-		if maxRuns > 0 {
-			excess = int(getUint64(tx.Bucket(bucketMeta), metaRunCount)) - maxRuns
-		}
-		var cutoff []byte // runs with smaller ids are too old
-		if maxAge > 0 {
-			cutoff = []byte(idFloor(RunPrefix, now.Add(-maxAge)))
-		}
-		var doomed []string
-		finishedOldestFirst(tx, func(id []byte) bool {
-			if excess <= len(doomed) && (cutoff == nil || bytes.Compare(id, cutoff) >= 0) {
-				return false
-			}
-			doomed = append(doomed, string(id))
-			return len(doomed) < txChunk
-		})
-		for _, id := range doomed {
-			v := tx.Bucket(bucketRuns).Get([]byte(id))
-			if v == nil {
-				continue
-			}
-			r, err := decodeRunKeys(v)
-			if err != nil {
-				return fmt.Errorf("reading run %s: %w", id, err)
-			}
-			r.ID = id
-			if err := deleteRun(tx, r); err != nil {
-				return fmt.Errorf("deleting run %s: %w", id, err)
-			}
-			n++
-		}
-		return addRunCount(tx, -n)
+		n, err = pruneTx(tx, maxRuns, cutoff, txChunk)
+		return err
 	})
 	return n, err
+}
+
+// LimitRuns makes every copy of the run journal into bbolt also delete, in
+// the same transaction, the oldest finished runs beyond maxRuns, so that
+// history stays near maxRuns however fast runs arrive. Prune's interval
+// then matters only for age and idempotency records. maxRuns ≤ 0 turns
+// it off (the default).
+func (db *DB) LimitRuns(maxRuns int) { db.journal.maxRuns.Store(int64(max(maxRuns, 0))) }
+
+// pruneTx deletes up to limit finished runs in tx, oldest first: those
+// beyond maxRuns stored (maxRuns ≤ 0: no limit) and those whose ids sort
+// before cutoff (nil: none). On an unreadable record it stops there and
+// returns the error; the run count stays right for what it deleted.
+func pruneTx(tx *bbolt.Tx, maxRuns int, cutoff []byte, limit int) (n int, err error) {
+	excess := 0
+	if maxRuns > 0 {
+		excess = int(getUint64(tx.Bucket(bucketMeta), metaRunCount)) - maxRuns
+	}
+	if excess <= 0 && cutoff == nil {
+		return 0, nil
+	}
+	var doomed []string
+	finishedOldestFirst(tx, func(id []byte) bool {
+		if excess <= len(doomed) && (cutoff == nil || bytes.Compare(id, cutoff) >= 0) {
+			return false
+		}
+		doomed = append(doomed, string(id))
+		return len(doomed) < limit
+	})
+	for _, id := range doomed {
+		deleted, derr := deleteRunByID(tx, id)
+		if derr != nil {
+			err = derr
+			break
+		}
+		if deleted {
+			n++
+		}
+	}
+	if cerr := addRunCount(tx, -n); cerr != nil {
+		return n, cerr
+	}
+	return n, err
+}
+
+// deleteRunByID deletes one stored run and its index entries; deleted is
+// false if there was no such run.
+func deleteRunByID(tx *bbolt.Tx, id string) (deleted bool, err error) {
+	v := tx.Bucket(bucketRuns).Get([]byte(id))
+	if v == nil {
+		return false, nil
+	}
+	r, err := decodeRunKeys(v)
+	if err != nil {
+		return false, fmt.Errorf("reading run %s: %w", id, err)
+	}
+	r.ID = id
+	if err := deleteRun(tx, r); err != nil {
+		return false, fmt.Errorf("deleting run %s: %w", id, err)
+	}
+	return true, nil
 }
 
 // finishedOldestFirst visits the ids of finished runs in id (creation)

@@ -260,6 +260,7 @@ func (a *app) printStart(e *env) {
 func (a *app) serveUntilDone(e *env) error {
 	bg, cancel := context.WithCancel(context.Background())
 	a.bgCancel = cancel
+	a.db.LimitRuns(a.cfg.Retention.MaxRuns)
 	go a.pruneLoop(bg)
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
@@ -297,7 +298,9 @@ func (a *app) shutdown() {
 }
 
 // pruneLoop applies retention (by default every minute) in small
-// transactions.
+// transactions. The run count limit is also kept as runs are stored
+// (store.DB.LimitRuns); this loop applies the age limit and catches up
+// after a limit was lowered.
 func (a *app) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(a.cfg.Retention.Interval)
 	defer t.Stop()
