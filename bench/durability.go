@@ -10,6 +10,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/toolhost/toolhost/host/store"
+	"github.com/toolhost/toolhost/internal/fsync"
 )
 
 // FsyncResult is what durability costs on the disk the data directories
@@ -47,7 +48,7 @@ func measureFsync(ctx context.Context, work string, n int) (*FsyncResult, error)
 		if _, err := f.WriteAt(page, int64(i%64)*4096); err != nil {
 			return nil, err
 		}
-		if err := fdatasync(f); err != nil {
+		if err := fsync.Data(f); err != nil {
 			return nil, err
 		}
 		raw = append(raw, time.Since(t0))

@@ -344,8 +344,8 @@ func (b *bench) startToolhost(ctx context.Context, tag string, n int, dataDir st
 	return startServer(ctx, spec)
 }
 
-func (b *bench) startFloor(ctx context.Context, tag string, n int) (*server, error) {
-	args := []string{"-plugin", b.bins.testkit, "-plugins", strconv.Itoa(n), "-listen", "127.0.0.1:0"}
+func (b *bench) startFloor(ctx context.Context, tag string, n int, extra ...string) (*server, error) {
+	args := append([]string{"-plugin", b.bins.testkit, "-plugins", strconv.Itoa(n), "-listen", "127.0.0.1:0"}, extra...)
 	if b.opts.mtls {
 		args = append(args, "-mtls")
 	}
@@ -404,8 +404,22 @@ func (b *bench) loadPhases(ctx context.Context) error {
 		return err
 	}
 	defer fl.stop()
+	// The durable floor (see bench/floor) only serves the sequential noop
+	// point: DESIGN.md's read-run budget, measured instead of added up.
+	fd, err := b.startFloor(ctx, "load-fsync", 2, "-fsync", filepath.Join(b.work, "floor-fsync.record"))
+	if err != nil {
+		return err
+	}
+	defer fd.stop()
 	targets := []*target{newTarget("floor", fl.base, ""), newTarget("toolhost", th.base, b.key)}
-	servers := map[string]*server{"floor": fl, "toolhost": th}
+	durable := newTarget(durableFloor, fd.base, "")
+	servers := map[string]*server{"floor": fl, "toolhost": th, durableFloor: fd}
+	pointTargets := func(a string, c int) []*target {
+		if a == "noop" && c == 1 {
+			return append(targets[:len(targets):len(targets)], durable)
+		}
+		return targets
+	}
 	measured, snapped := false, false
 	snapshot := func() { // peak RSS, also when interrupted
 		if measured && !snapped {
@@ -432,12 +446,12 @@ func (b *bench) loadPhases(ctx context.Context) error {
 		return nil
 	}
 	defer func() {
-		for _, t := range targets {
+		for _, t := range append(targets, durable) {
 			t.close()
 		}
 	}()
 	// One run each first: a broken setup fails here with a clear message.
-	for _, t := range targets {
+	for _, t := range append(targets, durable) {
 		for _, a := range b.opts.actions {
 			rq := actionRequests[a]
 			if err := t.do(ctx, rq.method, rq.path, rq.body); err != nil {
@@ -449,13 +463,18 @@ func (b *bench) loadPhases(ctx context.Context) error {
 	if b.opts.rates == nil {
 		nOpen = 3
 	}
-	total := len(b.opts.actions)*len(b.opts.concurrency)*len(targets) + nOpen*len(targets)
+	total := nOpen * len(targets)
+	for _, a := range b.opts.actions {
+		for _, c := range b.opts.concurrency {
+			total += len(pointTargets(a, c))
+		}
+	}
 	i := 0
 	phaseLen := b.opts.warmup + b.opts.duration
 	for _, a := range b.opts.actions {
 		rq := actionRequests[a]
 		for _, c := range b.opts.concurrency {
-			for _, t := range targets {
+			for _, t := range pointTargets(a, c) {
 				i++
 				cnt := &counters{}
 				b.step(phaseLen, cnt, "load %d/%d: %s %s, %d client(s), closed loop", i, total, t.name, a, c)
@@ -500,6 +519,7 @@ func (b *bench) loadPhases(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { th.stop(); close(done) }()
 	fl.stop()
+	fd.stop()
 	<-done
 	return nil
 }

@@ -180,6 +180,21 @@ func fmtBytes(n float64) string {
 	return fmt.Sprintf("%.2f GiB", n/(1<<30))
 }
 
+// durableFloor names the floor that makes each answer durable (write +
+// fdatasync) before it sends it; it serves only the sequential noop point.
+const durableFloor = "floor+fsync"
+
+// durableFloorLine compares toolhost's sequential noop with the durable
+// floor's, measured in the same run.
+func (r *Results) durableFloorLine(p func(string, ...any)) {
+	th, fd := r.findLoad("toolhost", "noop", "closed", 1, 0), r.findLoad(durableFloor, "noop", "closed", 1, 0)
+	if th == nil || fd == nil {
+		return
+	}
+	p("\nThe durable floor, measured: the floor writing each answer to a file and fdatasyncing it before sending it, the least a runner that makes a read run durable before answering can do. Sequential noop p50: durable floor %s (p99 %s), toolhost %s (p99 %s), toolhost ÷ durable floor %s.\n",
+		fmtDur(fd.Latency.P50), fmtDur(fd.Latency.P99), fmtDur(th.Latency.P50), fmtDur(th.Latency.P99), ratio(th.Latency.P50, fd.Latency.P50))
+}
+
 // ratio is toolhost over floor, "—" when either is missing.
 func ratio(th, fl float64) string {
 	if th <= 0 || fl <= 0 {
@@ -240,6 +255,7 @@ func (r *Results) Markdown() string {
 				p("%s", row)
 			}
 		}
+		r.durableFloorLine(p)
 	}
 
 	if len(r.Load) > 0 {

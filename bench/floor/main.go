@@ -6,6 +6,11 @@
 //
 //	floor -plugin ./testkit -plugins 2 -listen 127.0.0.1:0
 //
+// With -fsync FILE it is the durable floor: before each answer it writes the
+// answer to FILE at offset 0 and fdatasyncs it, one caller at a time. That
+// is the least a runner that makes a read run's record durable before it
+// answers (DESIGN.md's rule) can add to the floor.
+//
 // It prints "floor listening on http://ADDR" and "ready" on stdout once
 // every plugin has completed its handshake, and stops on SIGINT or SIGTERM.
 package main
@@ -31,6 +36,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 
+	"github.com/toolhost/toolhost/internal/fsync"
 	"github.com/toolhost/toolhost/internal/pluginrpc"
 	"github.com/toolhost/toolhost/internal/pluginrpc/pb"
 )
@@ -49,9 +55,15 @@ func run(args []string) error {
 	n := fs.Int("plugins", 1, "start the binary this many times, named NAME, NAME2, NAME3, ...")
 	name := fs.String("name", "testkit", "plugin name used in action ids (NAME.actionKey)")
 	mtls := fs.Bool("mtls", false, "go-plugin AutoMTLS on the plugin connections")
+	fsyncPath := fs.String("fsync", "", "make each answer durable in this file (write + fdatasync) before sending it")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	record, closeRecord, err := recorder(*fsyncPath)
+	if err != nil {
+		return err
+	}
+	defer closeRecord()
 	if *path == "" {
 		return errors.New("-plugin is required")
 	}
@@ -93,7 +105,7 @@ func run(args []string) error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/actions/{id}/run", func(w http.ResponseWriter, r *http.Request) {
-		serveRun(w, r, clients)
+		serveRun(w, r, clients, record)
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("floor listening on http://%s\n", ln.Addr())
@@ -145,9 +157,33 @@ func launch(path string, mtls bool) (pb.PluginClient, error) {
 
 var emptyConfig = []byte("{}")
 
+// recorder returns what makes an answer durable before it is sent: nothing
+// without a path, else a write at offset 0 of the file and an fdatasync
+// (overwriting in place, so that the file's size does not change after the
+// first write: the cheapest durable write ext4 offers).
+func recorder(path string) (record func([]byte) error, closeFn func(), err error) {
+	if path == "" {
+		return func([]byte) error { return nil }, func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, nil, err
+	}
+	var mu sync.Mutex
+	record = func(b []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, err := f.WriteAt(b, 0); err != nil {
+			return err
+		}
+		return fsync.Data(f)
+	}
+	return record, func() { f.Close() }, nil
+}
+
 // serveRun is the whole floor: read {"input":{...}}, one gRPC call, write
-// the output.
-func serveRun(w http.ResponseWriter, r *http.Request, clients map[string]pb.PluginClient) {
+// the output (durable first with -fsync).
+func serveRun(w http.ResponseWriter, r *http.Request, clients map[string]pb.PluginClient, record func([]byte) error) {
 	pname, action, ok := strings.Cut(r.PathValue("id"), ".")
 	c := clients[pname]
 	if !ok || c == nil {
@@ -199,6 +235,10 @@ func serveRun(w http.ResponseWriter, r *http.Request, clients map[string]pb.Plug
 		buf = append(buf, `,"input":`...)
 		buf = append(buf, req.Input...)
 		buf = append(buf, "}}}"...)
+		if err := record(buf); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
 		_, _ = w.Write(buf)
 		return
 	}

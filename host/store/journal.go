@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/toolhost/toolhost/internal/fsync"
 )
 
 // JournalFileName is the run journal, next to FileName in the data
@@ -372,7 +374,7 @@ func writeDurable(f *os.File, buf []byte, off int64) error {
 	if _, err := f.WriteAt(buf, off); err != nil {
 		return fmt.Errorf("writing run journal: %w", err)
 	}
-	if err := fdatasync(f); err != nil {
+	if err := fsync.Data(f); err != nil {
 		return fmt.Errorf("syncing run journal: %w", err)
 	}
 	return nil
