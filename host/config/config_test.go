@@ -92,6 +92,30 @@ func TestParseDefaults(t *testing.T) {
 	}
 }
 
+// TestRelativePaths: paths in a config named without a directory start
+// from the working directory and come out absolute, so that exec runs
+// "./testkit" from there instead of looking "testkit" up in $PATH.
+func TestRelativePaths(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := "data_dir = \"data\"\nplugin \"testkit\" {\n  path = \"./testkit\"\n}\n"
+	for _, name := range []string{"plugins.hcl", "./plugins.hcl", filepath.Join("conf", "plugins.hcl")} {
+		cfg, err := config.Parse([]byte(src), name, noEnv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(wd, filepath.Dir(name))
+		if got, want := cfg.Plugins[0].Path, filepath.Join(dir, "testkit"); got != want {
+			t.Errorf("%s: plugin path %q, want %q", name, got, want)
+		}
+		if got, want := cfg.DataDir, filepath.Join(dir, "data"); got != want {
+			t.Errorf("%s: data_dir %q, want %q", name, got, want)
+		}
+	}
+}
+
 // TestBadFiles checks that every kind of mistake is reported with the
 // file, line and column and what is wrong.
 func TestBadFiles(t *testing.T) {

@@ -99,7 +99,7 @@ func Parse(src []byte, filename string, getenv func(string) string) (*Config, er
 	if diags := gohcl.DecodeBody(file.Body, ctx, &fs); diags.HasErrors() {
 		return nil, withSource(diags, src)
 	}
-	d := &decoder{ctx: ctx, base: filepath.Dir(filename)}
+	d := &decoder{ctx: ctx, base: baseDir(filename)}
 	cfg := d.build(&fs)
 	cfg.File = filename
 	if d.diags.HasErrors() {
@@ -341,6 +341,17 @@ func (d *decoder) duration(expr hcl.Expression, name string, def time.Duration) 
 		return def
 	}
 	return dur
+}
+
+// baseDir is the absolute directory of the config file, which relative
+// paths in it start from. Absolute, so that a plugin at "./name" next to
+// plugins.hcl is run from there, not looked up in $PATH as "name".
+func baseDir(filename string) string {
+	dir := filepath.Dir(filename)
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
 }
 
 func (d *decoder) path(p string) string {
