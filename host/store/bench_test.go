@@ -86,6 +86,22 @@ func BenchmarkPutRunSequential(b *testing.B) {
 	}
 }
 
+// BenchmarkEncodeRun encodes a typical final run record, by hand as
+// stored and with encoding/json for comparison.
+func BenchmarkEncodeRun(b *testing.B) {
+	for name, encode := range map[string]func(*store.Run) ([]byte, error){"hand": store.EncodeRun, "encoding-json": store.EncodeRunReflect} {
+		b.Run(name, func(b *testing.B) {
+			r := finalRun()
+			b.ReportAllocs()
+			for range b.N {
+				if _, err := encode(r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkAuthenticate is the per-request key check.
 func BenchmarkAuthenticate(b *testing.B) {
 	db := openDB(b, "")

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"os"
 	"time"
 )
@@ -53,4 +54,22 @@ func BreakJournal(db *DB) (mend func()) {
 		db.journal.f = good
 		db.journal.mu.Unlock()
 	}
+}
+
+// EncodeRun encodes a run record as PutRuns stores it.
+var EncodeRun = encodeRun
+
+// EncodeRunReflect is the reference for EncodeRun: encoding/json for every
+// field but the raw ones, as encodeRun was before it wrote JSON by hand.
+func EncodeRunReflect(r *Run) ([]byte, error) {
+	if err := checkRawFields(r); err != nil {
+		return nil, err
+	}
+	rest := *r
+	rest.Input, rest.Output, rest.Extra = nil, nil, nil
+	v, err := json.Marshal(&rest)
+	if err != nil {
+		return nil, err
+	}
+	return appendRawFields(v[:len(v)-1], r), nil // reopen the object
 }

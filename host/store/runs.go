@@ -96,39 +96,6 @@ func prepareRuns(runs []*Run) ([][]byte, error) {
 	return enc, nil
 }
 
-// encodeRun encodes r as JSON. Its raw JSON fields (input, output, extra)
-// are checked and copied as they are rather than passed through
-// encoding/json, which would re-validate and compact every byte of them
-// again: for a run with a 64 KiB input that is most of the encoding's cost.
-func encodeRun(r *Run) ([]byte, error) {
-	raws := [...]struct {
-		key string
-		val json.RawMessage
-	}{{"input", r.Input}, {"output", r.Output}, {"extra", r.Extra}}
-	for _, f := range raws {
-		if len(f.val) > 0 && !json.Valid(f.val) {
-			return nil, invalidf("run %s: %s is not valid JSON", r.ID, f.key)
-		}
-	}
-	rest := *r
-	rest.Input, rest.Output, rest.Extra = nil, nil, nil
-	v, err := json.Marshal(&rest)
-	if err != nil {
-		return nil, fmt.Errorf("encoding run %s: %w", r.ID, err)
-	}
-	v = v[:len(v)-1] // reopen the object: '}' is its last byte
-	for _, f := range raws {
-		if len(f.val) == 0 {
-			continue
-		}
-		v = append(v, `,"`...)
-		v = append(v, f.key...)
-		v = append(v, `":`...)
-		v = append(v, f.val...)
-	}
-	return append(v, '}'), nil
-}
-
 func prepareRun(r *Run) error {
 	if r.ID == "" {
 		r.ID = NewID(RunPrefix)
