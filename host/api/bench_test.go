@@ -3,10 +3,13 @@ package api_test
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/toolhost/toolhost/host/api"
 )
 
 // BenchmarkRunNoopInProcess drives the run route over loopback with a real
@@ -71,5 +74,24 @@ func postRun(b *testing.B, client *http.Client, url, action, body string) {
 	res.Body.Close()
 	if res.StatusCode != 200 {
 		b.Fatalf("status %d", res.StatusCode)
+	}
+}
+
+// BenchmarkRunRouteUnknownAction is the run route's way in, without the
+// network or a plugin: middleware, authentication, routing and the action
+// lookup, answered 404.
+func BenchmarkRunRouteUnknownAction(b *testing.B) {
+	e := newEnv(b)
+	h := api.NewServer(e.runner, nil, api.Config{BootstrapKey: testKey})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		req := httptest.NewRequest("POST", "/v1/actions/nope/run", strings.NewReader(`{}`))
+		req.Header.Set("x-api-key", testKey)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusNotFound {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
 	}
 }

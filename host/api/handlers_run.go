@@ -97,21 +97,36 @@ func runMode(r *http.Request, m host.RunMode) (stream, blocking bool, err error)
 	if m.Stream != nil {
 		stream = *m.Stream
 	}
-	q := r.URL.Query()
-	for name, dst := range map[string]*bool{"blocking": &blocking, "stream": &stream} {
-		if v := q.Get(name); v != "" {
-			b, perr := strconv.ParseBool(v)
-			if perr != nil {
-				return false, false, &fault.Error{Code: fault.InvalidRequest, Message: name + " must be true or false",
-					Fields: []fault.FieldError{{Field: name, Message: "must be true or false"}}}
-			}
-			*dst = b
-		}
+	if err := queryModes(r, &blocking, &stream); err != nil {
+		return false, false, err
 	}
 	if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 		stream = true
 	}
 	return stream, blocking, nil
+}
+
+// queryModes applies the query's blocking and stream flags, if any (most
+// requests have no query string, which is then not parsed).
+func queryModes(r *http.Request, blocking, stream *bool) error {
+	if r.URL.RawQuery == "" {
+		return nil
+	}
+	q := r.URL.Query()
+	for _, m := range [...]struct {
+		name string
+		dst  *bool
+	}{{"blocking", blocking}, {"stream", stream}} {
+		if v := q.Get(m.name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return &fault.Error{Code: fault.InvalidRequest, Message: m.name + " must be true or false",
+					Fields: []fault.FieldError{{Field: m.name, Message: "must be true or false"}}}
+			}
+			*m.dst = b
+		}
+	}
+	return nil
 }
 
 func (s *server) runBlocking(w http.ResponseWriter, r *http.Request, req host.Request) {

@@ -304,3 +304,18 @@ func TestRunNotRecordedIsNotASuccess(t *testing.T) {
 		t.Errorf("answer when the record cannot be stored: %s", r.Body)
 	}
 }
+
+// TestRunModeQuery: the query's flags override the body's, and a flag that
+// is not a boolean is refused, naming it.
+func TestRunModeQuery(t *testing.T) {
+	e := newEnv(t)
+	e.wantStatus(e.do("POST", "/v1/actions/testkit.sleep/run?blocking=false", `{"ms":1,"blocking":true}`), 202)
+	e.wantStatus(e.do("POST", "/v1/actions/testkit.sleep/run?other=1", `{"ms":1,"blocking":false}`), 202)
+	for _, name := range []string{"blocking", "stream"} {
+		r := e.do("POST", "/v1/actions/testkit.sleep/run?"+name+"=maybe", `{"ms":1}`)
+		e.wantStatus(r, 400)
+		if !strings.Contains(string(r.Body), name+" must be true or false") {
+			t.Errorf("%s=maybe: %s", name, r.Body)
+		}
+	}
+}
