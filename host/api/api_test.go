@@ -1,11 +1,16 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/api"
 )
 
 func TestAuthMessagesExactly(t *testing.T) {
@@ -327,4 +332,24 @@ func TestRefreshKeepsServing(t *testing.T) {
 func mustMarshal(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// TestAccessLogNamesRequestAndKey: at debug level each request is logged
+// with its request id and the name of the key that authenticated it.
+func TestAccessLogNamesRequestAndKey(t *testing.T) {
+	e := newEnv(t)
+	var buf bytes.Buffer
+	logger := hclog.New(&hclog.LoggerOptions{Output: &buf, Level: hclog.Debug, JSONFormat: true})
+	h := api.NewServer(e.runner, logger, api.Config{BootstrapKey: testKey})
+	req := httptest.NewRequest("GET", "/v1/verify-access", nil)
+	req.Header.Set("x-api-key", testKey)
+	req.Header.Set("X-Request-Id", "abc-123")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("log %q: %v", buf.String(), err)
+	}
+	if line["@message"] != "request" || line["request_id"] != "abc-123" || line["key"] != "bootstrap" || line["status"] != float64(200) {
+		t.Fatalf("access log line %s", buf.String())
+	}
 }

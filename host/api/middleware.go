@@ -18,20 +18,36 @@ import (
 
 type ctxKey int
 
-const (
-	keyRequestID ctxKey = iota
-	keyKeyName
-)
+const keyRequestInfo ctxKey = iota
 
-func requestID(r *http.Request) string {
-	id, _ := r.Context().Value(keyRequestID).(string)
-	return id
+// requestInfo is what the middleware learns about a request: its id and,
+// once authenticated, its key's name. It is one context value that each
+// middleware fills in, so the request is cloned once, not per middleware.
+type requestInfo struct {
+	id      string
+	keyName string
 }
 
-func keyName(r *http.Request) string {
-	n, _ := r.Context().Value(keyKeyName).(string)
-	return n
+// withInfo returns r's requestInfo, adding an empty one to r if it has
+// none.
+func withInfo(r *http.Request) (*http.Request, *requestInfo) {
+	if info, ok := r.Context().Value(keyRequestInfo).(*requestInfo); ok {
+		return r, info
+	}
+	info := new(requestInfo)
+	return r.WithContext(context.WithValue(r.Context(), keyRequestInfo, info)), info
 }
+
+func infoOf(r *http.Request) requestInfo {
+	if info, ok := r.Context().Value(keyRequestInfo).(*requestInfo); ok {
+		return *info
+	}
+	return requestInfo{}
+}
+
+func requestID(r *http.Request) string { return infoOf(r).id }
+
+func keyName(r *http.Request) string { return infoOf(r).keyName }
 
 // withRequestID takes a sane X-Request-Id from the client or makes one, and
 // echoes it back.
@@ -44,7 +60,9 @@ func withRequestID(next http.Handler) http.Handler {
 			id = "req_" + hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyRequestID, id)))
+		r, info := withInfo(r)
+		info.id = id
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -204,7 +222,9 @@ func (s *server) withAuth(next http.Handler) http.Handler {
 			s.fail(w, r, fault.New(fault.Unauthorized, msgBadKey))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyKeyName, name)))
+		r, info := withInfo(r)
+		info.keyName = name
+		next.ServeHTTP(w, r)
 	})
 }
 
