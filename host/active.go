@@ -42,6 +42,11 @@ func newActive(r *Runner, a *Action, run *store.Run, input []byte) *active {
 // progress events past the cap are dropped (and counted).
 func (x *active) addEvent(typ string, data any) {
 	raw, _ := json.Marshal(data)
+	x.addRawEvent(typ, raw)
+}
+
+// addRawEvent is addEvent for data already encoded.
+func (x *active) addRawEvent(typ string, raw json.RawMessage) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.addLocked(typ, raw)
@@ -72,9 +77,17 @@ func (x *active) markRunning() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.run.Status, x.run.StartedAt = store.StatusRunning, &now
-	x.addLocked("run.running", mustJSON(struct {
-		StartedAt time.Time `json:"started_at"`
-	}{now}))
+	x.addLocked("run.running", startedData(now))
+}
+
+// startedData is the data of the run.running event, {"started_at":t},
+// encoded as encoding/json would (by hand: every run has one).
+func startedData(t time.Time) json.RawMessage {
+	b, err := t.AppendText([]byte(`{"started_at":"`))
+	if err != nil {
+		return nil // a year outside 0-9999, which encoding/json refuses too
+	}
+	return append(b, `"}`...)
 }
 
 func (x *active) recordError() error {

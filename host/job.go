@@ -49,7 +49,7 @@ func (c *JobControl) SetStatus(status string) error {
 		return err
 	}
 	c.x.run.Status = status
-	c.x.addLocked("run."+status, mustJSON(runSummary(c.x.run)))
+	c.x.addLocked("run."+status, runSummary(c.x.run))
 	c.x.mu.Unlock()
 	return c.Persist()
 }
@@ -72,7 +72,7 @@ func (r *Runner) StartJob(j Job) (string, error) {
 		run.CreatedAt = time.Now().UTC()
 	}
 	x := newActive(r, nil, run, nil)
-	x.addEvent("run.created", runSummary(run))
+	x.addRawEvent("run.created", runSummary(run))
 	if err := r.admit(x); err != nil {
 		return "", err
 	}

@@ -97,7 +97,7 @@ func (r *Runner) release(x *active) {
 func (r *Runner) admitNew(req Request) (*active, error) {
 	run := r.newRun(req, store.StatusQueued)
 	x := newActive(r, req.Action, run, req.Input)
-	x.addEvent("run.created", runSummary(run))
+	x.addRawEvent("run.created", runSummary(run))
 	if err := r.admit(x); err != nil {
 		return nil, err
 	}
@@ -269,7 +269,7 @@ func (r *Runner) finish(x *active, out []byte, err error) {
 		run.Status = statusFor(f.Code)
 		run.Error = &store.RunError{Code: f.Code, Message: f.Message}
 	}
-	x.addLocked("run."+run.Status, mustJSON(runSummary(run)))
+	x.addLocked("run."+run.Status, runSummary(run))
 	snap := copyRun(run)
 	x.mu.Unlock()
 	withoutOutputEvent(snap)
@@ -294,22 +294,22 @@ func statusFor(code string) string {
 	return store.StatusFailed
 }
 
-// stateData is the data of state events (run.created, run.succeeded...).
-type stateData struct {
-	ID       string          `json:"id"`
-	Status   string          `json:"status"`
-	ActionID string          `json:"action_id,omitempty"`
-	Error    *store.RunError `json:"error,omitempty"`
-}
-
-// runSummary is the data of a state event for the run as it is now.
-func runSummary(r *store.Run) stateData {
-	return stateData{ID: r.ID, Status: r.Status, ActionID: r.ActionID, Error: r.Error}
-}
-
-func mustJSON(v any) json.RawMessage {
-	raw, _ := json.Marshal(v)
-	return raw
+// runSummary is the data of a state event (run.created, run.succeeded...)
+// for the run as it is now: {"id","status","action_id","error"}, the last
+// two omitted when empty, encoded as encoding/json would encode such a
+// struct (written by hand: every run has two or three of these).
+func runSummary(r *store.Run) json.RawMessage {
+	b := make([]byte, 0, 96)
+	b = store.AppendJSONString(append(b, `{"id":`...), r.ID)
+	b = store.AppendJSONString(append(b, `,"status":`...), r.Status)
+	if r.ActionID != "" {
+		b = store.AppendJSONString(append(b, `,"action_id":`...), r.ActionID)
+	}
+	if e := r.Error; e != nil {
+		b = store.AppendJSONString(append(b, `,"error":{"code":`...), e.Code)
+		b = append(store.AppendJSONString(append(b, `,"message":`...), e.Message), '}')
+	}
+	return append(b, '}')
 }
 
 // Follow returns a run's events after seq and, while it is live, a channel

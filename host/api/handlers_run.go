@@ -156,17 +156,13 @@ func (s *server) runAnswer(r *http.Request, run *store.Run) (int, []byte) {
 		body, _ := json.Marshal(s.errorEnvelope(r, e, run.ID))
 		return httpStatus(e.Code), append(body, '\n')
 	}
-	id, _ := json.Marshal(run.ID)
-	action, _ := json.Marshal(run.ActionID)
 	b := make([]byte, 0, len(run.Output)+len(run.Input)+160)
 	b = append(b, `{"status":"success","data":{"output":`...)
 	b = append(b, rawOr(run.Output)...)
-	b = append(b, `,"used":{"actionId":`...)
-	b = append(b, action...)
+	b = store.AppendJSONString(append(b, `,"used":{"actionId":`...), run.ActionID)
 	b = append(b, `,"input":`...)
 	b = append(b, rawOr(run.Input)...)
-	b = append(b, `},"run_id":`...)
-	b = append(b, id...)
+	b = store.AppendJSONString(append(b, `},"run_id":`...), run.ID)
 	return http.StatusOK, append(b, "}}\n"...)
 }
 

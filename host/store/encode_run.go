@@ -159,7 +159,7 @@ func appendEvent(b []byte, e Event) ([]byte, error) {
 // appendStringField appends key (with its punctuation) and s as a JSON
 // string.
 func appendStringField(b []byte, key, s string) []byte {
-	return appendString(append(b, key...), s)
+	return AppendJSONString(append(b, key...), s)
 }
 
 // appendOptString is appendStringField for an omitempty field.
@@ -170,10 +170,11 @@ func appendOptString(b []byte, key, s string) []byte {
 	return appendStringField(b, key, s)
 }
 
-// appendString appends s as encoding/json quotes it. Strings of printable
+// AppendJSONString appends s as encoding/json quotes it (HTML escaping
+// on), for other encoders of records and events. Strings of printable
 // ASCII that HTML does not mind are copied; others are left to
 // encoding/json.
-func appendString(b []byte, s string) []byte {
+func AppendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if !plainStringByte[s[i]] {
 			q, _ := json.Marshal(s) // a string always encodes

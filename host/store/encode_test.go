@@ -169,3 +169,12 @@ func FuzzEncodeRun(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
+	for _, s := range append(awkwardStrings, "\t", "\x7f", "~", " ") {
+		want, _ := json.Marshal(s)
+		if got := store.AppendJSONString([]byte("x"), s); string(got) != "x"+string(want) {
+			t.Errorf("AppendJSONString(%q) = %s, encoding/json gives %s", s, got[1:], want)
+		}
+	}
+}
