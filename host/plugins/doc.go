@@ -6,6 +6,10 @@
 // the host: each runs in its own process group with a parent-death signal,
 // and the sdk side also exits when its parent changes.
 //
+// What a plugin says (its stderr, log events, error messages) is scrubbed
+// of its secret configuration values before the host logs it, answers with
+// it or stores it (scrub.go).
+//
 // A Supervisor holds the current set of Plugins; Reload swaps in a new set
 // without dropping in-flight runs (a replaced plugin is stopped once its runs
 // have finished).

@@ -1,9 +1,11 @@
 package plugins_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,6 +64,25 @@ func ready(t testing.TB, s *plugins.Supervisor, name string) *plugins.Plugin {
 		t.Fatalf("plugin %q status %s: %s", name, st, p.Info().Reason)
 	}
 	return p
+}
+
+// syncBuffer is a bytes.Buffer that loggers on several goroutines may
+// write to while a test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 type testWriter struct{ t testing.TB }

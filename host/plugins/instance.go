@@ -53,8 +53,9 @@ func fileSHA256(path string) (string, error) {
 type launchOptions struct {
 	spec         config.Plugin
 	startTimeout time.Duration
-	logger       hclog.Logger
+	logger       hclog.Logger // scrubs secrets (go-plugin relays stderr through it)
 	getenv       func(string) string
+	secrets      *secrets // scrubbed from the stderr kept for messages
 }
 
 // launch starts the plugin process and completes the go-plugin handshake.
@@ -79,7 +80,7 @@ func launch(o launchOptions) (*instance, error) {
 	cmd := exec.Command(spec.Path)
 	cmd.Env = pluginEnv(spec.Env, o.getenv)
 	isolate(cmd)
-	inst := &instance{stderr: newTail(4096), exited: make(chan struct{}), sha256: pinned}
+	inst := &instance{stderr: newTail(4096, o.secrets), exited: make(chan struct{}), sha256: pinned}
 	inst.client = plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  pluginrpc.Handshake,
 		VersionedPlugins: pluginrpc.PluginSets(nil),

@@ -45,6 +45,9 @@ type Plugin struct {
 	sem    chan struct{}
 	sha256 string
 	config []byte // spec.Config as JSON, sent with every call
+	// secrets are scrubbed from what the plugin says before the host logs
+	// it, answers with it or stores it (see scrub.go).
+	secrets *secrets
 
 	mu       sync.Mutex
 	status   Status
@@ -72,9 +75,10 @@ type Info struct {
 
 func newPlugin(spec config.Plugin, opts *Options) *Plugin {
 	cfg, _ := json.Marshal(spec.Config)
+	sec := newSecrets(spec.Config)
 	return &Plugin{
-		spec: spec, opts: opts, config: cfg,
-		log:    opts.Logger.Named("plugins").With("plugin", spec.Name),
+		spec: spec, opts: opts, config: cfg, secrets: sec,
+		log:    scrubLogger{opts.Logger.Named("plugins").With("plugin", spec.Name), sec},
 		sem:    make(chan struct{}, max(spec.Concurrency, 1)),
 		status: StatusStarting, ready: make(chan struct{}), backoff: minBackoff,
 	}
@@ -145,6 +149,7 @@ func (p *Plugin) loadCached() bool {
 	if err != nil {
 		return false
 	}
+	p.secrets.useManifest(m, p.spec.Config)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.sha256, p.manifest = sum, m
@@ -155,7 +160,7 @@ func (p *Plugin) loadCached() bool {
 // startInstance launches a process, reads its manifest and checks the
 // configuration, then makes it current.
 func (p *Plugin) startInstance(ctx context.Context) error {
-	inst, err := launch(launchOptions{spec: p.spec, startTimeout: p.opts.StartTimeout, logger: p.log, getenv: p.opts.Getenv})
+	inst, err := launch(launchOptions{spec: p.spec, startTimeout: p.opts.StartTimeout, logger: p.log, getenv: p.opts.Getenv, secrets: p.secrets})
 	if err != nil {
 		return err
 	}
@@ -221,6 +226,7 @@ func (p *Plugin) describe(ctx context.Context, inst *instance) (*manifest.Plugin
 	if m.Name != p.spec.Name {
 		p.log.Debug("plugin calls itself by another name", "manifest_name", m.Name)
 	}
+	p.secrets.useManifest(m, p.spec.Config)
 	return m, raw, nil
 }
 
@@ -255,7 +261,7 @@ func (p *Plugin) checkConfig(ctx context.Context, inst *instance, m *manifest.Pl
 			probs = append(probs, pr.Message)
 		}
 	}
-	return fmt.Sprintf("plugin %q is misconfigured: %s", p.spec.Name, strings.Join(probs, "; "))
+	return p.secrets.scrub(fmt.Sprintf("plugin %q is misconfigured: %s", p.spec.Name, strings.Join(probs, "; ")))
 }
 
 // setConfigStatus sets status, or misconfigured when reason says so. p.mu held.
@@ -270,7 +276,7 @@ func (p *Plugin) setConfigStatus(s Status) {
 func (p *Plugin) fail(err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.status, p.reason = StatusFailed, fmt.Sprintf("plugin %q failed to start: %v", p.spec.Name, err)
+	p.status, p.reason = StatusFailed, p.secrets.scrub(fmt.Sprintf("plugin %q failed to start: %v", p.spec.Name, err))
 	p.log.Error("plugin failed to start", "error", err)
 	select {
 	case <-p.ready:

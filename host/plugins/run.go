@@ -146,10 +146,11 @@ func (p *Plugin) call(ctx context.Context, inst *instance, c Call, deadline time
 		}
 		switch e := ev.Event.(type) {
 		case *pb.RunEvent_Log:
-			emit(c.OnEvent, Event{Kind: "log", Level: e.Log.Level, Message: e.Log.Message, Fields: e.Log.FieldsJson, Time: time.Unix(0, e.Log.TimeUnixNano).UTC()})
+			emit(c.OnEvent, Event{Kind: "log", Level: e.Log.Level, Message: p.secrets.scrub(e.Log.Message),
+				Fields: p.secrets.scrubBytes(e.Log.FieldsJson, json.Valid), Time: time.Unix(0, e.Log.TimeUnixNano).UTC()})
 		case *pb.RunEvent_Progress:
 			f := e.Progress.Fraction
-			emit(c.OnEvent, Event{Kind: "progress", Message: e.Progress.Message, Fraction: &f, Time: time.Now().UTC()})
+			emit(c.OnEvent, Event{Kind: "progress", Message: p.secrets.scrub(e.Progress.Message), Fraction: &f, Time: time.Now().UTC()})
 		case *pb.RunEvent_Result:
 			// The result is the last event: read the stream's end (its
 			// status, sent right behind the result) so the call finishes
@@ -185,7 +186,7 @@ func (p *Plugin) result(r *pb.RunResult, deadline time.Time, timeout time.Durati
 	case "misconfigured":
 		code = fault.Misconfigured
 	}
-	return nil, fault.New(code, "%s", r.Error.Message)
+	return nil, fault.New(code, "%s", p.secrets.scrub(r.Error.Message))
 }
 
 // streamError explains a transport failure: the caller cancelled, the plugin

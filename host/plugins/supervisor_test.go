@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/fault"
 	"github.com/toolhost/toolhost/host/plugins"
@@ -439,4 +441,38 @@ func alive(pid int) bool {
 	}
 	fields := strings.Fields(string(stat))
 	return len(fields) > 2 && fields[2] != "Z"
+}
+
+// TestPluginStderrIsScrubbed: a plugin that prints its secret configuration
+// value to stderr, past the sdk's own scrubbing, and exits: neither the
+// relayed stderr line, nor the restart warning with its last words, nor the
+// run's error carries the value.
+func TestPluginStderrIsScrubbed(t *testing.T) {
+	const token = "tok-3f9a1c77e2"
+	var logs syncBuffer
+	sp := spec("testkit")
+	sp.Config = map[string]string{"token": token, "greeting": "hi"}
+	s := plugins.New(plugins.Options{
+		Logger:       hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Debug}),
+		StartTimeout: 5 * time.Second, KillGrace: 300 * time.Millisecond,
+	})
+	s.Load(context.Background(), []config.Plugin{sp}, time.Second)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	p := ready(t, s, "testkit")
+	_, err := run(t, p, "leak", `{}`)
+	wantCode(t, err, fault.PluginUnavailable)
+	waitFor(t, "the restart warning", 5*time.Second, func() bool {
+		return strings.Contains(logs.String(), "plugin process exited; restarting")
+	})
+	out := logs.String()
+	if strings.Contains(out, token) || strings.Contains(err.Error(), token) {
+		t.Fatalf("the token reached the host's log or the error:\n%s\n%v", out, err)
+	}
+	if !strings.Contains(out, "panic: cannot use token [redacted]") {
+		t.Fatalf("the plugin's stderr line is not in the log, scrubbed:\n%s", out)
+	}
 }

@@ -6,14 +6,15 @@ import (
 )
 
 // tail keeps the last bytes a plugin wrote to stderr, so a failed start can
-// say what the plugin said.
+// say what the plugin said (its secrets scrubbed).
 type tail struct {
-	mu  sync.Mutex
-	buf []byte
-	max int
+	mu      sync.Mutex
+	buf     []byte
+	max     int
+	secrets *secrets
 }
 
-func newTail(max int) *tail { return &tail{max: max} }
+func newTail(max int, s *secrets) *tail { return &tail{max: max, secrets: s} }
 
 func (t *tail) Write(p []byte) (int, error) {
 	t.mu.Lock()
@@ -30,5 +31,5 @@ func (t *tail) Write(p []byte) (int, error) {
 func (t *tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return strings.TrimSpace(string(t.buf))
+	return strings.TrimSpace(t.secrets.scrub(string(t.buf)))
 }

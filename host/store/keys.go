@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,12 +30,52 @@ const keyUseInterval = time.Minute
 
 var keyNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,64}$`)
 
-// CreateKey makes a new API key called name and returns its plaintext,
-// which is shown once and never stored: only its SHA-256 digest is. A
-// taken name gives ErrConflict.
-func (db *DB) CreateKey(name string) (plaintext string, key *APIKey, err error) {
+// The scopes an API key can hold. Each API route needs one (host/api).
+const (
+	ScopeRead  = "read"  // read actions, plugins, runs, threads and messages
+	ScopeRun   = "run"   // run actions and assistants, cancel runs, write threads and messages
+	ScopeAdmin = "admin" // refresh plugins, manage keys
+)
+
+// Scopes are all the scopes, in the order they are listed.
+var Scopes = []string{ScopeRead, ScopeRun, ScopeAdmin}
+
+// Allows reports whether the key holds scope. A key stored before keys had
+// scopes holds them all.
+func (k *APIKey) Allows(scope string) bool {
+	return len(k.Scopes) == 0 || slices.Contains(k.Scopes, scope)
+}
+
+// normalizeScopes checks scopes and puts them in Scopes order without
+// repeats; none means all of them.
+func normalizeScopes(scopes []string) ([]string, error) {
+	if len(scopes) == 0 {
+		return slices.Clone(Scopes), nil
+	}
+	for _, s := range scopes {
+		if !slices.Contains(Scopes, s) {
+			return nil, invalidf("scopes: unknown scope %q (known: %s)", s, strings.Join(Scopes, ", "))
+		}
+	}
+	var out []string
+	for _, s := range Scopes {
+		if slices.Contains(scopes, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// CreateKey makes a new API key called name holding scopes (none: all of
+// them) and returns its plaintext, which is shown once and never stored:
+// only its SHA-256 digest is. A taken name gives ErrConflict.
+func (db *DB) CreateKey(name string, scopes ...string) (plaintext string, key *APIKey, err error) {
 	if !keyNameRE.MatchString(name) {
 		return "", nil, invalidf("key name must match %s, got %q", keyNameRE, name)
+	}
+	scopes, err = normalizeScopes(scopes)
+	if err != nil {
+		return "", nil, err
 	}
 	raw := make([]byte, keyRandomBytes)
 	if _, err := rand.Read(raw); err != nil {
@@ -46,6 +87,7 @@ func (db *DB) CreateKey(name string) (plaintext string, key *APIKey, err error) 
 		Name:      name,
 		Prefix:    plaintext[:keyShownChars],
 		Digest:    digest[:],
+		Scopes:    scopes,
 		CreatedAt: time.Now().UTC(),
 	}
 	enc, err := json.Marshal(key)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -122,5 +123,50 @@ func TestKeys(t *testing.T) {
 	}
 	if !bytes.Contains(file, digest[:]) {
 		t.Error("the key digest is not in the database file (is the scan working?)")
+	}
+}
+
+// TestKeyScopes: a key holds the scopes it was made with (none: all), in
+// a fixed order without repeats, read back by Authenticate and ListKeys;
+// an unknown scope is refused by name; a key stored before scopes existed
+// holds them all.
+func TestKeyScopes(t *testing.T) {
+	db := openDB(t, "")
+	tests := []struct {
+		name   string
+		scopes []string
+		want   []string
+	}{
+		{"all", nil, []string{"read", "run", "admin"}},
+		{"reader", []string{"read"}, []string{"read"}},
+		{"runner", []string{"run", "read", "run"}, []string{"read", "run"}},
+	}
+	for _, tt := range tests {
+		plain, k, err := db.CreateKey(tt.name, tt.scopes...)
+		if err != nil || !slices.Equal(k.Scopes, tt.want) {
+			t.Fatalf("CreateKey(%s, %v) = %v, %v; want scopes %v", tt.name, tt.scopes, k, err, tt.want)
+		}
+		got, err := db.Authenticate(plain)
+		if err != nil || !slices.Equal(got.Scopes, tt.want) {
+			t.Fatalf("Authenticate(%s) = %v, %v", tt.name, got, err)
+		}
+		for _, s := range store.Scopes {
+			if got.Allows(s) != slices.Contains(tt.want, s) {
+				t.Errorf("%s.Allows(%s) = %v", tt.name, s, got.Allows(s))
+			}
+		}
+	}
+	_, _, err := db.CreateKey("bad", "read", "write")
+	if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), `"write"`) {
+		t.Fatalf("unknown scope: %v", err)
+	}
+	if keys, _ := db.ListKeys(); len(keys) != len(tests) {
+		t.Fatalf("a refused key was stored: %d keys", len(keys))
+	}
+	old := &store.APIKey{Name: "old"}
+	for _, s := range store.Scopes {
+		if !old.Allows(s) {
+			t.Errorf("a key without scopes does not allow %s", s)
+		}
 	}
 }

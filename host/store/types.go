@@ -78,6 +78,7 @@ type APIKey struct {
 	Name       string     `json:"name"`
 	Prefix     string     `json:"prefix"` // first characters, for people to tell keys apart
 	Digest     []byte     `json:"digest"`
+	Scopes     []string   `json:"scopes,omitempty"` // none: every scope (keys made before scopes)
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 }

@@ -271,17 +271,26 @@ func TestKeysOnTheStore(t *testing.T) {
 	must(t, run(t, none, s.args("key", "create")...), ExitUsage)
 	r = must(t, run(t, none, s.args("key", "create", "--name", "bad name!")...), ExitUsage)
 	contains(t, "bad name", r.stderr, "key name")
+	r = must(t, run(t, none, s.args("key", "create", "--name", "reader", "--scopes", "read, run ,read")...), ExitOK)
+	contains(t, "key create --scopes", r.stdout, "scopes read,run)")
+	r = must(t, run(t, none, s.args("key", "create", "--name", "x", "--scopes", "read,write")...), ExitUsage)
+	contains(t, "unknown scope", r.stderr, `unknown scope "write"`, "read, run, admin")
+	r = must(t, run(t, none, s.args("key", "create", "--name", "x", "--scopes", " , ")...), ExitUsage)
+	contains(t, "no scope", r.stderr, "--scopes needs at least one")
 
 	r = must(t, run(t, none, s.args("key", "list")...), ExitOK)
-	contains(t, "key list", r.stdout, "NAME", "PREFIX", "LAST USED", "ci", "other", ciKey[:9], "never")
+	contains(t, "key list", r.stdout, "NAME", "PREFIX", "SCOPES", "LAST USED", "ci", "other", ciKey[:9], "never", "read,run,admin", "read,run ")
 
 	r = must(t, run(t, none, s.args("key", "list", "--json")...), ExitOK)
 	var keys []keyView
-	if err := json.Unmarshal([]byte(r.stdout), &keys); err != nil || len(keys) != 2 {
+	if err := json.Unmarshal([]byte(r.stdout), &keys); err != nil || len(keys) != 3 {
 		t.Fatalf("key list --json: %v\n%s", err, r.stdout)
 	}
-	if keys[0].Name != "ci" || keys[0].Prefix != ciKey[:9] || keys[0].Key != "" {
+	if keys[0].Name != "ci" || keys[0].Prefix != ciKey[:9] || keys[0].Key != "" || strings.Join(keys[0].Scopes, ",") != "read,run,admin" {
 		t.Errorf("key list --json: %+v", keys[0])
+	}
+	if keys[2].Name != "reader" || strings.Join(keys[2].Scopes, ",") != "read,run" {
+		t.Errorf("key list --json: %+v", keys[2])
 	}
 
 	r = must(t, run(t, none, s.args("key", "revoke", "ci")...), ExitOK)
@@ -680,14 +689,14 @@ func TestWithServer(t *testing.T) {
 
 	t.Run("plugin list", func(t *testing.T) {
 		r := must(t, run(t, vars, s.args("plugin", "list")...), ExitOK)
-		contains(t, "plugin list", r.stdout, "testkit", "kit2", "ready", "13", sum[:16])
+		contains(t, "plugin list", r.stdout, "testkit", "kit2", "ready", "14", sum[:16])
 		r = must(t, run(t, vars, s.args("plugin", "list", "--json")...), ExitOK)
 		var rows []pluginRow
 		if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 2 {
 			t.Fatalf("plugin list --json: %v\n%s", err, r.stdout)
 		}
 		for _, row := range rows {
-			if row.SHA256 != sum || row.Actions == nil || *row.Actions != 13 || row.Version != "0.1.0" || row.ID != host.PluginID(row.Name) {
+			if row.SHA256 != sum || row.Actions == nil || *row.Actions != 14 || row.Version != "0.1.0" || row.ID != host.PluginID(row.Name) {
 				t.Errorf("row %+v", row)
 			}
 		}

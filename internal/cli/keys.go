@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/toolhost/toolhost/host/store"
@@ -19,19 +20,29 @@ func keyCmd(e *env, args []string) error {
 
 // keyView is a key as the commands print it (the admin API's shape).
 type keyView struct {
-	Name       string `json:"name"`
-	Prefix     string `json:"prefix"`
-	CreatedAt  string `json:"created_at"`
-	LastUsedAt string `json:"last_used_at,omitempty"`
-	Key        string `json:"key,omitempty"`
+	Name       string   `json:"name"`
+	Prefix     string   `json:"prefix"`
+	Scopes     []string `json:"scopes"`
+	CreatedAt  string   `json:"created_at"`
+	LastUsedAt string   `json:"last_used_at,omitempty"`
+	Key        string   `json:"key,omitempty"`
 }
 
 func viewKey(k *store.APIKey) keyView {
-	v := keyView{Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt.UTC().Format(time.RFC3339)}
+	v := keyView{Name: k.Name, Prefix: k.Prefix, Scopes: keyScopes(k), CreatedAt: k.CreatedAt.UTC().Format(time.RFC3339)}
 	if k.LastUsedAt != nil {
 		v.LastUsedAt = k.LastUsedAt.UTC().Format(time.RFC3339)
 	}
 	return v
+}
+
+// keyScopes are the scopes k holds, spelled out for a key stored before
+// keys had scopes.
+func keyScopes(k *store.APIKey) []string {
+	if len(k.Scopes) == 0 {
+		return store.Scopes
+	}
+	return k.Scopes
 }
 
 // withKeyStore runs local on the store in the configured data directory;
@@ -57,10 +68,11 @@ func withKeyStore(e *env, lf *localFlags, what string, local func(*store.DB) err
 }
 
 func keyCreate(e *env, args []string) error {
-	fs := newFlags(e, "key create", "--name NAME [--config plugins.hcl] [--data-dir dir]")
+	fs := newFlags(e, "key create", "--name NAME [--scopes read,run,admin] [--config plugins.hcl] [--data-dir dir]")
 	lf := addLocalFlags(e, fs)
-	var name string
+	var name, scopeList string
 	fs.StringVar(&name, "name", "", "name of the key (letters, digits, _ . -; up to 64)")
+	fs.StringVar(&scopeList, "scopes", strings.Join(store.Scopes, ","), "what the key may do, comma-separated: read (GET routes), run (run actions and assistants, write threads), admin (/v1/admin)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -74,10 +86,14 @@ func keyCreate(e *env, args []string) error {
 	if name == "" {
 		return fail(ExitUsage, "key create needs --name NAME")
 	}
+	scopes, err := parseScopes(scopeList)
+	if err != nil {
+		return err
+	}
 	var created keyView
 	err = withKeyStore(e, lf, "creating the key",
 		func(db *store.DB) error {
-			plain, k, err := db.CreateKey(name)
+			plain, k, err := db.CreateKey(name, scopes...)
 			if err != nil {
 				return storeError(err)
 			}
@@ -86,14 +102,28 @@ func keyCreate(e *env, args []string) error {
 			return nil
 		},
 		func(c *client) error {
-			return c.call(http.MethodPost, "/v1/admin/keys", map[string]string{"name": name}, &created)
+			return c.call(http.MethodPost, "/v1/admin/keys", map[string]any{"name": name, "scopes": scopes}, &created)
 		})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Created API key %q (prefix %s):\n\n    %s\n\n", created.Name, created.Prefix, created.Key)
+	fmt.Fprintf(e.stdout, "Created API key %q (prefix %s, scopes %s):\n\n    %s\n\n", created.Name, created.Prefix, strings.Join(created.Scopes, ","), created.Key)
 	fmt.Fprintln(e.stdout, "This key will not be shown again: store it now. Send it as the x-api-key header, or set TOOLHOST_API_KEY for these commands.")
 	return nil
+}
+
+// parseScopes splits --scopes; the store checks each name.
+func parseScopes(list string) ([]string, error) {
+	var scopes []string
+	for _, s := range strings.Split(list, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			scopes = append(scopes, s)
+		}
+	}
+	if len(scopes) == 0 {
+		return nil, fail(ExitUsage, "--scopes needs at least one of %s", strings.Join(store.Scopes, ", "))
+	}
+	return scopes, nil
 }
 
 // storeError maps store errors to exit codes.
@@ -135,13 +165,13 @@ func keyList(e *env, args []string) error {
 		fmt.Fprintln(e.stdout, "no API keys; create one with: toolhost key create --name NAME")
 		return nil
 	}
-	t := newTable(e.stdout, "NAME", "PREFIX", "CREATED", "LAST USED")
+	t := newTable(e.stdout, "NAME", "PREFIX", "SCOPES", "CREATED", "LAST USED")
 	for _, k := range keys {
 		last := "never"
 		if k.LastUsedAt != "" {
 			last = localTime(parseTime(k.LastUsedAt))
 		}
-		t.row(k.Name, k.Prefix+"…", localTime(parseTime(k.CreatedAt)), last)
+		t.row(k.Name, k.Prefix+"…", strings.Join(k.Scopes, ","), localTime(parseTime(k.CreatedAt)), last)
 	}
 	t.flush()
 	return nil

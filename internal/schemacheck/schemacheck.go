@@ -7,7 +7,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -138,8 +140,40 @@ func collect(ve *jsonschema.ValidationError, out *Errors) {
 	case *kind.Type:
 		*out = append(*out, FieldError{Field: at, Message: fmt.Sprintf("must be %s, got %s", strings.Join(k.Want, " or "), k.Got)})
 	default:
-		*out = append(*out, FieldError{Field: at, Message: ve.ErrorKind.LocalizedString(printer)})
+		*out = append(*out, FieldError{Field: at, Message: constraintMessage(ve.ErrorKind)})
 	}
+}
+
+// constraintMessage says which constraint a value broke without quoting the
+// value (the library's messages do, for patterns, formats and bounds), so
+// that a secret input never comes back in an error, a log line or history.
+func constraintMessage(k jsonschema.ErrorKind) string {
+	switch k := k.(type) {
+	case *kind.Pattern:
+		return fmt.Sprintf("must match the pattern %q", k.Want)
+	case *kind.Format:
+		return fmt.Sprintf("must be a valid %s", k.Want)
+	case *kind.Minimum:
+		return "must be at least " + ratText(k.Want)
+	case *kind.Maximum:
+		return "must be at most " + ratText(k.Want)
+	case *kind.ExclusiveMinimum:
+		return "must be greater than " + ratText(k.Want)
+	case *kind.ExclusiveMaximum:
+		return "must be less than " + ratText(k.Want)
+	case *kind.MultipleOf:
+		return "must be a multiple of " + ratText(k.Want)
+	}
+	return k.LocalizedString(printer)
+}
+
+// ratText writes a schema bound as JSON would: 5, 2.5, 1e-7.
+func ratText(r *big.Rat) string {
+	if r.IsInt() {
+		return r.Num().String()
+	}
+	f, _ := r.Float64()
+	return strconv.FormatFloat(f, 'g', -1, 64)
 }
 
 func join(at, key string) string {

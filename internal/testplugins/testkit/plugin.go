@@ -31,6 +31,7 @@ var testkit = sdk.Plugin{
 		{Key: "badOutput", Title: "Bad output", Description: "Returns output that breaks its schema.", Type: sdk.Read, Handler: sdk.NewHandler(badOutput)},
 		{Key: "typed", Title: "Typed", Description: "Takes one parameter of each type.", Type: sdk.Read, Handler: sdk.NewHandler(typed)},
 		{Key: "env", Title: "Env", Description: "Returns the process environment.", Type: sdk.Read, Handler: sdk.NewHandler(env)},
+		{Key: "leak", Title: "Leak", Description: "Writes its token to file descriptor 2, as a Go panic would, and exits.", Type: sdk.Update, Handler: sdk.NewHandler(leak)},
 	},
 }
 
@@ -99,6 +100,15 @@ func panics(context.Context, Empty) (Empty, error) { panic("kaboom") }
 func crash(_ context.Context, in SleepIn) (Empty, error) {
 	time.Sleep(time.Duration(in.MS) * time.Millisecond)
 	os.Exit(3)
+	return Empty{}, nil
+}
+
+// leak writes to the process's real stderr, which the host reads directly
+// (go-plugin points os.Stderr elsewhere once serving, but a runtime panic
+// writes to descriptor 2), past every scrubbing of the sdk.
+func leak(ctx context.Context, _ Empty) (Empty, error) {
+	fmt.Fprintf(os.NewFile(2, "stderr"), "panic: cannot use token %s\n", sdk.ConfigFrom(ctx).Get("token"))
+	os.Exit(4)
 	return Empty{}, nil
 }
 

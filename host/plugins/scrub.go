@@ -1,0 +1,161 @@
+package plugins
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/toolhost/toolhost/internal/manifest"
+)
+
+// minSecretLen is the shortest configuration value scrubbed from text (the
+// sdk's rule too): replacing a one- to three-letter value would garble
+// text and hide nothing.
+const minSecretLen = 4
+
+// redacted replaces a secret in text.
+const redacted = "[redacted]"
+
+// secrets are the configuration values of one plugin that must not reach
+// a log line, an API answer or run history through what the plugin says:
+// its stderr, its log events, its error messages. The sdk scrubs them on
+// the plugin's side; this is the host's own guard, for plugins that print
+// them anyway or are not built with the sdk. Until the plugin's manifest
+// is known every configuration value counts as secret; after, the values
+// of the parameters it declares secret.
+type secrets struct {
+	vals atomic.Pointer[[]string] // longest first
+}
+
+func newSecrets(config map[string]string) *secrets {
+	s := &secrets{}
+	all := make([]string, 0, len(config))
+	for _, v := range config {
+		all = append(all, v)
+	}
+	s.set(all)
+	return s
+}
+
+// useManifest narrows the secrets to the values of the parameters m
+// declares secret.
+func (s *secrets) useManifest(m *manifest.Plugin, config map[string]string) {
+	var vals []string
+	for _, c := range m.Config {
+		if c.Secret {
+			vals = append(vals, config[c.Key])
+		}
+	}
+	s.set(vals)
+}
+
+func (s *secrets) set(vals []string) {
+	vals = slices.DeleteFunc(vals, func(v string) bool { return len(v) < minSecretLen })
+	// Longest first, so that a secret containing another is replaced whole.
+	slices.SortFunc(vals, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	vals = slices.Compact(vals)
+	s.vals.Store(&vals)
+}
+
+// scrub replaces every secret in text. A nil set has none.
+func (s *secrets) scrub(text string) string {
+	if s == nil {
+		return text
+	}
+	vals := s.vals.Load()
+	if vals == nil {
+		return text
+	}
+	for _, v := range *vals {
+		if strings.Contains(text, v) {
+			text = strings.ReplaceAll(text, v, redacted)
+		}
+	}
+	return text
+}
+
+// scrubBytes is scrub for raw text, such as a log event's JSON fields: a
+// secret is a JSON string's content there, and "[redacted]" needs no
+// escaping, so the JSON stays valid unless a secret spans its syntax, in
+// which case the fields are dropped rather than passed on.
+func (s *secrets) scrubBytes(raw []byte, valid func([]byte) bool) []byte {
+	text := string(raw)
+	clean := s.scrub(text)
+	if clean == text {
+		return raw
+	}
+	if !valid([]byte(clean)) {
+		return nil
+	}
+	return []byte(clean)
+}
+
+// scrubArgs scrubs a log line's key/value pairs, as text, copying args
+// only when something changes.
+func (s *secrets) scrubArgs(args []any) []any {
+	var out []any
+	for i, a := range args {
+		text := argText(a)
+		clean := s.scrub(text)
+		if clean == text {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(args)
+		}
+		out[i] = clean
+	}
+	if out == nil {
+		return args
+	}
+	return out
+}
+
+// argText is how a log argument reads.
+func argText(a any) string {
+	switch v := a.(type) {
+	case string:
+		return v
+	case hclog.Format:
+		if len(v) > 0 {
+			if f, ok := v[0].(string); ok {
+				return fmt.Sprintf(f, v[1:]...)
+			}
+		}
+	}
+	return fmt.Sprint(a)
+}
+
+// scrubLogger is a logger that scrubs a plugin's secrets from every message
+// and argument, including the plugin's stderr lines go-plugin relays
+// through it, and the loggers derived from it.
+type scrubLogger struct {
+	hclog.Logger
+	s *secrets
+}
+
+func (l scrubLogger) Log(level hclog.Level, msg string, args ...any) {
+	if min := l.Logger.GetLevel(); min > hclog.NoLevel && level < min {
+		return // not printed: skip the scrubbing
+	}
+	l.Logger.Log(level, l.s.scrub(msg), l.s.scrubArgs(args)...)
+}
+func (l scrubLogger) Trace(msg string, args ...any) { l.Log(hclog.Trace, msg, args...) }
+func (l scrubLogger) Debug(msg string, args ...any) { l.Log(hclog.Debug, msg, args...) }
+func (l scrubLogger) Info(msg string, args ...any)  { l.Log(hclog.Info, msg, args...) }
+func (l scrubLogger) Warn(msg string, args ...any)  { l.Log(hclog.Warn, msg, args...) }
+func (l scrubLogger) Error(msg string, args ...any) { l.Log(hclog.Error, msg, args...) }
+
+func (l scrubLogger) With(args ...any) hclog.Logger {
+	return scrubLogger{l.Logger.With(l.s.scrubArgs(args)...), l.s}
+}
+func (l scrubLogger) Named(name string) hclog.Logger {
+	return scrubLogger{l.Logger.Named(name), l.s}
+}
+func (l scrubLogger) ResetNamed(name string) hclog.Logger {
+	return scrubLogger{l.Logger.ResetNamed(name), l.s}
+}

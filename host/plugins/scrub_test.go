@@ -1,0 +1,86 @@
+package plugins
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/toolhost/toolhost/internal/manifest"
+	"github.com/toolhost/toolhost/internal/pluginrpc/pb"
+)
+
+func TestSecretsScrub(t *testing.T) {
+	config := map[string]string{"token": "abcd-1234", "long": "abcd-1234-and-more", "region": "eu-west-1", "flag": "on"}
+	s := newSecrets(config)
+	// Before the manifest every value of four bytes or more is secret; the
+	// longer value containing another is replaced whole.
+	got := s.scrub("t=abcd-1234 l=abcd-1234-and-more r=eu-west-1 f=on")
+	if want := "t=[redacted] l=[redacted] r=[redacted] f=on"; got != want {
+		t.Fatalf("before the manifest: %q, want %q", got, want)
+	}
+	s.useManifest(&manifest.Plugin{Config: []manifest.ConfigParam{
+		{Key: "token", Secret: true}, {Key: "long", Secret: true}, {Key: "region"}, {Key: "flag", Secret: true},
+	}}, config)
+	got = s.scrub("t=abcd-1234 l=abcd-1234-and-more r=eu-west-1 f=on")
+	if want := "t=[redacted] l=[redacted] r=eu-west-1 f=on"; got != want {
+		t.Fatalf("after the manifest: %q, want %q", got, want)
+	}
+	if got := (*secrets)(nil).scrub("abcd-1234"); got != "abcd-1234" {
+		t.Fatalf("nil set changed text: %q", got)
+	}
+}
+
+func TestSecretsScrubBytes(t *testing.T) {
+	s := newSecrets(map[string]string{"token": "abcd-1234", "odd": `x","y`})
+	valid := func(b []byte) bool { return strings.Count(string(b), `"`)%2 == 0 && strings.HasPrefix(string(b), "{") }
+	if got := string(s.scrubBytes([]byte(`{"k":"abcd-1234"}`), valid)); got != `{"k":"[redacted]"}` {
+		t.Fatalf("fields: %s", got)
+	}
+	clean := []byte(`{"k":"v"}`)
+	if got := s.scrubBytes(clean, valid); &got[0] != &clean[0] {
+		t.Fatal("fields without a secret were copied")
+	}
+	if got := s.scrubBytes([]byte(`{"a":"x","y":1}`), func([]byte) bool { return false }); got != nil {
+		t.Fatalf("fields broken by scrubbing were kept: %s", got)
+	}
+}
+
+func TestScrubLogger(t *testing.T) {
+	var buf strings.Builder
+	s := newSecrets(map[string]string{"token": "abcd-1234"})
+	var l hclog.Logger = scrubLogger{hclog.New(&hclog.LoggerOptions{Output: &buf, Level: hclog.Trace}), s}
+	l = l.Named("x").With("ctx", "with abcd-1234")
+	l.Trace("trace abcd-1234")
+	l.Debug("d", "err", errors.New("bad abcd-1234"))
+	l.Info("i", "n", 3, "s", "abcd-1234")
+	l.Warn("w abcd-1234")
+	l.Error("e", "stringer", hclog.Fmt("%s", "abcd-1234"))
+	l.ResetNamed("y").Log(hclog.Info, "log abcd-1234")
+	out := buf.String()
+	if strings.Contains(out, "abcd-1234") {
+		t.Fatalf("secret in log:\n%s", out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 6 {
+		t.Fatalf("%d lines, want 6:\n%s", len(lines), out)
+	}
+	for _, line := range lines[:5] { // ResetNamed drops With's args
+		if strings.Count(line, "[redacted]") != 2 {
+			t.Errorf("want the message or argument and ctx scrubbed: %s", line)
+		}
+	}
+	if !strings.Contains(lines[5], "log [redacted]") {
+		t.Errorf("Log not scrubbed: %s", lines[5])
+	}
+}
+
+func TestResultErrorIsScrubbed(t *testing.T) {
+	p := &Plugin{secrets: newSecrets(map[string]string{"token": "abcd-1234"})}
+	_, err := p.result(&pb.RunResult{Error: &pb.RunError{Message: "auth failed for abcd-1234"}}, time.Now().Add(time.Hour), 0)
+	if err == nil || strings.Contains(err.Error(), "abcd-1234") || !strings.Contains(err.Error(), "[redacted]") {
+		t.Fatalf("error: %v", err)
+	}
+}
