@@ -353,3 +353,71 @@ func TestAccessLogNamesRequestAndKey(t *testing.T) {
 		t.Fatalf("access log line %s", buf.String())
 	}
 }
+
+// TestScopes: a key holding some scopes gets 403, naming the missing
+// scope, on every route that needs another one, and passes auth on the
+// routes its scopes cover; the admin API makes keys with scopes and
+// refuses an unknown one by name.
+func TestScopes(t *testing.T) {
+	e := newEnv(t)
+	keys := map[string]string{}
+	for _, scopes := range [][]string{{"read"}, {"run"}, {"admin"}, {"read", "run"}} {
+		name := strings.Join(scopes, "-")
+		plain, _, err := e.db.CreateKey(name, scopes...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[name] = plain
+	}
+	routes := []struct{ method, path, body, scope string }{
+		{"GET", "/v1/verify-access", "", "read"},
+		{"GET", "/v1/actions", "", "read"},
+		{"GET", "/v1/plugins", "", "read"},
+		{"GET", "/v1/runs", "", "read"},
+		{"GET", "/v1/threads", "", "read"},
+		{"GET", "/v1/actions/specs/openai-functions", "", "read"},
+		{"POST", "/v1/actions/testkit.noop/run", `{}`, "run"},
+		{"POST", "/v1/runs/run_01ARZ3NDEKTSV4RRFFQ69G5FAV/cancel", "", "run"},
+		{"POST", "/v1/threads", `{}`, "run"},
+		{"DELETE", "/v1/threads/thread_01ARZ3NDEKTSV4RRFFQ69G5FAV", "", "run"},
+		{"GET", "/v1/admin/keys", "", "admin"},
+		{"POST", "/v1/admin/plugins/refresh", "", "admin"},
+	}
+	for _, rt := range routes {
+		for name, key := range keys {
+			r := e.do(rt.method, rt.path, rt.body, "x-api-key", key)
+			allowed := strings.Contains(name, rt.scope)
+			switch {
+			case allowed && (r.Status == 401 || r.Status == 403):
+				t.Errorf("%s %s with a %s key: %d %s", rt.method, rt.path, name, r.Status, r.Body)
+			case !allowed && r.Status != 403:
+				t.Errorf("%s %s with a %s key: %d, want 403", rt.method, rt.path, name, r.Status)
+			case !allowed:
+				if msg := r.errorMessage(t); r.errorCode(t) != "forbidden" || !strings.Contains(msg, `"`+rt.scope+`" scope`) || !strings.Contains(msg, `"`+name+`"`) {
+					t.Errorf("403 envelope: %s", r.Body)
+				}
+			}
+		}
+	}
+
+	r := e.do("POST", "/v1/admin/keys", `{"name":"ro","scopes":["read"]}`)
+	e.wantStatus(r, 201)
+	data := r.JSON(t)["data"].(map[string]any)
+	if got := data["scopes"].([]any); len(got) != 1 || got[0] != "read" || !strings.HasPrefix(data["key"].(string), "th_") {
+		t.Fatalf("created key: %s", r.Body)
+	}
+	e.wantStatus(e.do("POST", "/v1/actions/testkit.noop/run", `{}`, "x-api-key", data["key"].(string)), 403)
+	r = e.do("POST", "/v1/admin/keys", `{"name":"bad","scopes":["read","root"]}`)
+	e.wantStatus(r, 400)
+	if msg := r.errorMessage(t); !strings.Contains(msg, "scopes") || !strings.Contains(msg, `"root"`) {
+		t.Fatalf("unknown scope message %q", msg)
+	}
+	e.wantStatus(e.do("POST", "/v1/admin/keys", `{"name":"all"}`), 201)
+	r = e.do("GET", "/v1/admin/keys", "")
+	e.wantStatus(r, 200)
+	for _, want := range []string{`{"name":"all","prefix":"th_`, `"scopes":["read","run","admin"]`, `{"name":"ro","prefix":"th_`} {
+		if !strings.Contains(string(r.Body), want) {
+			t.Fatalf("key list lacks %s: %s", want, r.Body)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/store"
 )
 
 // refreshPlugins re-reads plugins.hcl and the plugin directory; runs in
@@ -24,11 +25,23 @@ func (s *server) refreshPlugins(w http.ResponseWriter, r *http.Request) {
 }
 
 type keyView struct {
-	Name       string `json:"name"`
-	Prefix     string `json:"prefix"`
-	CreatedAt  string `json:"created_at"`
-	LastUsedAt string `json:"last_used_at,omitempty"`
-	Key        string `json:"key,omitempty"` // only in the answer that creates it
+	Name       string   `json:"name"`
+	Prefix     string   `json:"prefix"`
+	Scopes     []string `json:"scopes"`
+	CreatedAt  string   `json:"created_at"`
+	LastUsedAt string   `json:"last_used_at,omitempty"`
+	Key        string   `json:"key,omitempty"` // only in the answer that creates it
+}
+
+func viewKey(k *store.APIKey) keyView {
+	v := keyView{Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedAt: k.CreatedAt.Format(rfc3339)}
+	if len(v.Scopes) == 0 { // stored before keys had scopes: all of them
+		v.Scopes = store.Scopes
+	}
+	if k.LastUsedAt != nil {
+		v.LastUsedAt = k.LastUsedAt.Format(rfc3339)
+	}
+	return v
 }
 
 func (s *server) listKeys(w http.ResponseWriter, r *http.Request) {
@@ -39,11 +52,7 @@ func (s *server) listKeys(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []keyView{}
 	for _, k := range keys {
-		v := keyView{Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt.Format(rfc3339)}
-		if k.LastUsedAt != nil {
-			v.LastUsedAt = k.LastUsedAt.Format(rfc3339)
-		}
-		out = append(out, v)
+		out = append(out, viewKey(k))
 	}
 	ok(w, http.StatusOK, out)
 }
@@ -57,18 +66,21 @@ func (s *server) createKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in struct {
-		Name string `json:"name"`
+		Name   string   `json:"name"`
+		Scopes []string `json:"scopes"` // none: all
 	}
 	if err := json.Unmarshal(body, &in); err != nil || in.Name == "" {
-		s.fail(w, r, fieldErr("name", "is required (a JSON body {\"name\":\"...\"})"))
+		s.fail(w, r, fieldErr("name", "is required (a JSON body {\"name\":\"...\",\"scopes\":[\"read\",\"run\",\"admin\"]})"))
 		return
 	}
-	plain, k, err := s.db.CreateKey(in.Name)
+	plain, k, err := s.db.CreateKey(in.Name, in.Scopes...)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	ok(w, http.StatusCreated, keyView{Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt.Format(rfc3339), Key: plain})
+	v := viewKey(k)
+	v.Key = plain
+	ok(w, http.StatusCreated, v)
 }
 
 func (s *server) revokeKey(w http.ResponseWriter, r *http.Request) {

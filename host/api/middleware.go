@@ -206,15 +206,16 @@ func APIKeyFromHeaders(h http.Header) (key string, present bool) {
 	return "", false
 }
 
-// withAuth requires a valid key and notes its name for run records.
-func (s *server) withAuth(next http.Handler) http.Handler {
+// withAuth requires a valid key holding scope and notes the key's name for
+// run records.
+func (s *server) withAuth(scope string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, present := APIKeyFromHeaders(r.Header)
 		if !present {
 			s.fail(w, r, fault.New(fault.Unauthorized, msgNoKey))
 			return
 		}
-		name, err := s.authenticate(key)
+		k, err := s.authenticate(key)
 		if err != nil {
 			if !errors.Is(err, store.ErrUnauthorized) && !errors.Is(err, store.ErrNotFound) {
 				s.log.Error("authenticate", "error", err)
@@ -222,19 +223,22 @@ func (s *server) withAuth(next http.Handler) http.Handler {
 			s.fail(w, r, fault.New(fault.Unauthorized, msgBadKey))
 			return
 		}
+		if !k.Allows(scope) {
+			s.fail(w, r, fault.New(fault.Forbidden, "API key %q lacks the %q scope that %s %s needs", k.Name, scope, r.Method, r.URL.Path))
+			return
+		}
 		r, info := withInfo(r)
-		info.keyName = name
+		info.keyName = k.Name
 		next.ServeHTTP(w, r)
 	})
 }
 
-func (s *server) authenticate(key string) (string, error) {
+// bootstrapKey is TOOLHOST_API_KEY's key: every scope.
+var bootstrapKey = &store.APIKey{Name: "bootstrap"}
+
+func (s *server) authenticate(key string) (*store.APIKey, error) {
 	if b := s.cfg.BootstrapKey; b != "" && subtle.ConstantTimeCompare([]byte(key), []byte(b)) == 1 {
-		return "bootstrap", nil
+		return bootstrapKey, nil
 	}
-	k, err := s.db.Authenticate(key)
-	if err != nil {
-		return "", err
-	}
-	return k.Name, nil
+	return s.db.Authenticate(key)
 }

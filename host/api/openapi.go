@@ -92,6 +92,7 @@ func runOperation(a *host.Action) map[string]any {
 			}}},
 			"400": withDesc("The input is not valid; error.message names each field."),
 			"401": withDesc("The API key is missing or not valid."),
+			"403": withDesc("The API key lacks the run scope."),
 			"500": withDesc("The action failed inside the plugin."),
 			"502": withDesc("The plugin is not available."),
 			"504": withDesc("The action timed out."),

@@ -2,10 +2,12 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gorilla/mux"
 
 	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/store"
 )
 
 // routes registers every route. Public: /, /health and the OpenAPI
@@ -49,14 +51,28 @@ func (s *server) routes() http.Handler {
 	return withRequestID(h)
 }
 
-// muxRouter registers authenticated routes under /v1.
+// muxRouter registers authenticated routes under /v1, each needing the
+// scope routeScope gives it.
 type muxRouter struct {
 	r    *mux.Router
-	auth func(http.Handler) http.Handler
+	auth func(scope string, next http.Handler) http.Handler
 }
 
 func (m muxRouter) Handle(method, path string, h http.HandlerFunc) {
-	m.r.Handle("/v1"+path, m.auth(h)).Methods(method)
+	m.r.Handle("/v1"+path, m.auth(routeScope(method, path), h)).Methods(method)
+}
+
+// routeScope is the scope a key needs for a route: admin for /v1/admin,
+// read for the other GETs, run for everything else (runs, cancels, threads
+// and messages written).
+func routeScope(method, path string) string {
+	switch {
+	case strings.HasPrefix(path, "/admin/"):
+		return store.ScopeAdmin
+	case method == http.MethodGet:
+		return store.ScopeRead
+	}
+	return store.ScopeRun
 }
 
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {

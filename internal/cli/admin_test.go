@@ -575,6 +575,16 @@ func TestWithServer(t *testing.T) {
 		must(t, run(t, vars, s.args("key", "revoke", "viahttp")...), ExitOK)
 		must(t, run(t, srv.with("TOOLHOST_API_KEY", key), "action", "list"), ExitAuth)
 		must(t, run(t, vars, s.args("key", "revoke", "viahttp")...), ExitUsage)
+
+		// A read-only key made over HTTP lists actions but may not run one.
+		r = must(t, run(t, vars, s.args("key", "create", "--name", "readonly", "--scopes", "read")...), ExitOK)
+		contains(t, "create read-only", r.stdout, "scopes read)")
+		ro := srv.with("TOOLHOST_API_KEY", keyRE.FindString(r.stdout))
+		must(t, run(t, ro, "action", "list"), ExitOK)
+		r = must(t, run(t, ro, "action", "run", "testkit.noop"), ExitAuth)
+		contains(t, "read-only run", r.stderr, `lacks the "run" scope`, "--scopes")
+		r = must(t, run(t, vars, s.args("key", "create", "--name", "x", "--scopes", "read,sudo")...), ExitUsage)
+		contains(t, "unknown scope over HTTP", r.stderr, `unknown scope "sudo"`)
 	})
 
 	t.Run("runs list and show", func(t *testing.T) {

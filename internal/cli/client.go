@@ -202,7 +202,9 @@ func (c *client) statusError(status int, ae *apiError) error {
 		msg += "\n(run " + ae.RunID + "; see `toolhost runs show " + ae.RunID + "`)"
 	}
 	switch {
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+	case status == http.StatusForbidden:
+		return &exitError{code: ExitAuth, msg: msg + "\nuse a key with that scope (see `toolhost key list`; make one with `toolhost key create --name NAME --scopes ...`)"}
+	case status == http.StatusUnauthorized:
 		hint := "check TOOLHOST_API_KEY (make a key with `toolhost key create --name NAME`)"
 		if c.key == "" {
 			hint = "TOOLHOST_API_KEY is not set: set it to an API key (make one with `toolhost key create --name NAME`)"
