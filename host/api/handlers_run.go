@@ -15,6 +15,9 @@ import (
 )
 
 // runAction runs an action: blocking (default), non-blocking, or streamed.
+// A request with an Idempotency-Key is checked against earlier ones before
+// anything else, so that a retry replays the first answer without asking a
+// model to fill a prompt again.
 func (s *server) runAction(w http.ResponseWriter, r *http.Request) {
 	a, err := s.action(r)
 	if err != nil {
@@ -26,31 +29,13 @@ func (s *server) runAction(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	rest, prompt, err := takePrompt(a, body) // "prompt": the model fills the input (handlers_threads.go)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	input, mode, err := a.DecodeRunBody(rest)
-	if err == nil {
-		input, err = s.fillFromPrompt(r.Context(), a, prompt, input)
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	checked, err := a.CheckInput(input)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	stream, blocking, err := runMode(r, mode)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	req := host.Request{Action: a, Input: checked, KeyName: keyName(r)}
-	s.withIdempotency(w, r, a.ID, body, &req, func(w http.ResponseWriter) {
+	s.withIdempotency(w, r, a.ID, body, func(w http.ResponseWriter, idempotencyKey string) {
+		req, stream, blocking, err := s.runRequest(r, a, body)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		req.IdempotencyKey = idempotencyKey
 		switch {
 		case stream:
 			s.runStreamed(w, r, req)
@@ -60,6 +45,28 @@ func (s *server) runAction(w http.ResponseWriter, r *http.Request) {
 			s.runBlocking(w, r, req)
 		}
 	})
+}
+
+// runRequest turns a run body into a checked request: the input (filled
+// by the model when the body has a prompt) and how to answer.
+func (s *server) runRequest(r *http.Request, a *host.Action, body []byte) (req host.Request, stream, blocking bool, err error) {
+	rest, prompt, err := takePrompt(a, body) // "prompt": the model fills the input (handlers_threads.go)
+	if err != nil {
+		return req, false, false, err
+	}
+	input, mode, err := a.DecodeRunBody(rest)
+	if err == nil {
+		input, err = s.fillFromPrompt(r.Context(), a, prompt, input)
+	}
+	if err != nil {
+		return req, false, false, err
+	}
+	checked, err := a.CheckInput(input)
+	if err != nil {
+		return req, false, false, err
+	}
+	stream, blocking, err = runMode(r, mode)
+	return host.Request{Action: a, Input: checked, KeyName: keyName(r)}, stream, blocking, err
 }
 
 // readBody reads the capped body; going over the cap is a 413. A body of
@@ -135,6 +142,7 @@ func (s *server) runBlocking(w http.ResponseWriter, r *http.Request, req host.Re
 		runID := ""
 		if run != nil {
 			runID = run.ID
+			w.Header().Set("X-Run-Id", runID)
 		}
 		writeJSON(w, s.errorStatus(r, err), s.errorEnvelope(r, err, runID))
 		return

@@ -405,7 +405,7 @@ func (s *server) createThreadRun(w http.ResponseWriter, r *http.Request) {
 	}
 	// An Idempotency-Key makes a retried request replay the first answer
 	// rather than run the assistant (and its tools) again.
-	s.withIdempotency(w, r, "thread:"+threadID, body, &host.Request{}, func(w http.ResponseWriter) {
+	s.withIdempotency(w, r, "thread:"+threadID, body, func(w http.ResponseWriter, _ string) {
 		id, err := s.cfg.Assistant.Start(assistant.RunRequest{
 			ThreadID: threadID, Model: in.Model, Instructions: in.Instructions, Actions: in.Actions,
 			MaxSteps: in.MaxSteps, ToolExecution: in.ToolExecution, Stream: stream,

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/toolhost/toolhost/host"
 	"github.com/toolhost/toolhost/host/fault"
 	"github.com/toolhost/toolhost/host/store"
 )
@@ -16,11 +15,14 @@ const maxIdempotencyKey = 255
 
 // withIdempotency applies Stripe's Idempotency-Key semantics around a run
 // request: the same key and body replay the recorded answer; a different
-// body, or the first request still in flight, is a 409.
-func (s *server) withIdempotency(w http.ResponseWriter, r *http.Request, actionID string, body []byte, req *host.Request, serve func(http.ResponseWriter)) {
+// body, or the first request still in flight, is a 409. serve gets the key
+// ("" without one) to record on the run. An answer is recorded only once a
+// run exists (serve set X-Run-Id): before that (bad input, a full queue, a
+// model that could not fill a prompt) the key is released, so a retry runs.
+func (s *server) withIdempotency(w http.ResponseWriter, r *http.Request, actionID string, body []byte, serve func(w http.ResponseWriter, key string)) {
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" {
-		serve(w)
+		serve(w, "")
 		return
 	}
 	if len(key) > maxIdempotencyKey {
@@ -28,7 +30,6 @@ func (s *server) withIdempotency(w http.ResponseWriter, r *http.Request, actionI
 			Fields: []fault.FieldError{{Field: "Idempotency-Key", Message: "too long"}}})
 		return
 	}
-	req.IdempotencyKey = key
 	digest := sha256.Sum256(append([]byte(actionID+"\n"+r.URL.RawQuery+"\n"), body...))
 	scoped := keyName(r) + "\x00" + key
 	existing, err := s.db.BeginIdempotent(&store.IdempotencyRecord{Key: scoped, BodyDigest: digest[:], CreatedAt: time.Now().UTC()})
@@ -41,10 +42,9 @@ func (s *server) withIdempotency(w http.ResponseWriter, r *http.Request, actionI
 		return
 	}
 	rec := &capture{ResponseWriter: w}
-	serve(rec)
-	if rec.status == 0 || rec.status >= 500 && w.Header().Get("X-Run-Id") == "" {
-		// Nothing ran (or the host failed before recording): let a retry run.
-		_ = s.db.AbandonIdempotent(scoped)
+	serve(rec, key)
+	if rec.status == 0 || w.Header().Get("X-Run-Id") == "" {
+		_ = s.db.AbandonIdempotent(scoped) // nothing ran: let a retry run
 		return
 	}
 	status, answer := rec.status, rec.body.Bytes()

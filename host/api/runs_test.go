@@ -244,6 +244,37 @@ func TestIdempotencyKey(t *testing.T) {
 	// A rejected request does not burn the key.
 	e.wantStatus(e.do("POST", "/v1/actions/testkit.count/run", `{"txt":"x"}`, "Idempotency-Key", "k3"), 400)
 	e.wantStatus(e.do("POST", "/v1/actions/testkit.count/run", `{"text":"x"}`, "Idempotency-Key", "k3"), 200)
+	// A run that failed is an answer: the retry replays it, nothing runs.
+	failed := e.do("POST", "/v1/actions/testkit.fail/run", `{}`, "Idempotency-Key", "k4")
+	e.wantStatus(failed, 500)
+	replayed := e.do("POST", "/v1/actions/testkit.fail/run", `{}`, "Idempotency-Key", "k4")
+	if replayed.Status != 500 || replayed.Header.Get("Idempotent-Replayed") != "true" || string(replayed.Body) != string(failed.Body) {
+		t.Fatalf("failed run not replayed: %d %s", replayed.Status, replayed.Body)
+	}
+	if l := e.do("GET", "/v1/runs?action_id=testkit.fail", "").JSON(t)["data"].(map[string]any)["list"].([]any); len(l) != 1 {
+		t.Fatalf("%d runs of testkit.fail, want 1", len(l))
+	}
+}
+
+// TestIdempotencyKeyAfterFullQueue: a 429 (no run was made) does not burn
+// the key: the same request is queued once there is room.
+func TestIdempotencyKeyAfterFullQueue(t *testing.T) {
+	e := newEnv(t, envOptions{queueSize: 1, workers: 1})
+	e.wantStatus(e.do("POST", "/v1/actions/testkit.sleep/run?blocking=false", `{"ms":400}`), 202) // busy worker
+	waitFor(t, "the worker to take the sleep", func() bool {
+		return e.do("POST", "/v1/actions/testkit.noop/run?blocking=false", `{}`).Status == 202 // fills the queue
+	})
+	full := e.do("POST", "/v1/actions/testkit.noop/run?blocking=false", `{}`, "Idempotency-Key", "q1")
+	e.wantStatus(full, 429)
+	var r resp
+	waitFor(t, "room in the queue", func() bool {
+		r = e.do("POST", "/v1/actions/testkit.noop/run?blocking=false", `{}`, "Idempotency-Key", "q1")
+		return r.Status != 429
+	})
+	e.wantStatus(r, 202)
+	if r.Header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("the 429 was recorded as the answer: %s", r.Body)
+	}
 }
 
 func TestRunsListFiltersAndPages(t *testing.T) {

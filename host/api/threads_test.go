@@ -780,6 +780,19 @@ func TestIdentifyAndPromptFilledRuns(t *testing.T) {
 		t.Errorf("explicit flat input lost: %v", d)
 	}
 	e.badRequest(e.do("POST", "/v1/actions/testkit.echo/run", `{"prompt":""}`), "prompt", "non-empty")
+
+	// With an Idempotency-Key, a retried prompt run replays the first
+	// answer without asking the model again.
+	e.model.Push(fill(`{"text":"asked once"}`))
+	asked := len(e.model.Requests())
+	first := e.want(e.do("POST", "/v1/actions/testkit.echo/run", `{"prompt":"say asked once"}`, "Idempotency-Key", "p1"), 200)
+	again := e.want(e.do("POST", "/v1/actions/testkit.echo/run", `{"prompt":"say asked once"}`, "Idempotency-Key", "p1"), 200)
+	if string(first.Body) != string(again.Body) || again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("replay differs:\n%s\n%s", first.Body, again.Body)
+	}
+	if n := len(e.model.Requests()) - asked; n != 1 {
+		t.Errorf("the model was asked %d times for one idempotent prompt run", n)
+	}
 }
 
 func TestNoModelConfigured(t *testing.T) {

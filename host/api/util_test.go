@@ -1,7 +1,24 @@
 package api_test
 
-import "github.com/toolhost/toolhost/host/store"
+import (
+	"testing"
+	"time"
+
+	"github.com/toolhost/toolhost/host/store"
+)
 
 func storeFilter() store.RunFilter { return store.RunFilter{} }
 
 func storePage() store.Page { return store.Page{Limit: 100} }
+
+// waitFor polls cond every 10 ms for up to 10 s.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
