@@ -70,7 +70,6 @@ func (x *active) addLocked(typ string, raw json.RawMessage) {
 	}
 }
 
-// snapshot returns a copy of the run record.
 // markRunning moves the run to running and adds its run.running event.
 func (x *active) markRunning() {
 	now := time.Now().UTC()
@@ -96,6 +95,7 @@ func (x *active) recordError() error {
 	return x.recordErr
 }
 
+// snapshot returns a copy of the run record.
 func (x *active) snapshot() *store.Run {
 	x.mu.Lock()
 	defer x.mu.Unlock()
