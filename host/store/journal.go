@@ -57,6 +57,9 @@ type journal struct {
 	applied uint64     // every record up to this one is in bbolt
 	queue   []*jentry  // records not yet in bbolt, in sequence order
 	latest  map[string]*jentry
+	// topID is at least every run id in bbolt: a run with a greater id
+	// (a new ULID, usually) is new without a look at the file.
+	topID string
 	err     error // set when the journal takes no more records (secureAfterFailedWrite)
 	closed  bool
 	writes  atomic.Int64 // writes made, for benchmarks
@@ -108,6 +111,14 @@ func openJournal(db *DB, cfg journalTuning) (j *journal, recovered int, err erro
 		stopped: make(chan struct{}),
 	}
 	j.cond = sync.NewCond(&j.mu)
+	if err := db.view(func(tx *bbolt.Tx) error {
+		last, _ := tx.Bucket(bucketRuns).Cursor().Last()
+		j.topID = string(last)
+		return nil
+	}); err != nil {
+		f.Close()
+		return nil, 0, err
+	}
 	go j.applier()
 	return j, recovered, nil
 }
@@ -150,6 +161,7 @@ func (j *journal) enqueue(runs []*Run, enc [][]byte) (*jbatch, error) {
 	}
 	b := j.open
 	b.buf = appendRecord(b.buf, seq, enc)
+	j.noteIDs(runs)
 	for i, r := range runs {
 		e := &jentry{seq: seq, run: runKeysOf(r), enc: enc[i]}
 		b.entries = append(b.entries, e)
@@ -157,6 +169,14 @@ func (j *journal) enqueue(runs []*Run, enc [][]byte) (*jbatch, error) {
 		j.latest[r.ID] = e
 	}
 	return b, nil
+}
+
+// noteIDs raises topID to cover runs, which are on their way into bbolt.
+// Called with mu held.
+func (j *journal) noteIDs(runs []*Run) {
+	for _, r := range runs {
+		j.topID = max(j.topID, r.ID)
+	}
 }
 
 // checkTransitions refuses runs whose update breaks the state machine,
@@ -184,6 +204,9 @@ func (j *journal) current(seen map[string]*Run, id string) (*Run, error) {
 	}
 	if e := j.latest[id]; e != nil {
 		return e.run, nil
+	}
+	if id > j.topID {
+		return nil, nil // never stored
 	}
 	var old *Run
 	err := j.db.view(func(tx *bbolt.Tx) error {

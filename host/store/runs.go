@@ -74,6 +74,9 @@ func (db *DB) PutRuns(runs []*Run) error {
 		return err
 	}
 	if db.runsInBolt {
+		db.journal.mu.Lock()
+		db.journal.noteIDs(runs) // bbolt gets them without the journal
+		db.journal.mu.Unlock()
 		return db.batch(func(tx *bbolt.Tx) error { return putRunsTx(tx, runs, enc) })
 	}
 	return db.journal.put(runs, enc)
