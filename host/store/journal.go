@@ -59,7 +59,7 @@ type journal struct {
 	latest  map[string]*jentry
 	// topID is at least every run id in bbolt: a run with a greater id
 	// (a new ULID, usually) is new without a look at the file.
-	topID string
+	topID   string
 	err     error // set when the journal takes no more records (secureAfterFailedWrite)
 	closed  bool
 	writes  atomic.Int64 // writes made, for benchmarks
