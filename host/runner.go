@@ -71,6 +71,7 @@ func (r *Runner) newRun(req Request, status string) *store.Run {
 		PluginID: a.Plugin.ID, PluginName: a.Plugin.Name, ThreadID: req.ThreadID, ParentRunID: req.ParentRunID,
 		Status: status, Input: a.Redacted(req.Input), CreatedAt: time.Now().UTC(),
 		KeyName: req.KeyName, IdempotencyKey: req.IdempotencyKey,
+		RawValid: true, // req.Input is checked; only checked output is stored
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,6 +96,27 @@ func BenchmarkEncodeRun(b *testing.B) {
 			b.ReportAllocs()
 			for range b.N {
 				if _, err := encode(r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkEncodeRun64k encodes a final record with a 64 KiB input and
+// output, with the raw fields scanned (a caller that has not checked them)
+// and trusted (RawValid, as the host's runner stores action runs).
+func BenchmarkEncodeRun64k(b *testing.B) {
+	text := strings.Repeat("abcdefghijklmnopqrstuvwxyz0123456789", 64<<10/36)
+	for _, trusted := range []bool{false, true} {
+		b.Run(fmt.Sprintf("raw-valid=%v", trusted), func(b *testing.B) {
+			r := finalRun()
+			r.Input = json.RawMessage(`{"text":"` + text + `"}`)
+			r.Output = r.Input
+			r.RawValid = trusted
+			b.SetBytes(int64(2 * len(r.Input)))
+			for range b.N {
+				if _, err := store.EncodeRun(r); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -43,6 +43,9 @@ func rawFields(r *Run) [3]rawField {
 }
 
 func checkRawFields(r *Run) error {
+	if r.RawValid {
+		return nil
+	}
 	for _, f := range rawFields(r) {
 		if len(f.val) > 0 && !json.Valid(f.val) {
 			return invalidf("run %s: %s is not valid JSON", r.ID, f.key)

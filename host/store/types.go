@@ -40,6 +40,11 @@ type Run struct {
 	DurationMS     float64         `json:"duration_ms,omitempty"`
 	KeyName        string          `json:"key_name,omitempty"`
 	IdempotencyKey string          `json:"idempotency_key,omitempty"`
+	// RawValid says the caller has checked that Input, Output and Extra
+	// are valid JSON (the host's runner has: it made the input from the
+	// checked request and checked the output against the action's schema),
+	// so the store copies them without scanning every byte again.
+	RawValid bool `json:"-"`
 }
 
 // RunError is why a run did not succeed.
