@@ -379,6 +379,22 @@ func TestServeConneryAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("403", func(t *testing.T) {
+		r := s.do("POST", "/v1/admin/keys", `{"name":"e2e-reader","scopes":["read"]}`)
+		wantStatus(t, r, 201)
+		reader, _ := r.data(t)["key"].(string)
+		wantStatus(t, s.do("GET", "/v1/actions", "", "x-api-key", reader), 200)
+		for _, c := range []struct{ method, path, body, scope string }{
+			{"POST", "/v1/actions/testkit.noop/run", `{}`, "run"}, {"GET", "/v1/admin/keys", "", "admin"},
+		} {
+			r := s.do(c.method, c.path, c.body, "x-api-key", reader)
+			wantStatus(t, r, 403)
+			if code, msg := r.errorOf(t); code != "forbidden" || !strings.Contains(msg, `"`+c.scope+`" scope`) {
+				t.Errorf("%s %s with a read key: %s", c.method, c.path, r.Body)
+			}
+		}
+	})
+
 	t.Run("413", func(t *testing.T) {
 		r := s.do("POST", "/v1/actions/testkit.echo/run", `{"text":"`+strings.Repeat("a", 2000)+`"}`)
 		wantStatus(t, r, 413)
