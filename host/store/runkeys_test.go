@@ -56,3 +56,28 @@ func TestDecodeRunKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestEncoderKnowsEveryField guards encode_run.go: it writes Run, RunError
+// and Event field by field, so a field added to one of them would be
+// dropped from stored records unless the encoder learns it too.
+func TestEncoderKnowsEveryField(t *testing.T) {
+	known := map[reflect.Type][]string{
+		reflect.TypeFor[Run](): {"id", "kind", "action_id", "action_key", "plugin_id", "plugin_name", "thread_id",
+			"parent_run_id", "status", "input", "output", "error", "events", "events_dropped", "extra",
+			"created_at", "started_at", "finished_at", "duration_ms", "key_name", "idempotency_key"},
+		reflect.TypeFor[RunError](): {"code", "message"},
+		reflect.TypeFor[Event]():    {"seq", "type", "data", "at"},
+	}
+	for typ, want := range known {
+		var got []string
+		for i := range typ.NumField() {
+			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+			if name != "-" {
+				got = append(got, name)
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s's JSON fields are %v; encode_run.go writes %v: teach it the change (and variedRun in encode_test.go)", typ.Name(), got, want)
+		}
+	}
+}
