@@ -34,10 +34,7 @@ type keyView struct {
 }
 
 func viewKey(k *store.APIKey) keyView {
-	v := keyView{Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes, CreatedAt: k.CreatedAt.Format(rfc3339)}
-	if len(v.Scopes) == 0 { // stored before keys had scopes: all of them
-		v.Scopes = store.Scopes
-	}
+	v := keyView{Name: k.Name, Prefix: k.Prefix, Scopes: k.Held(), CreatedAt: k.CreatedAt.Format(rfc3339)}
 	if k.LastUsedAt != nil {
 		v.LastUsedAt = k.LastUsedAt.Format(rfc3339)
 	}

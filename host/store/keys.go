@@ -46,6 +46,14 @@ func (k *APIKey) Allows(scope string) bool {
 	return len(k.Scopes) == 0 || slices.Contains(k.Scopes, scope)
 }
 
+// Held lists the scopes the key holds, as Allows reads them.
+func (k *APIKey) Held() []string {
+	if len(k.Scopes) == 0 {
+		return slices.Clone(Scopes)
+	}
+	return k.Scopes
+}
+
 // normalizeScopes checks scopes and puts them in Scopes order without
 // repeats; none means all of them.
 func normalizeScopes(scopes []string) ([]string, error) {

@@ -29,20 +29,11 @@ type keyView struct {
 }
 
 func viewKey(k *store.APIKey) keyView {
-	v := keyView{Name: k.Name, Prefix: k.Prefix, Scopes: keyScopes(k), CreatedAt: k.CreatedAt.UTC().Format(time.RFC3339)}
+	v := keyView{Name: k.Name, Prefix: k.Prefix, Scopes: k.Held(), CreatedAt: k.CreatedAt.UTC().Format(time.RFC3339)}
 	if k.LastUsedAt != nil {
 		v.LastUsedAt = k.LastUsedAt.UTC().Format(time.RFC3339)
 	}
 	return v
-}
-
-// keyScopes are the scopes k holds, spelled out for a key stored before
-// keys had scopes.
-func keyScopes(k *store.APIKey) []string {
-	if len(k.Scopes) == 0 {
-		return store.Scopes
-	}
-	return k.Scopes
 }
 
 // withKeyStore runs local on the store in the configured data directory;
