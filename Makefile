@@ -35,6 +35,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeRunBody -fuzztime 20s ./host
 	$(GO) test -run '^$$' -fuzz FuzzAPIKeyFromHeaders -fuzztime 20s ./host/api
 	$(GO) test -run '^$$' -fuzz FuzzLoadSecretKey -fuzztime 20s ./host/store
+	$(GO) test -run '^$$' -fuzz FuzzEncodeRun -fuzztime 20s ./host/store
 	$(GO) test -run '^$$' -fuzz FuzzLocalRun -fuzztime 20s ./sdk
 	$(GO) test -run '^$$' -fuzz FuzzDecodeArgs -fuzztime 20s ./host/assistant
 	$(GO) test -run '^$$' -fuzz FuzzErrorBodyMessage -fuzztime 20s ./host/assistant
