@@ -8,7 +8,8 @@
 //
 // What a plugin says (its stderr, log events, error messages) is scrubbed
 // of its secret configuration values before the host logs it, answers with
-// it or stores it (scrub.go).
+// it or stores it (scrub.go). What a serving plugin prints is logged a line
+// at a time (output.go).
 //
 // A Supervisor holds the current set of Plugins; Reload swaps in a new set
 // without dropping in-flight runs (a replaced plugin is stopped once its runs

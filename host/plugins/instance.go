@@ -93,6 +93,8 @@ func launch(o launchOptions) (*instance, error) {
 		StartTimeout:     o.startTimeout,
 		Logger:           o.logger,
 		Stderr:           inst.stderr,
+		SyncStdout:       newOutputLogger(o.logger, "stdout"),
+		SyncStderr:       newOutputLogger(o.logger, "stderr"),
 		GRPCDialOptions:  pluginrpc.DialOptions(),
 	})
 	var err error

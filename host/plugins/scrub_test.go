@@ -1,7 +1,9 @@
 package plugins
 
 import (
+	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,5 +84,30 @@ func TestResultErrorIsScrubbed(t *testing.T) {
 	_, err := p.result(&pb.RunResult{Error: &pb.RunError{Message: "auth failed for abcd-1234"}}, time.Now().Add(time.Hour), 0)
 	if err == nil || strings.Contains(err.Error(), "abcd-1234") || !strings.Contains(err.Error(), "[redacted]") {
 		t.Fatalf("error: %v", err)
+	}
+}
+
+// TestOutputLoggerLines: output is logged a line at a time across writes,
+// CRLF endings trimmed, empty lines skipped, and a line past 4096 bytes
+// cut there instead of buffered whole.
+func TestOutputLoggerLines(t *testing.T) {
+	var buf strings.Builder
+	o := newOutputLogger(hclog.New(&hclog.LoggerOptions{Output: &buf, Level: hclog.Info, JSONFormat: true}), "stderr")
+	for _, w := range []string{"one\r\ntw", "o\n\n", strings.Repeat("x", 3000), strings.Repeat("y", 3000), "\nthree\n", "unfinished"} {
+		if n, err := o.Write([]byte(w)); n != len(w) || err != nil {
+			t.Fatalf("Write = %d, %v", n, err)
+		}
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var entry struct{ Line, Stream string }
+		if err := json.Unmarshal([]byte(l), &entry); err != nil || entry.Stream != "stderr" {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		lines = append(lines, entry.Line)
+	}
+	long := strings.Repeat("x", 3000) + strings.Repeat("y", 1096) + " [line cut at 4096 bytes]"
+	if want := []string{"one", "two", long, "three"}; !slices.Equal(lines, want) {
+		t.Fatalf("lines %q, want %q", lines, want)
 	}
 }

@@ -443,6 +443,44 @@ func alive(pid int) bool {
 	return len(fields) > 2 && fields[2] != "Z"
 }
 
+// TestPluginOutputIsLogged: what a serving plugin prints to os.Stdout and
+// os.Stderr reaches the host's log line by line, its secrets scrubbed.
+func TestPluginOutputIsLogged(t *testing.T) {
+	const token = "tok-77c0ffee"
+	var logs syncBuffer
+	sp := spec("testkit")
+	sp.Config = map[string]string{"token": token}
+	s := plugins.New(plugins.Options{
+		Logger:       hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Info}),
+		StartTimeout: 5 * time.Second, KillGrace: 300 * time.Millisecond,
+	})
+	s.Load(context.Background(), []config.Plugin{sp}, time.Second)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	if _, err := run(t, ready(t, s, "testkit"), "print", `{}`); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`plugin output: plugin=testkit stream=stdout line="hello on stdout"`,
+		`plugin output: plugin=testkit stream=stderr line="token is [redacted]"`,
+		`plugin output: plugin=testkit stream=stderr line="no newline at the end, until now"`,
+	}
+	waitFor(t, "the printed lines in the log", 5*time.Second, func() bool {
+		for _, w := range want {
+			if !strings.Contains(logs.String(), w) {
+				return false
+			}
+		}
+		return true
+	})
+	if strings.Contains(logs.String(), token) {
+		t.Fatalf("the token reached the log:\n%s", logs.String())
+	}
+}
+
 // TestPluginStderrIsScrubbed: a plugin that prints its secret configuration
 // value to stderr, past the sdk's own scrubbing, and exits: neither the
 // relayed stderr line, nor the restart warning with its last words, nor the

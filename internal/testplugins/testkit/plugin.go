@@ -31,6 +31,7 @@ var testkit = sdk.Plugin{
 		{Key: "badOutput", Title: "Bad output", Description: "Returns output that breaks its schema.", Type: sdk.Read, Handler: sdk.NewHandler(badOutput)},
 		{Key: "typed", Title: "Typed", Description: "Takes one parameter of each type.", Type: sdk.Read, Handler: sdk.NewHandler(typed)},
 		{Key: "env", Title: "Env", Description: "Returns the process environment.", Type: sdk.Read, Handler: sdk.NewHandler(env)},
+		{Key: "print", Title: "Print", Description: "Prints lines to os.Stdout and os.Stderr, one with its token.", Type: sdk.Read, Handler: sdk.NewHandler(printLines)},
 		{Key: "leak", Title: "Leak", Description: "Writes its token to file descriptor 2, as a Go panic would, and exits.", Type: sdk.Update, Handler: sdk.NewHandler(leak)},
 	},
 }
@@ -100,6 +101,15 @@ func panics(context.Context, Empty) (Empty, error) { panic("kaboom") }
 func crash(_ context.Context, in SleepIn) (Empty, error) {
 	time.Sleep(time.Duration(in.MS) * time.Millisecond)
 	os.Exit(3)
+	return Empty{}, nil
+}
+
+// printLines prints as a plugin author debugging would; go-plugin streams
+// os.Stdout and os.Stderr to the host once the plugin serves.
+func printLines(ctx context.Context, _ Empty) (Empty, error) {
+	fmt.Println("hello on stdout")
+	fmt.Fprintf(os.Stderr, "token is %s\nno newline at the end", sdk.ConfigFrom(ctx).Get("token"))
+	fmt.Fprintln(os.Stderr, ", until now")
 	return Empty{}, nil
 }
 
