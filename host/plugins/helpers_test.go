@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"testing"
@@ -41,8 +42,14 @@ func spec(name string) config.Plugin {
 
 func newSupervisor(t testing.TB, specs ...config.Plugin) *plugins.Supervisor {
 	t.Helper()
+	return newSupervisorLogging(t, testWriter{t}, hclog.Warn, specs...)
+}
+
+// newSupervisorLogging is newSupervisor with its log going to out.
+func newSupervisorLogging(t testing.TB, out io.Writer, level hclog.Level, specs ...config.Plugin) *plugins.Supervisor {
+	t.Helper()
 	s := plugins.New(plugins.Options{
-		Logger:       hclog.New(&hclog.LoggerOptions{Output: testWriter{t}, Level: hclog.Warn}),
+		Logger:       hclog.New(&hclog.LoggerOptions{Output: out, Level: level}),
 		StartTimeout: 5 * time.Second, KillGrace: 300 * time.Millisecond,
 	})
 	s.Load(context.Background(), specs, time.Second)

@@ -450,16 +450,7 @@ func TestPluginOutputIsLogged(t *testing.T) {
 	var logs syncBuffer
 	sp := spec("testkit")
 	sp.Config = map[string]string{"token": token}
-	s := plugins.New(plugins.Options{
-		Logger:       hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Info}),
-		StartTimeout: 5 * time.Second, KillGrace: 300 * time.Millisecond,
-	})
-	s.Load(context.Background(), []config.Plugin{sp}, time.Second)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-	})
+	s := newSupervisorLogging(t, &logs, hclog.Info, sp)
 	if _, err := run(t, ready(t, s, "testkit"), "print", `{}`); err != nil {
 		t.Fatal(err)
 	}
@@ -490,16 +481,7 @@ func TestPluginStderrIsScrubbed(t *testing.T) {
 	var logs syncBuffer
 	sp := spec("testkit")
 	sp.Config = map[string]string{"token": token, "greeting": "hi"}
-	s := plugins.New(plugins.Options{
-		Logger:       hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Debug}),
-		StartTimeout: 5 * time.Second, KillGrace: 300 * time.Millisecond,
-	})
-	s.Load(context.Background(), []config.Plugin{sp}, time.Second)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-	})
+	s := newSupervisorLogging(t, &logs, hclog.Debug, sp)
 	p := ready(t, s, "testkit")
 	_, err := run(t, p, "leak", `{}`)
 	wantCode(t, err, fault.PluginUnavailable)
