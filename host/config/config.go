@@ -23,6 +23,7 @@ const (
 	DefaultPruneInterval = time.Minute
 	DefaultQueueSize     = 1024
 	DefaultWorkers       = 16
+	MaxMaxBodyBytes      = 1 << 30 // the largest max_body_bytes allowed
 	DefaultMaxSteps      = 8
 )
 

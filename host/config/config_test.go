@@ -82,6 +82,19 @@ model "local" {
 	}
 }
 
+// TestNumbersInRange: the numeric settings take their bounds and whole
+// numbers written as such; max_runs = 0 keeps every run.
+func TestNumbersInRange(t *testing.T) {
+	src := "max_body_bytes = 1073741824\nqueue {\n  size = 1\n  workers = 10000\n}\nretention {\n  max_runs = 0\n}\n"
+	cfg, err := config.Parse([]byte(src), "plugins.hcl", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MaxBodyBytes != 1<<30 || cfg.Queue.Size != 1 || cfg.Queue.Workers != 10000 || cfg.Retention.MaxRuns != 0 {
+		t.Fatalf("parsed %d %+v %+v", cfg.MaxBodyBytes, cfg.Queue, cfg.Retention)
+	}
+}
+
 func TestParseDefaults(t *testing.T) {
 	cfg, err := config.Parse([]byte(``), "plugins.hcl", noEnv)
 	if err != nil {
@@ -141,6 +154,13 @@ func TestBadFiles(t *testing.T) {
 		{"wrong type", "listen = 5\nauto_mtls = \"yes\"", []string{"bad.hcl:2,", "auto_mtls"}},
 		{"model base_url", "model \"m\" {\n base_url = \"localhost:1\"\n model = \"x\"\n}", []string{"bad.hcl:1,", "base_url"}},
 		{"model missing", "model \"m\" {\n base_url = \"http://x\"\n}", []string{"bad.hcl:1,", "model"}},
+		{"negative queue size", "queue {\n  size = -1\n}", []string{"bad.hcl:2,", "size", "from 1 to 1000000"}},
+		{"no workers", "queue {\n  workers = 0\n}", []string{"bad.hcl:2,", "workers", "from 1 to 10000"}},
+		{"fractional workers", "queue {\n  workers = 2.5\n}", []string{"bad.hcl:2,", "workers", "whole number"}},
+		{"negative max_runs", "retention {\n  max_runs = -5\n}", []string{"bad.hcl:2,", "max_runs", "from 0"}},
+		{"max_runs not a number", "retention {\n  max_runs = \"many\"\n}", []string{"bad.hcl:2,", "max_runs"}},
+		{"negative body cap", "max_body_bytes = -1", []string{"bad.hcl:1,", "max_body_bytes", "from 1 to 1073741824"}},
+		{"huge body cap", "max_body_bytes = 1e12", []string{"bad.hcl:1,", "max_body_bytes"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

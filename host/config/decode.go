@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -23,7 +24,7 @@ type fileSchema struct {
 	StartTimeout  hcl.Expression  `hcl:"start_timeout,optional"`
 	KillGrace     hcl.Expression  `hcl:"kill_grace,optional"`
 	ShutdownGrace hcl.Expression  `hcl:"shutdown_grace,optional"`
-	MaxBodyBytes  *int64          `hcl:"max_body_bytes"`
+	MaxBodyBytes  hcl.Expression  `hcl:"max_body_bytes,optional"`
 	CORSOrigins   []string        `hcl:"cors_origins,optional"`
 	Retention     *retentionBlock `hcl:"retention,block"`
 	Queue         *queueBlock     `hcl:"queue,block"`
@@ -32,14 +33,14 @@ type fileSchema struct {
 }
 
 type retentionBlock struct {
-	MaxRuns  *int           `hcl:"max_runs"`
+	MaxRuns  hcl.Expression `hcl:"max_runs,optional"`
 	MaxAge   hcl.Expression `hcl:"max_age,optional"`
 	Interval hcl.Expression `hcl:"interval,optional"`
 }
 
 type queueBlock struct {
-	Size    *int `hcl:"size"`
-	Workers *int `hcl:"workers"`
+	Size    hcl.Expression `hcl:"size,optional"`
+	Workers hcl.Expression `hcl:"workers,optional"`
 }
 
 type pluginBlock struct {
@@ -166,9 +167,7 @@ func (d *decoder) build(fs *fileSchema) *Config {
 	if fs.PluginDir != nil {
 		cfg.PluginDir = d.path(*fs.PluginDir)
 	}
-	if fs.MaxBodyBytes != nil {
-		cfg.MaxBodyBytes = *fs.MaxBodyBytes
-	}
+	cfg.MaxBodyBytes = d.count(fs.MaxBodyBytes, "max_body_bytes", cfg.MaxBodyBytes, 1, MaxMaxBodyBytes)
 	d.buildRetention(fs.Retention, &cfg.Retention)
 	d.buildQueue(fs.Queue, &cfg.Queue)
 	seen := map[string]bool{}
@@ -191,9 +190,7 @@ func (d *decoder) buildRetention(b *retentionBlock, r *Retention) {
 	if b == nil {
 		return
 	}
-	if b.MaxRuns != nil {
-		r.MaxRuns = *b.MaxRuns
-	}
+	r.MaxRuns = int(d.count(b.MaxRuns, "max_runs", int64(r.MaxRuns), 0, 1_000_000_000))
 	r.MaxAge = d.duration(b.MaxAge, "max_age", r.MaxAge)
 	r.Interval = d.duration(b.Interval, "interval", r.Interval)
 }
@@ -202,12 +199,8 @@ func (d *decoder) buildQueue(b *queueBlock, q *Queue) {
 	if b == nil {
 		return
 	}
-	if b.Size != nil {
-		q.Size = *b.Size
-	}
-	if b.Workers != nil {
-		q.Workers = *b.Workers
-	}
+	q.Size = int(d.count(b.Size, "size", int64(q.Size), 1, 1_000_000))
+	q.Workers = int(d.count(b.Workers, "workers", int64(q.Workers), 1, 10_000))
 }
 
 func (d *decoder) plugin(b *pluginBlock, autoMTLS bool) Plugin {
@@ -317,6 +310,30 @@ func toString(v cty.Value) (string, error) {
 		return "false", nil
 	}
 	return "", fmt.Errorf("must be a string, number or bool, not %s", v.Type().FriendlyName())
+}
+
+// count reads a whole number from min to max; def when it is not set.
+func (d *decoder) count(expr hcl.Expression, name string, def, min, max int64) int64 {
+	if expr == nil {
+		return def
+	}
+	v, diags := expr.Value(d.ctx)
+	if diags.HasErrors() {
+		d.diags = append(d.diags, diags...)
+		return def
+	}
+	if v.IsNull() {
+		return def
+	}
+	if v.Type() == cty.Number {
+		if bf := v.AsBigFloat(); bf.IsInt() {
+			if n, acc := bf.Int64(); acc == big.Exact && n >= min && n <= max {
+				return n
+			}
+		}
+	}
+	d.errorf(expr.Range(), "Invalid number", "%s must be a whole number from %d to %d", name, min, max)
+	return def
 }
 
 func (d *decoder) duration(expr hcl.Expression, name string, def time.Duration) time.Duration {
