@@ -161,6 +161,7 @@ func TestBadFiles(t *testing.T) {
 		{"max_runs not a number", "retention {\n  max_runs = \"many\"\n}", []string{"bad.hcl:2,", "max_runs"}},
 		{"negative body cap", "max_body_bytes = -1", []string{"bad.hcl:1,", "max_body_bytes", "from 1 to 1073741824"}},
 		{"huge body cap", "max_body_bytes = 1e12", []string{"bad.hcl:1,", "max_body_bytes"}},
+		{"negative max_tokens", "model \"m\" {\n base_url = \"http://x\"\n model = \"x\"\n max_tokens = -1\n}", []string{"bad.hcl:4,", "max_tokens"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -68,7 +68,7 @@ type modelBlock struct {
 	Model     string         `hcl:"model"`
 	APIKey    *string        `hcl:"api_key"`
 	Timeout   hcl.Expression `hcl:"timeout,optional"`
-	MaxTokens *int           `hcl:"max_tokens"`
+	MaxTokens hcl.Expression `hcl:"max_tokens,optional"`
 	DefRange  hcl.Range      `hcl:",def_range"`
 }
 
@@ -244,9 +244,7 @@ func (d *decoder) plugin(b *pluginBlock, autoMTLS bool) Plugin {
 func (d *decoder) model(b *modelBlock) Model {
 	m := Model{Name: b.Name, BaseURL: b.BaseURL, Model: b.Model, APIKey: str(b.APIKey, ""),
 		Timeout: d.duration(b.Timeout, "timeout", DefaultTimeout)}
-	if b.MaxTokens != nil {
-		m.MaxTokens = *b.MaxTokens
-	}
+	m.MaxTokens = int(d.count(b.MaxTokens, "max_tokens", 0, 1, 1_000_000))
 	if !strings.HasPrefix(b.BaseURL, "http://") && !strings.HasPrefix(b.BaseURL, "https://") {
 		d.errorf(b.DefRange, "Invalid base_url",
 			"model %q: base_url %q must start with http:// or https://", b.Name, b.BaseURL)
