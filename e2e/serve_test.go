@@ -779,3 +779,16 @@ func waitStatus(t *testing.T, s *proc, id, status string, timeout time.Duration)
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestRateLimitFromConfig: rate_limit in plugins.hcl reaches the server:
+// past the burst, a run answers 429 with Retry-After; reads go on.
+func TestRateLimitFromConfig(t *testing.T) {
+	s := startServe(t, serveOptions(serveConfig{Top: "rate_limit {\n  runs_per_second = 0.2\n  burst = 1\n}"}))
+	wantStatus(t, s.do("POST", "/v1/actions/testkit.noop/run", `{}`), 200)
+	r := s.do("POST", "/v1/actions/testkit.noop/run", `{}`)
+	wantStatus(t, r, 429)
+	if code, _ := r.errorOf(t); code != "rate_limited" || r.Header.Get("Retry-After") == "" {
+		t.Errorf("429: %s (Retry-After %q)", r.Body, r.Header.Get("Retry-After"))
+	}
+	wantStatus(t, s.do("GET", "/v1/runs", ""), 200)
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -419,5 +420,31 @@ func TestScopes(t *testing.T) {
 		if !strings.Contains(string(r.Body), want) {
 			t.Fatalf("key list lacks %s: %s", want, r.Body)
 		}
+	}
+}
+
+// TestRunRateLimit: each key gets runBurst requests on run routes at
+// once, then 429 rate_limited with Retry-After; reads are not limited and
+// another key has its own bucket.
+func TestRunRateLimit(t *testing.T) {
+	e := newEnv(t, envOptions{runsPerSecond: 0.5, runBurst: 2})
+	other, _, err := e.db.CreateKey("other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.wantStatus(e.do("POST", "/v1/actions/testkit.noop/run", `{}`), 200)
+	e.wantStatus(e.do("POST", "/v1/threads", `{}`), 200)
+	r := e.do("POST", "/v1/actions/testkit.noop/run", `{}`)
+	e.wantStatus(r, 429)
+	if r.errorCode(t) != "rate_limited" || !strings.Contains(r.errorMessage(t), `"bootstrap"`) {
+		t.Fatalf("429 envelope: %s", r.Body)
+	}
+	if ra, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 2 {
+		t.Fatalf("Retry-After %q", r.Header.Get("Retry-After"))
+	}
+	e.wantStatus(e.do("GET", "/v1/actions", ""), 200)
+	e.wantStatus(e.do("POST", "/v1/actions/testkit.noop/run", `{}`, "x-api-key", other), 200)
+	if runs, _, err := e.db.ListRuns(storeFilter(), storePage()); err != nil || len(runs) != 2 {
+		t.Fatalf("%d runs recorded (%v); the refused request must not make one", len(runs), err)
 	}
 }

@@ -38,6 +38,8 @@ type env struct {
 type envOptions struct {
 	queueSize, workers int
 	maxBody            int64
+	runsPerSecond      float64 // per-key rate limit on run routes (0: none)
+	runBurst           int
 	mutate             func(*config.Plugin)
 	// assistant, when set, builds the assistant service the API serves.
 	assistant func(*host.Runner, hclog.Logger) *assistant.Service
@@ -82,6 +84,7 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 	}
 	srv := httptest.NewServer(api.NewServer(runner, logger, api.Config{
 		Version: "test", BootstrapKey: testKey, MaxBodyBytes: o.maxBody, CORSOrigins: []string{"https://app.example"},
+		RunsPerSecond: o.runsPerSecond, RunBurst: o.runBurst,
 		Assistant: svc,
 		Refresh:   func(ctx context.Context) error { sup.Load(ctx, []config.Plugin{sp}, time.Second); return nil },
 	}))

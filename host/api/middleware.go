@@ -206,8 +206,8 @@ func APIKeyFromHeaders(h http.Header) (key string, present bool) {
 	return "", false
 }
 
-// withAuth requires a valid key holding scope and notes the key's name for
-// run records.
+// withAuth requires a valid key holding scope, within its rate limit for
+// run routes, and notes the key's name for run records.
 func (s *server) withAuth(scope string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, present := APIKeyFromHeaders(r.Header)
@@ -225,6 +225,9 @@ func (s *server) withAuth(scope string, next http.Handler) http.Handler {
 		}
 		if !k.Allows(scope) {
 			s.fail(w, r, fault.New(fault.Forbidden, "API key %q lacks the %q scope that %s %s needs", k.Name, scope, r.Method, r.URL.Path))
+			return
+		}
+		if scope == store.ScopeRun && s.overLimit(w, r, k.Name) {
 			return
 		}
 		r, info := withInfo(r)

@@ -93,6 +93,7 @@ func runOperation(a *host.Action) map[string]any {
 			"400": withDesc("The input is not valid; error.message names each field."),
 			"401": withDesc("The API key is missing or not valid."),
 			"403": withDesc("The API key lacks the run scope."),
+			"429": withDesc("Over the key's rate limit, or the run queue is full; Retry-After says when to try again."),
 			"500": withDesc("The action failed inside the plugin."),
 			"502": withDesc("The plugin is not available."),
 			"504": withDesc("The action timed out."),

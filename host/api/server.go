@@ -22,6 +22,10 @@ type Config struct {
 	Refresh func(ctx context.Context) error
 	// Assistant serves assistant runs on threads and action identification.
 	Assistant *assistant.Service
+	// RunsPerSecond caps each key's requests on routes needing the run
+	// scope, with RunBurst of them allowed at once; 0: no limit.
+	RunsPerSecond float64
+	RunBurst      int
 }
 
 type server struct {
@@ -29,6 +33,7 @@ type server struct {
 	db     *store.DB
 	log    hclog.Logger
 	cfg    Config
+	limits *keyLimits // nil: no rate limit
 }
 
 // NewServer returns the API's handler.
@@ -39,6 +44,7 @@ func NewServer(runner *host.Runner, logger hclog.Logger, cfg Config) http.Handle
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
-	s := &server{runner: runner, db: runner.Store(), log: logger.Named("api"), cfg: cfg}
+	s := &server{runner: runner, db: runner.Store(), log: logger.Named("api"), cfg: cfg,
+		limits: newKeyLimits(cfg.RunsPerSecond, cfg.RunBurst)}
 	return s.routes()
 }

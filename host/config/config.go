@@ -41,6 +41,7 @@ type Config struct {
 	CORSOrigins   []string
 	Retention     Retention
 	Queue         Queue
+	RateLimit     RateLimit
 	Plugins       []Plugin
 	Models        []Model
 }
@@ -50,6 +51,13 @@ type Retention struct {
 	MaxRuns  int
 	MaxAge   time.Duration
 	Interval time.Duration // how often to prune
+}
+
+// RateLimit caps the requests each API key makes on routes that need the
+// run scope (runs, cancels, identify, thread writes). Zero: no limit.
+type RateLimit struct {
+	RunsPerSecond float64
+	Burst         int // requests allowed at once before the rate applies
 }
 
 // Queue sizes the non-blocking run queue.

@@ -95,6 +95,29 @@ func TestNumbersInRange(t *testing.T) {
 	}
 }
 
+// TestRateLimit: off by default; burst defaults to twice the rate (at
+// least 1).
+func TestRateLimit(t *testing.T) {
+	for _, c := range []struct {
+		src   string
+		rate  float64
+		burst int
+	}{
+		{"", 0, 0},
+		{"rate_limit {\n  runs_per_second = 20\n}", 20, 40},
+		{"rate_limit {\n  runs_per_second = 0.2\n}", 0.2, 1},
+		{"rate_limit {\n  runs_per_second = 2.5\n  burst = 3\n}", 2.5, 3},
+	} {
+		cfg, err := config.Parse([]byte(c.src), "plugins.hcl", noEnv)
+		if err != nil {
+			t.Fatalf("%q: %v", c.src, err)
+		}
+		if cfg.RateLimit.RunsPerSecond != c.rate || cfg.RateLimit.Burst != c.burst {
+			t.Errorf("%q: %+v", c.src, cfg.RateLimit)
+		}
+	}
+}
+
 func TestParseDefaults(t *testing.T) {
 	cfg, err := config.Parse([]byte(``), "plugins.hcl", noEnv)
 	if err != nil {
@@ -161,6 +184,9 @@ func TestBadFiles(t *testing.T) {
 		{"max_runs not a number", "retention {\n  max_runs = \"many\"\n}", []string{"bad.hcl:2,", "max_runs"}},
 		{"negative body cap", "max_body_bytes = -1", []string{"bad.hcl:1,", "max_body_bytes", "from 1 to 1073741824"}},
 		{"huge body cap", "max_body_bytes = 1e12", []string{"bad.hcl:1,", "max_body_bytes"}},
+		{"rate without runs_per_second", "rate_limit {\n  burst = 5\n}", []string{"bad.hcl:1,", "runs_per_second"}},
+		{"zero rate", "rate_limit {\n  runs_per_second = 0\n}", []string{"bad.hcl:2,", "runs_per_second", "above 0"}},
+		{"zero burst", "rate_limit {\n  runs_per_second = 5\n  burst = 0\n}", []string{"bad.hcl:3,", "burst", "from 1"}},
 		{"negative max_tokens", "model \"m\" {\n base_url = \"http://x\"\n model = \"x\"\n max_tokens = -1\n}", []string{"bad.hcl:4,", "max_tokens"}},
 	}
 	for _, c := range cases {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -28,6 +29,7 @@ type fileSchema struct {
 	CORSOrigins   []string        `hcl:"cors_origins,optional"`
 	Retention     *retentionBlock `hcl:"retention,block"`
 	Queue         *queueBlock     `hcl:"queue,block"`
+	RateLimit     *rateLimitBlock `hcl:"rate_limit,block"`
 	Plugins       []pluginBlock   `hcl:"plugin,block"`
 	Models        []modelBlock    `hcl:"model,block"`
 }
@@ -36,6 +38,11 @@ type retentionBlock struct {
 	MaxRuns  hcl.Expression `hcl:"max_runs,optional"`
 	MaxAge   hcl.Expression `hcl:"max_age,optional"`
 	Interval hcl.Expression `hcl:"interval,optional"`
+}
+
+type rateLimitBlock struct {
+	RunsPerSecond hcl.Expression `hcl:"runs_per_second"`
+	Burst         hcl.Expression `hcl:"burst,optional"`
 }
 
 type queueBlock struct {
@@ -170,6 +177,7 @@ func (d *decoder) build(fs *fileSchema) *Config {
 	cfg.MaxBodyBytes = d.count(fs.MaxBodyBytes, "max_body_bytes", cfg.MaxBodyBytes, 1, MaxMaxBodyBytes)
 	d.buildRetention(fs.Retention, &cfg.Retention)
 	d.buildQueue(fs.Queue, &cfg.Queue)
+	d.buildRateLimit(fs.RateLimit, &cfg.RateLimit)
 	seen := map[string]bool{}
 	for i := range fs.Plugins {
 		b := &fs.Plugins[i]
@@ -201,6 +209,15 @@ func (d *decoder) buildQueue(b *queueBlock, q *Queue) {
 	}
 	q.Size = int(d.count(b.Size, "size", int64(q.Size), 1, 1_000_000))
 	q.Workers = int(d.count(b.Workers, "workers", int64(q.Workers), 1, 10_000))
+}
+
+func (d *decoder) buildRateLimit(b *rateLimitBlock, rl *RateLimit) {
+	if b == nil {
+		return
+	}
+	rl.RunsPerSecond = d.rate(b.RunsPerSecond, "runs_per_second", 1_000_000)
+	burst := max(1, int64(math.Ceil(2*rl.RunsPerSecond)))
+	rl.Burst = int(d.count(b.Burst, "burst", burst, 1, 1_000_000))
 }
 
 func (d *decoder) plugin(b *pluginBlock, autoMTLS bool) Plugin {
@@ -308,6 +325,22 @@ func toString(v cty.Value) (string, error) {
 		return "false", nil
 	}
 	return "", fmt.Errorf("must be a string, number or bool, not %s", v.Type().FriendlyName())
+}
+
+// rate reads a number above 0 and at most max (a required setting).
+func (d *decoder) rate(expr hcl.Expression, name string, max float64) float64 {
+	v, diags := expr.Value(d.ctx)
+	if diags.HasErrors() {
+		d.diags = append(d.diags, diags...)
+		return 0
+	}
+	if !v.IsNull() && v.Type() == cty.Number {
+		if f, _ := v.AsBigFloat().Float64(); f > 0 && f <= max {
+			return f
+		}
+	}
+	d.errorf(expr.Range(), "Invalid number", "%s must be a number above 0 and at most %g", name, max)
+	return 0
 }
 
 // count reads a whole number from min to max; def when it is not set.

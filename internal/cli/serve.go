@@ -178,7 +178,7 @@ func (a *app) listen(e *env) error {
 	handler := api.NewServer(a.runner, a.log, api.Config{
 		Version: Version, MaxBodyBytes: a.cfg.MaxBodyBytes, CORSOrigins: a.cfg.CORSOrigins,
 		BootstrapKey: e.getenv("TOOLHOST_API_KEY"), Refresh: a.reload,
-		Assistant: a.asst,
+		Assistant: a.asst, RunsPerSecond: a.cfg.RateLimit.RunsPerSecond, RunBurst: a.cfg.RateLimit.Burst,
 	})
 	a.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	return nil
