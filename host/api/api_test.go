@@ -1,12 +1,18 @@
 package api_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -446,5 +452,35 @@ func TestRunRateLimit(t *testing.T) {
 	e.wantStatus(e.do("POST", "/v1/actions/testkit.noop/run", `{}`, "x-api-key", other), 200)
 	if runs, _, err := e.db.ListRuns(storeFilter(), storePage()); err != nil || len(runs) != 2 {
 		t.Fatalf("%d runs recorded (%v); the refused request must not make one", len(runs), err)
+	}
+}
+
+// TestSlowBodyTimesOut: a client that sends its headers and part of its
+// body, then stalls, gets a 400 once the body timeout passes instead of
+// holding the request open; a run that lasts longer than that timeout,
+// its body read in time, is not cut short by it.
+func TestSlowBodyTimesOut(t *testing.T) {
+	e := newEnv(t, envOptions{bodyTimeout: 300 * time.Millisecond})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/actions/testkit.noop/run HTTP/1.1\r\nHost: x\r\nx-api-key: %s\r\nContent-Length: 100\r\n\r\n{\"a\":", testKey)
+	start := time.Now()
+	conn.SetReadDeadline(start.Add(10 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled body after %s: %v", time.Since(start), err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 400 || !strings.Contains(string(body), "could not read the request body: it did not arrive in time") || time.Since(start) > 5*time.Second {
+		t.Fatalf("stalled body: %d %s after %s", res.StatusCode, body, time.Since(start))
+	}
+	r := e.do("POST", "/v1/actions/testkit.sleep/run", `{"ms":900}`)
+	e.wantStatus(r, 200)
+	r = e.do("POST", "/v1/actions/testkit.sleep/run?stream=true", `{"ms":900}`)
+	if !strings.Contains(string(r.Body), "event: run.succeeded") {
+		t.Fatalf("a stream longer than the body timeout: %s", r.Body)
 	}
 }

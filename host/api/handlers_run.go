@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
@@ -84,6 +85,9 @@ func readBody(r *http.Request) ([]byte, error) {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return nil, fault.New(fault.TooLarge, "request body is over the %d byte limit", tooBig.Limit)
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return nil, fault.Wrap(err, fault.InvalidRequest, "could not read the request body: it did not arrive in time")
 	}
 	if err != nil {
 		return nil, fault.Wrap(err, fault.InvalidRequest, "could not read the request body: %v", err)

@@ -40,6 +40,7 @@ type envOptions struct {
 	maxBody            int64
 	runsPerSecond      float64 // per-key rate limit on run routes (0: none)
 	runBurst           int
+	bodyTimeout        time.Duration
 	mutate             func(*config.Plugin)
 	// assistant, when set, builds the assistant service the API serves.
 	assistant func(*host.Runner, hclog.Logger) *assistant.Service
@@ -84,7 +85,7 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 	}
 	srv := httptest.NewServer(api.NewServer(runner, logger, api.Config{
 		Version: "test", BootstrapKey: testKey, MaxBodyBytes: o.maxBody, CORSOrigins: []string{"https://app.example"},
-		RunsPerSecond: o.runsPerSecond, RunBurst: o.runBurst,
+		RunsPerSecond: o.runsPerSecond, RunBurst: o.runBurst, BodyTimeout: o.bodyTimeout,
 		Assistant: svc,
 		Refresh:   func(ctx context.Context) error { sup.Load(ctx, []config.Plugin{sp}, time.Second); return nil },
 	}))

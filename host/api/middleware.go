@@ -181,6 +181,13 @@ func (s *server) withBodyLimit(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		if r.ContentLength != 0 {
+			// A body is coming: it must arrive within BodyTimeout. net/http
+			// lifts the deadline itself once the body has been read (when
+			// it starts watching for the client to go away), so a long run
+			// or stream is not cut by it; a stalled body fails the request.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout))
+		}
 		next.ServeHTTP(w, r)
 	})
 }

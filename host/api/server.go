@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -26,6 +27,9 @@ type Config struct {
 	// scope, with RunBurst of them allowed at once; 0: no limit.
 	RunsPerSecond float64
 	RunBurst      int
+	// BodyTimeout is how long a request's body may take to arrive
+	// (default 30s); past it the request fails and its connection closes.
+	BodyTimeout time.Duration
 }
 
 type server struct {
@@ -36,6 +40,9 @@ type server struct {
 	limits *keyLimits // nil: no rate limit
 }
 
+// DefaultBodyTimeout is Config.BodyTimeout's default.
+const DefaultBodyTimeout = 30 * time.Second
+
 // NewServer returns the API's handler.
 func NewServer(runner *host.Runner, logger hclog.Logger, cfg Config) http.Handler {
 	if logger == nil {
@@ -43,6 +50,9 @@ func NewServer(runner *host.Runner, logger hclog.Logger, cfg Config) http.Handle
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
 	}
 	s := &server{runner: runner, db: runner.Store(), log: logger.Named("api"), cfg: cfg,
 		limits: newKeyLimits(cfg.RunsPerSecond, cfg.RunBurst)}
