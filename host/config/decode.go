@@ -327,14 +327,23 @@ func toString(v cty.Value) (string, error) {
 	return "", fmt.Errorf("must be a string, number or bool, not %s", v.Type().FriendlyName())
 }
 
-// rate reads a number above 0 and at most max (a required setting).
-func (d *decoder) rate(expr hcl.Expression, name string, max float64) float64 {
+// value evaluates a setting; set is false when it is absent or null, or
+// when evaluating it failed (which is recorded).
+func (d *decoder) value(expr hcl.Expression) (v cty.Value, set bool) {
+	if expr == nil {
+		return cty.NilVal, false
+	}
 	v, diags := expr.Value(d.ctx)
 	if diags.HasErrors() {
 		d.diags = append(d.diags, diags...)
-		return 0
+		return cty.NilVal, false
 	}
-	if !v.IsNull() && v.Type() == cty.Number {
+	return v, !v.IsNull()
+}
+
+// rate reads a number above 0 and at most max (a required setting).
+func (d *decoder) rate(expr hcl.Expression, name string, max float64) float64 {
+	if v, set := d.value(expr); set && v.Type() == cty.Number {
 		if f, _ := v.AsBigFloat().Float64(); f > 0 && f <= max {
 			return f
 		}
@@ -345,15 +354,8 @@ func (d *decoder) rate(expr hcl.Expression, name string, max float64) float64 {
 
 // count reads a whole number from min to max; def when it is not set.
 func (d *decoder) count(expr hcl.Expression, name string, def, min, max int64) int64 {
-	if expr == nil {
-		return def
-	}
-	v, diags := expr.Value(d.ctx)
-	if diags.HasErrors() {
-		d.diags = append(d.diags, diags...)
-		return def
-	}
-	if v.IsNull() {
+	v, set := d.value(expr)
+	if !set {
 		return def
 	}
 	if v.Type() == cty.Number {
@@ -368,15 +370,8 @@ func (d *decoder) count(expr hcl.Expression, name string, def, min, max int64) i
 }
 
 func (d *decoder) duration(expr hcl.Expression, name string, def time.Duration) time.Duration {
-	if expr == nil {
-		return def
-	}
-	v, diags := expr.Value(d.ctx)
-	if diags.HasErrors() {
-		d.diags = append(d.diags, diags...)
-		return def
-	}
-	if v.IsNull() {
+	v, set := d.value(expr)
+	if !set {
 		return def
 	}
 	if v.Type() != cty.String {
