@@ -17,6 +17,7 @@ const (
 	DefaultStartTimeout  = 10 * time.Second
 	DefaultKillGrace     = 5 * time.Second
 	DefaultShutdownGrace = 30 * time.Second
+	DefaultBodyTimeout   = 30 * time.Second // how long a request body may take to arrive
 	DefaultMaxBodyBytes  = 1 << 20
 	DefaultMaxRuns       = 1_000_000
 	DefaultMaxRunAge     = 30 * 24 * time.Hour
@@ -37,6 +38,7 @@ type Config struct {
 	StartTimeout  time.Duration
 	KillGrace     time.Duration
 	ShutdownGrace time.Duration
+	BodyTimeout   time.Duration // a request body must arrive within it
 	MaxBodyBytes  int64
 	CORSOrigins   []string
 	Retention     Retention

@@ -18,7 +18,11 @@ listen   = "127.0.0.1:9999"
 data_dir = "./state"
 auto_mtls = false
 max_body_bytes = 2048
+body_timeout = "45s"
 cors_origins = ["https://app.example"]
+rate_limit {
+  runs_per_second = 3
+}
 retention {
   max_runs = 10
   max_age  = "1h"
@@ -62,7 +66,8 @@ model "local" {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Listen != "127.0.0.1:9999" || cfg.DataDir != "/etc/toolhost/state" || cfg.AutoMTLS || cfg.MaxBodyBytes != 2048 {
+	if cfg.Listen != "127.0.0.1:9999" || cfg.DataDir != "/etc/toolhost/state" || cfg.AutoMTLS || cfg.MaxBodyBytes != 2048 ||
+		cfg.BodyTimeout != 45*time.Second || cfg.RateLimit.RunsPerSecond != 3 || cfg.RateLimit.Burst != 6 {
 		t.Fatalf("top level: %+v", cfg)
 	}
 	if cfg.Retention.MaxRuns != 10 || cfg.Retention.MaxAge != time.Hour || cfg.Retention.Interval != 5*time.Second || cfg.Queue.Workers != 2 {
@@ -123,7 +128,8 @@ func TestParseDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Listen != config.DefaultListen || !cfg.AutoMTLS || cfg.MaxBodyBytes != config.DefaultMaxBodyBytes || cfg.Retention.MaxRuns != config.DefaultMaxRuns {
+	if cfg.Listen != config.DefaultListen || !cfg.AutoMTLS || cfg.MaxBodyBytes != config.DefaultMaxBodyBytes || cfg.Retention.MaxRuns != config.DefaultMaxRuns ||
+		cfg.BodyTimeout != config.DefaultBodyTimeout {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 }
@@ -165,6 +171,7 @@ func TestBadFiles(t *testing.T) {
 		{"unknown block", "plugins \"a\" {}", []string{"bad.hcl:1,", "plugins"}},
 		{"bad duration", "plugin \"a\" {\n  path = \"x\"\n  timeout = \"soon\"\n}", []string{"bad.hcl:3,", "timeout", "soon"}},
 		{"number duration", "start_timeout = 5", []string{"bad.hcl:1,", "start_timeout", "duration"}},
+		{"bad body_timeout", "body_timeout = \"-1s\"", []string{"bad.hcl:1,", "body_timeout", "positive duration"}},
 		{"bad name", "plugin \"Bad Name\" {\n  path = \"x\"\n}", []string{"bad.hcl:1,", "Bad Name"}},
 		{"duplicate plugin", "plugin \"a\" {\n path = \"x\"\n}\nplugin \"a\" {\n path = \"y\"\n}", []string{"bad.hcl:4,", "declared twice"}},
 		{"bad sha", "plugin \"a\" {\n  path = \"x\"\n  sha256 = \"abc\"\n}", []string{"bad.hcl:1,", "sha256", "64 hex"}},

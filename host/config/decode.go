@@ -25,6 +25,7 @@ type fileSchema struct {
 	StartTimeout  hcl.Expression  `hcl:"start_timeout,optional"`
 	KillGrace     hcl.Expression  `hcl:"kill_grace,optional"`
 	ShutdownGrace hcl.Expression  `hcl:"shutdown_grace,optional"`
+	BodyTimeout   hcl.Expression  `hcl:"body_timeout,optional"`
 	MaxBodyBytes  hcl.Expression  `hcl:"max_body_bytes,optional"`
 	CORSOrigins   []string        `hcl:"cors_origins,optional"`
 	Retention     *retentionBlock `hcl:"retention,block"`
@@ -167,6 +168,7 @@ func (d *decoder) build(fs *fileSchema) *Config {
 		StartTimeout:  d.duration(fs.StartTimeout, "start_timeout", DefaultStartTimeout),
 		KillGrace:     d.duration(fs.KillGrace, "kill_grace", DefaultKillGrace),
 		ShutdownGrace: d.duration(fs.ShutdownGrace, "shutdown_grace", DefaultShutdownGrace),
+		BodyTimeout:   d.duration(fs.BodyTimeout, "body_timeout", DefaultBodyTimeout),
 		CORSOrigins:   fs.CORSOrigins,
 		Retention:     Retention{MaxRuns: DefaultMaxRuns, MaxAge: DefaultMaxRunAge, Interval: DefaultPruneInterval},
 		Queue:         Queue{Size: DefaultQueueSize, Workers: DefaultWorkers},
