@@ -3,16 +3,10 @@ package sdk
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"sync"
+
+	"github.com/toolhost/toolhost/internal/redact"
 )
-
-// minSecretLen is the shortest value scrubbed from messages: replacing a
-// one- to three-letter value would garble text and hide nothing.
-const minSecretLen = 4
-
-// redacted replaces a secret in messages.
-const redacted = "[redacted]"
 
 // secretSet holds the values a run must never reveal: the plugin's secret
 // configuration values, the action's secret inputs, and whatever the
@@ -20,33 +14,20 @@ const redacted = "[redacted]"
 // of them before they leave the plugin.
 type secretSet struct {
 	mu     sync.Mutex
-	values []string
+	values redact.Values
 }
 
 func (s *secretSet) add(v string) {
-	if len(v) < minSecretLen {
-		return
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, have := range s.values {
-		if have == v {
-			return
-		}
-	}
-	s.values = append(s.values, v)
+	s.values = s.values.With(v)
 }
 
 // scrub replaces every secret in text.
 func (s *secretSet) scrub(text string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, v := range s.values {
-		if strings.Contains(text, v) {
-			text = strings.ReplaceAll(text, v, redacted)
-		}
-	}
-	return text
+	return s.values.Scrub(text)
 }
 
 // AddSecret registers another form of a secret (a normalised password, a

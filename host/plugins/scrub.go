@@ -1,24 +1,16 @@
 package plugins
 
 import (
-	"cmp"
 	"fmt"
+	"maps"
 	"slices"
-	"strings"
 	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/toolhost/toolhost/internal/manifest"
+	"github.com/toolhost/toolhost/internal/redact"
 )
-
-// minSecretLen is the shortest configuration value scrubbed from text (the
-// sdk's rule too): replacing a one- to three-letter value would garble
-// text and hide nothing.
-const minSecretLen = 4
-
-// redacted replaces a secret in text.
-const redacted = "[redacted]"
 
 // secrets are the configuration values of one plugin that must not reach
 // a log line, an API answer or run history through what the plugin says:
@@ -28,16 +20,12 @@ const redacted = "[redacted]"
 // is known every configuration value counts as secret; after, the values
 // of the parameters it declares secret.
 type secrets struct {
-	vals atomic.Pointer[[]string] // longest first
+	vals atomic.Pointer[redact.Values]
 }
 
 func newSecrets(config map[string]string) *secrets {
 	s := &secrets{}
-	all := make([]string, 0, len(config))
-	for _, v := range config {
-		all = append(all, v)
-	}
-	s.set(all)
+	s.set(slices.Collect(maps.Values(config)))
 	return s
 }
 
@@ -54,11 +42,8 @@ func (s *secrets) useManifest(m *manifest.Plugin, config map[string]string) {
 }
 
 func (s *secrets) set(vals []string) {
-	vals = slices.DeleteFunc(vals, func(v string) bool { return len(v) < minSecretLen })
-	// Longest first, so that a secret containing another is replaced whole.
-	slices.SortFunc(vals, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
-	vals = slices.Compact(vals)
-	s.vals.Store(&vals)
+	vs := redact.Values(nil).With(vals...)
+	s.vals.Store(&vs)
 }
 
 // scrub replaces every secret in text. A nil set has none.
@@ -66,14 +51,8 @@ func (s *secrets) scrub(text string) string {
 	if s == nil {
 		return text
 	}
-	vals := s.vals.Load()
-	if vals == nil {
-		return text
-	}
-	for _, v := range *vals {
-		if strings.Contains(text, v) {
-			text = strings.ReplaceAll(text, v, redacted)
-		}
+	if vs := s.vals.Load(); vs != nil {
+		return vs.Scrub(text)
 	}
 	return text
 }
