@@ -15,8 +15,8 @@ import (
 // keyLimits holds a token bucket per API key name for the routes that need
 // the run scope (Config.RunsPerSecond, Config.RunBurst).
 type keyLimits struct {
-	every rate.Limit
-	burst int
+	perSecond rate.Limit
+	burst     int
 
 	mu   sync.Mutex
 	keys map[string]*rate.Limiter
@@ -26,7 +26,7 @@ func newKeyLimits(perSecond float64, burst int) *keyLimits {
 	if perSecond <= 0 {
 		return nil
 	}
-	return &keyLimits{every: rate.Limit(perSecond), burst: max(burst, 1), keys: map[string]*rate.Limiter{}}
+	return &keyLimits{perSecond: rate.Limit(perSecond), burst: max(burst, 1), keys: map[string]*rate.Limiter{}}
 }
 
 // wait is how long key must wait for its next request; 0 takes one now.
@@ -34,7 +34,7 @@ func (l *keyLimits) wait(key string, now time.Time) time.Duration {
 	l.mu.Lock()
 	lim := l.keys[key]
 	if lim == nil {
-		lim = rate.NewLimiter(l.every, l.burst)
+		lim = rate.NewLimiter(l.perSecond, l.burst)
 		l.keys[key] = lim
 	}
 	l.mu.Unlock()
@@ -59,6 +59,6 @@ func (s *server) overLimit(w http.ResponseWriter, r *http.Request, key string) b
 	secs := int(math.Ceil(d.Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	s.fail(w, r, fault.New(fault.RateLimited, "API key %q is over its limit of %g run requests per second; retry in %d s",
-		key, float64(s.limits.every), secs))
+		key, float64(s.limits.perSecond), secs))
 	return true
 }
