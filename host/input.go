@@ -6,7 +6,7 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/internal/schemacheck"
 )
 
@@ -36,8 +36,8 @@ func DecodeInput(raw map[string]json.RawMessage) (map[string]any, error) {
 	for k, v := range raw {
 		dv, err := schemacheck.Decode(v)
 		if err != nil {
-			return nil, &fault.Error{Code: fault.InvalidInput, Message: k + " is not valid JSON: " + err.Error(),
-				Fields: []fault.FieldError{{Field: k, Message: "is not valid JSON"}}}
+			return nil, &domain.Error{Code: domain.CodeInvalidInput, Message: k + " is not valid JSON: " + err.Error(),
+				Fields: []domain.FieldError{{Field: k, Message: "is not valid JSON"}}}
 		}
 		input[k] = dv
 	}
@@ -51,15 +51,15 @@ func encodeInput(input map[string]any) ([]byte, error) {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(input); err != nil {
-		return nil, fault.Wrap(err, fault.Internal, "encode checked input")
+		return nil, domain.WrapError(err, domain.CodeInternal, "encode checked input")
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-func invalidInput(errs schemacheck.Errors) *fault.Error {
-	e := &fault.Error{Code: fault.InvalidInput, Message: "invalid input: " + errs.Error()}
+func invalidInput(errs schemacheck.Errors) *domain.Error {
+	e := &domain.Error{Code: domain.CodeInvalidInput, Message: "invalid input: " + errs.Error()}
 	for _, f := range errs {
-		e.Fields = append(e.Fields, fault.FieldError{Field: f.Field, Message: f.Message})
+		e.Fields = append(e.Fields, domain.FieldError{Field: f.Field, Message: f.Message})
 	}
 	return e
 }
@@ -92,7 +92,7 @@ func coerce(typ string, v any) any {
 // CheckOutput validates a plugin's output against the action's schema.
 func (a *Action) CheckOutput(out []byte) error {
 	if errs := a.outputCheck.ValidateJSON(out); errs != nil {
-		return fault.New(fault.OutputInvalid, "plugin %q returned output that does not match the output schema of %q: %s", a.Plugin.Name, a.Key, errs.Error())
+		return domain.Errorf(domain.CodeOutputInvalid, "plugin %q returned output that does not match the output schema of %q: %s", a.Plugin.Name, a.Key, errs.Error())
 	}
 	return nil
 }
@@ -134,14 +134,14 @@ func (a *Action) mentionsSecret(input []byte) bool {
 func (a *Action) DecodeRunBody(body []byte) (input map[string]any, mode RunMode, err error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
-		return nil, mode, fault.New(fault.InvalidInput, "request body is empty; send a JSON object of the action's input, or {\"input\":{...}}")
+		return nil, mode, domain.Errorf(domain.CodeInvalidInput, "request body is empty; send a JSON object of the action's input, or {\"input\":{...}}")
 	}
 	if body[0] != '{' {
-		return nil, mode, fault.New(fault.InvalidInput, "request body must be a JSON object, not %s", JSONKind(body))
+		return nil, mode, domain.Errorf(domain.CodeInvalidInput, "request body must be a JSON object, not %s", JSONKind(body))
 	}
 	doc, err := schemacheck.Decode(body)
 	if err != nil {
-		return nil, mode, fault.Wrap(err, fault.InvalidInput, "request body is not valid JSON: %v", err)
+		return nil, mode, domain.WrapError(err, domain.CodeInvalidInput, "request body is not valid JSON: %v", err)
 	}
 	obj := doc.(map[string]any) // valid JSON starting with '{'
 	mode, err = a.takeMode(obj)
@@ -151,8 +151,8 @@ func (a *Action) DecodeRunBody(body []byte) (input map[string]any, mode RunMode,
 	if v, ok := obj["input"]; ok && len(obj) == 1 && !a.hasParam("input") {
 		in, isObject := v.(map[string]any)
 		if !isObject {
-			return nil, mode, &fault.Error{Code: fault.InvalidInput, Message: "input must be a JSON object, not " + kindOf(v),
-				Fields: []fault.FieldError{{Field: "input", Message: "must be an object"}}}
+			return nil, mode, &domain.Error{Code: domain.CodeInvalidInput, Message: "input must be a JSON object, not " + kindOf(v),
+				Fields: []domain.FieldError{{Field: "input", Message: "must be an object"}}}
 		}
 		return in, mode, nil
 	}
@@ -174,8 +174,8 @@ func (a *Action) takeMode(obj map[string]any) (RunMode, error) {
 		}
 		b, isBool := v.(bool) // null reads as false, as it always has
 		if !isBool && v != nil {
-			return m, &fault.Error{Code: fault.InvalidInput, Message: k + " must be true or false",
-				Fields: []fault.FieldError{{Field: k, Message: "must be a boolean"}}}
+			return m, &domain.Error{Code: domain.CodeInvalidInput, Message: k + " must be true or false",
+				Fields: []domain.FieldError{{Field: k, Message: "must be a boolean"}}}
 		}
 		if k == "blocking" {
 			m.Blocking = &b

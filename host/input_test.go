@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/internal/manifest"
 )
 
@@ -60,8 +60,8 @@ func TestCheckInputNamesEveryField(t *testing.T) {
 	a := testAction(t)
 	in, _, _ := a.DecodeRunBody([]byte(`{"n":"ten","i":1.5,"b":"yes","a":"x","zz":1}`))
 	_, err := a.CheckInput(in)
-	var f *fault.Error
-	if !errors.As(err, &f) || f.Code != fault.InvalidInput {
+	var f *domain.Error
+	if !errors.As(err, &f) || f.Code != domain.CodeInvalidInput {
 		t.Fatalf("err %v", err)
 	}
 	for _, field := range []string{"s", "n", "i", "b", "a", "zz"} {
@@ -92,14 +92,14 @@ func FuzzDecodeRunBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		in, _, err := a.DecodeRunBody(body)
 		if err != nil {
-			if fault.Code(err) != fault.InvalidInput {
+			if domain.ErrorCode(err) != domain.CodeInvalidInput {
 				t.Fatalf("decode error without invalid_input code: %v", err)
 			}
 			return
 		}
 		out, err := a.CheckInput(in)
 		if err != nil {
-			if fault.Code(err) != fault.InvalidInput || len(fault.As(err).Fields) == 0 && !strings.Contains(err.Error(), "JSON") {
+			if domain.ErrorCode(err) != domain.CodeInvalidInput || len(domain.AsError(err).Fields) == 0 && !strings.Contains(err.Error(), "JSON") {
 				t.Fatalf("check error %v", err)
 			}
 			return

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -17,7 +17,7 @@ type Job struct {
 	// ParentRunID) come from the caller; StartJob fills ID, Status and
 	// CreatedAt when they are empty.
 	Run *store.Run
-	// Do does the work. Its output (or error, as a *fault.Error) ends the
+	// Do does the work. Its output (or error, as a *domain.Error) ends the
 	// run. ctx ends when the run is cancelled.
 	Do func(ctx context.Context, c *JobControl) (json.RawMessage, error)
 }
@@ -86,12 +86,12 @@ func (r *Runner) executeJob(x *active, do func(context.Context, *JobControl) (js
 	defer x.cancel()
 	x.markRunning()
 	if err := r.db.PutRun(x.snapshot()); err != nil {
-		r.finish(x, nil, fault.Wrap(err, fault.Internal, "could not record the run"))
+		r.finish(x, nil, domain.WrapError(err, domain.CodeInternal, "could not record the run"))
 		return
 	}
 	out, err := runJob(x.ctx, &JobControl{x: x}, do)
 	if err == nil && x.ctx.Err() != nil {
-		err = fault.New(fault.Cancelled, "run cancelled")
+		err = domain.Errorf(domain.CodeCancelled, "run cancelled")
 	}
 	r.finish(x, out, err)
 }
@@ -99,7 +99,7 @@ func (r *Runner) executeJob(x *active, do func(context.Context, *JobControl) (js
 func runJob(ctx context.Context, c *JobControl, do func(context.Context, *JobControl) (json.RawMessage, error)) (out json.RawMessage, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = fault.New(fault.Internal, "run panicked: %v", v)
+			err = domain.Errorf(domain.CodeInternal, "run panicked: %v", v)
 		}
 	}()
 	return do(ctx, c)

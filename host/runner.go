@@ -9,7 +9,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/plugins"
 	"github.com/toolhost/toolhost/host/store"
 )
@@ -80,7 +80,7 @@ func (r *Runner) admit(x *active) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closing {
-		return fault.New(fault.ShuttingDown, "toolhost is shutting down; try again shortly")
+		return domain.Errorf(domain.CodeShuttingDown, "toolhost is shutting down; try again shortly")
 	}
 	r.active[x.run.ID] = x
 	r.inflight.Add(1)
@@ -128,7 +128,7 @@ func (r *Runner) Run(req Request) (*store.Run, error) {
 	r.execute(x)
 	run := x.snapshot()
 	if err := x.recordError(); err != nil {
-		return run, fault.Wrap(err, fault.NotRecorded,
+		return run, domain.WrapError(err, domain.CodeNotRecorded,
 			"run %s %s, but its record could not be stored, so history will not show it (whatever the action did, it did); the host's log has the cause", run.ID, run.Status)
 	}
 	return run, nil
@@ -143,14 +143,14 @@ func (r *Runner) Enqueue(req Request) (*store.Run, error) {
 	}
 	if !r.queue.reserve() {
 		r.release(x)
-		return nil, fault.New(fault.RateLimited, "the run queue is full (%d waiting); retry shortly", r.queue.size())
+		return nil, domain.Errorf(domain.CodeRateLimited, "the run queue is full (%d waiting); retry shortly", r.queue.size())
 	}
 	x.persisted = true
 	queued := x.snapshot() // the answer: a worker may start it at once
 	if err := r.db.PutRun(queued); err != nil {
 		r.queue.unreserve()
 		r.release(x)
-		return nil, fault.Wrap(err, fault.Internal, "record run")
+		return nil, domain.WrapError(err, domain.CodeInternal, "record run")
 	}
 	if !r.queue.push(x) {
 		// Shutting down since the reservation: the run is recorded and
@@ -201,9 +201,9 @@ func (r *Runner) Cancel(id string) (*store.Run, error) {
 			return nil, err
 		}
 		if store.IsTerminal(run.Status) {
-			return run, fault.New(fault.Conflict, "run %s already finished (%s)", id, run.Status)
+			return run, domain.Errorf(domain.CodeConflict, "run %s already finished (%s)", id, run.Status)
 		}
-		return run, fault.New(fault.Conflict, "run %s is not in progress on this host (%s)", id, run.Status)
+		return run, domain.Errorf(domain.CodeConflict, "run %s is not in progress on this host (%s)", id, run.Status)
 	}
 	x.cancel()
 	select {
@@ -212,7 +212,7 @@ func (r *Runner) Cancel(id string) (*store.Run, error) {
 	}
 	run := x.snapshot()
 	if run.Status != store.StatusCancelled && store.IsTerminal(run.Status) && run.Error == nil {
-		return run, fault.New(fault.Conflict, "run %s finished (%s) before it could be cancelled", id, run.Status)
+		return run, domain.Errorf(domain.CodeConflict, "run %s finished (%s) before it could be cancelled", id, run.Status)
 	}
 	return run, nil
 }
@@ -223,13 +223,13 @@ func (r *Runner) execute(x *active) {
 	defer close(x.done)
 	defer x.cancel()
 	if x.ctx.Err() != nil {
-		r.finish(x, nil, fault.New(fault.Cancelled, "run cancelled before it started"))
+		r.finish(x, nil, domain.Errorf(domain.CodeCancelled, "run cancelled before it started"))
 		return
 	}
 	x.markRunning()
 	if x.action.SideEffects() || x.persisted {
 		if err := r.db.PutRun(x.snapshot()); err != nil {
-			r.finish(x, nil, fault.Wrap(err, fault.Internal, "could not record the run before calling the plugin; it was not called"))
+			r.finish(x, nil, domain.WrapError(err, domain.CodeInternal, "could not record the run before calling the plugin; it was not called"))
 			return
 		}
 	}
@@ -263,8 +263,8 @@ func (r *Runner) finish(x *active, out []byte, err error) {
 		run.Status, run.Output = store.StatusSucceeded, out
 		x.addLocked("run.output", out)
 	} else {
-		f := fault.As(err)
-		if f.Code == fault.Internal {
+		f := domain.AsError(err)
+		if f.Code == domain.CodeInternal {
 			r.log.Error("run failed inside the host", "run_id", run.ID, "error", f.Err)
 		}
 		run.Status = statusFor(f.Code)
@@ -285,11 +285,11 @@ func (r *Runner) finish(x *active, out []byte, err error) {
 
 func statusFor(code string) string {
 	switch code {
-	case fault.ActionTimeout:
+	case domain.CodeActionTimeout:
 		return store.StatusTimedOut
-	case fault.Cancelled:
+	case domain.CodeCancelled:
 		return store.StatusCancelled
-	case fault.Expired:
+	case domain.CodeExpired:
 		return store.StatusExpired
 	}
 	return store.StatusFailed

@@ -6,7 +6,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -14,11 +14,11 @@ import (
 // flight keep their plugin until they finish.
 func (s *server) refreshPlugins(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Refresh == nil {
-		s.fail(w, r, fault.New(fault.NotFound, "refresh is not available on this server"))
+		s.fail(w, r, domain.Errorf(domain.CodeNotFound, "refresh is not available on this server"))
 		return
 	}
 	if err := s.cfg.Refresh(r.Context()); err != nil {
-		s.fail(w, r, &fault.Error{Code: fault.InvalidRequest, Message: "refresh failed: " + err.Error(), Err: err})
+		s.fail(w, r, &domain.Error{Code: domain.CodeInvalidRequest, Message: "refresh failed: " + err.Error(), Err: err})
 		return
 	}
 	s.listPlugins(w, r)

@@ -7,7 +7,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/toolhost/toolhost/host"
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 )
 
 func (s *server) welcome(w http.ResponseWriter, _ *http.Request) {
@@ -56,7 +56,7 @@ func (s *server) getPlugin(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["pluginId"]
 	p := s.runner.Catalog().Plugin(id)
 	if p == nil {
-		s.fail(w, r, fault.New(fault.NotFound, "plugin %q not found", id))
+		s.fail(w, r, domain.Errorf(domain.CodeNotFound, "plugin %q not found", id))
 		return
 	}
 	ok(w, http.StatusOK, viewPluginDetail(p))
@@ -74,7 +74,7 @@ func (s *server) action(r *http.Request) (*host.Action, error) {
 	id := mux.Vars(r)["actionId"]
 	a := s.runner.Catalog().Action(id)
 	if a == nil {
-		return nil, fault.New(fault.NotFound, "action %q not found; use an id from GET /v1/actions or plugin.actionKey", id)
+		return nil, domain.Errorf(domain.CodeNotFound, "action %q not found; use an id from GET /v1/actions or plugin.actionKey", id)
 	}
 	return a, nil
 }

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/toolhost/toolhost/host"
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -84,13 +84,13 @@ func readBody(r *http.Request) ([]byte, error) {
 	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return nil, fault.New(fault.TooLarge, "request body is over the %d byte limit", tooBig.Limit)
+		return nil, domain.Errorf(domain.CodeTooLarge, "request body is over the %d byte limit", tooBig.Limit)
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return nil, fault.Wrap(err, fault.InvalidRequest, "could not read the request body: it did not arrive in time")
+		return nil, domain.WrapError(err, domain.CodeInvalidRequest, "could not read the request body: it did not arrive in time")
 	}
 	if err != nil {
-		return nil, fault.Wrap(err, fault.InvalidRequest, "could not read the request body: %v", err)
+		return nil, domain.WrapError(err, domain.CodeInvalidRequest, "could not read the request body: %v", err)
 	}
 	return body, nil
 }
@@ -131,8 +131,8 @@ func queryModes(r *http.Request, blocking, stream *bool) error {
 		if v := q.Get(m.name); v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
-				return &fault.Error{Code: fault.InvalidRequest, Message: m.name + " must be true or false",
-					Fields: []fault.FieldError{{Field: m.name, Message: "must be true or false"}}}
+				return &domain.Error{Code: domain.CodeInvalidRequest, Message: m.name + " must be true or false",
+					Fields: []domain.FieldError{{Field: m.name, Message: "must be true or false"}}}
 			}
 			*m.dst = b
 		}
@@ -161,9 +161,9 @@ func (s *server) runBlocking(w http.ResponseWriter, r *http.Request, req host.Re
 // already, and encoding/json would re-validate and compact every byte.
 func (s *server) runAnswer(r *http.Request, run *store.Run) (int, []byte) {
 	if run.Status != store.StatusSucceeded {
-		e := &fault.Error{Code: fault.ActionFailed, Message: "run " + run.Status}
+		e := &domain.Error{Code: domain.CodeActionFailed, Message: "run " + run.Status}
 		if run.Error != nil {
-			e = &fault.Error{Code: run.Error.Code, Message: run.Error.Message}
+			e = &domain.Error{Code: run.Error.Code, Message: run.Error.Message}
 		}
 		body, _ := json.Marshal(s.errorEnvelope(r, e, run.ID))
 		return httpStatus(e.Code), append(body, '\n')
@@ -188,7 +188,7 @@ func rawOr(raw []byte) []byte {
 func (s *server) runQueued(w http.ResponseWriter, r *http.Request, req host.Request) {
 	run, err := s.runner.Enqueue(req)
 	if err != nil {
-		if fault.Code(err) == fault.RateLimited {
+		if domain.ErrorCode(err) == domain.CodeRateLimited {
 			w.Header().Set("Retry-After", "1")
 		}
 		s.fail(w, r, err)

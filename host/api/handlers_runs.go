@@ -8,7 +8,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -91,8 +91,8 @@ func parsePage(r *http.Request) (store.Page, error) {
 }
 
 func fieldErr(field, msg string) error {
-	return &fault.Error{Code: fault.InvalidRequest, Message: field + " " + msg,
-		Fields: []fault.FieldError{{Field: field, Message: msg}}}
+	return &domain.Error{Code: domain.CodeInvalidRequest, Message: field + " " + msg,
+		Fields: []domain.FieldError{{Field: field, Message: msg}}}
 }
 
 func (s *server) getRun(w http.ResponseWriter, r *http.Request) {

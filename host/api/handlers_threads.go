@@ -18,7 +18,7 @@ import (
 
 	"github.com/toolhost/toolhost/host"
 	"github.com/toolhost/toolhost/host/assistant"
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -51,17 +51,17 @@ func decodeObject(r *http.Request, dst any, emptyOK bool, what string) error {
 		if emptyOK {
 			return nil
 		}
-		return fault.New(fault.InvalidRequest, "request body is empty; send a JSON object %s", what)
+		return domain.Errorf(domain.CodeInvalidRequest, "request body is empty; send a JSON object %s", what)
 	}
 	if body[0] != '{' {
-		return fault.New(fault.InvalidRequest, "request body must be a JSON object %s, not %s", what, host.JSONKind(body))
+		return domain.Errorf(domain.CodeInvalidRequest, "request body must be a JSON object %s, not %s", what, host.JSONKind(body))
 	}
 	if err := json.Unmarshal(body, dst); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
 			return fieldErr(te.Field, "must be "+jsonTypeName(te.Type.String())+", not "+te.Value)
 		}
-		return fault.Wrap(err, fault.InvalidRequest, "request body is not valid JSON: %v", err)
+		return domain.WrapError(err, domain.CodeInvalidRequest, "request body is not valid JSON: %v", err)
 	}
 	return nil
 }
@@ -143,7 +143,7 @@ func (in messageIn) message(prefix string) (*store.Message, error) {
 	}
 	md, err := checkMetadata(in.Metadata)
 	if err != nil {
-		f := fault.As(err)
+		f := domain.AsError(err)
 		return nil, fieldErr(prefix+f.Fields[0].Field, f.Fields[0].Message)
 	}
 	return &store.Message{Role: *in.Role, Content: content, Metadata: md}, nil
@@ -251,8 +251,8 @@ func (s *server) thread(r *http.Request) (*store.Thread, error) {
 }
 
 func threadErr(err error, id string) error {
-	if fault.Code(err) == fault.Internal && toFault(err).Code == fault.NotFound {
-		return fault.Wrap(err, fault.NotFound, "thread %s not found", id)
+	if domain.ErrorCode(err) == domain.CodeInternal && toFault(err).Code == domain.CodeNotFound {
+		return domain.WrapError(err, domain.CodeNotFound, "thread %s not found", id)
 	}
 	return err
 }
@@ -355,8 +355,8 @@ func (s *server) getMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	m, err := s.db.GetMessage(v["threadId"], v["messageId"])
 	if err != nil {
-		if toFault(err).Code == fault.NotFound {
-			err = fault.Wrap(err, fault.NotFound, "message %s not found in thread %s", v["messageId"], v["threadId"])
+		if toFault(err).Code == domain.CodeNotFound {
+			err = domain.WrapError(err, domain.CodeNotFound, "message %s not found in thread %s", v["messageId"], v["threadId"])
 		}
 		s.fail(w, r, err)
 		return
@@ -497,12 +497,12 @@ func (s *server) threadRunAnswer(r *http.Request, run *store.Run) (int, envelope
 	if !store.IsTerminal(run.Status) {
 		return http.StatusAccepted, envelope{Status: "success", Data: viewThreadRun(run)}
 	}
-	e := &fault.Error{Code: fault.Internal, Message: "run " + run.Status}
+	e := &domain.Error{Code: domain.CodeInternal, Message: "run " + run.Status}
 	if run.Error != nil {
-		e = &fault.Error{Code: run.Error.Code, Message: run.Error.Message}
+		e = &domain.Error{Code: run.Error.Code, Message: run.Error.Message}
 	}
 	status := httpStatus(e.Code)
-	if e.Code == fault.Expired {
+	if e.Code == domain.CodeExpired {
 		status = http.StatusConflict
 	}
 	return status, s.errorEnvelope(r, e, run.ID)
@@ -512,7 +512,7 @@ func (s *server) getThreadRun(w http.ResponseWriter, r *http.Request) {
 	v := mux.Vars(r)
 	run, err := s.runner.Get(v["runId"])
 	if err != nil || run.ThreadID != v["threadId"] || run.Kind != assistant.Kind {
-		s.fail(w, r, fault.New(fault.NotFound, "run %s of thread %s not found", v["runId"], v["threadId"]))
+		s.fail(w, r, domain.Errorf(domain.CodeNotFound, "run %s of thread %s not found", v["runId"], v["threadId"]))
 		return
 	}
 	ok(w, http.StatusOK, viewThreadRun(run))

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -26,8 +26,8 @@ func (s *server) withIdempotency(w http.ResponseWriter, r *http.Request, actionI
 		return
 	}
 	if len(key) > maxIdempotencyKey {
-		s.fail(w, r, &fault.Error{Code: fault.InvalidRequest, Message: "Idempotency-Key is longer than 255 characters",
-			Fields: []fault.FieldError{{Field: "Idempotency-Key", Message: "too long"}}})
+		s.fail(w, r, &domain.Error{Code: domain.CodeInvalidRequest, Message: "Idempotency-Key is longer than 255 characters",
+			Fields: []domain.FieldError{{Field: "Idempotency-Key", Message: "too long"}}})
 		return
 	}
 	digest := sha256.Sum256(append([]byte(actionID+"\n"+r.URL.RawQuery+"\n"), body...))
@@ -71,9 +71,9 @@ func (s *server) withIdempotency(w http.ResponseWriter, r *http.Request, actionI
 func (s *server) replay(w http.ResponseWriter, r *http.Request, rec *store.IdempotencyRecord, digest []byte) {
 	switch {
 	case !bytes.Equal(rec.BodyDigest, digest):
-		s.fail(w, r, fault.New(fault.Conflict, "Idempotency-Key was already used with a different request body"))
+		s.fail(w, r, domain.Errorf(domain.CodeConflict, "Idempotency-Key was already used with a different request body"))
 	case rec.Status == 0:
-		s.fail(w, r, fault.New(fault.Conflict, "a request with this Idempotency-Key is still in progress"))
+		s.fail(w, r, domain.Errorf(domain.CodeConflict, "a request with this Idempotency-Key is still in progress"))
 	default:
 		w.Header().Set("Idempotent-Replayed", "true")
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -177,7 +177,7 @@ func (s *server) originAllowed(origin string) bool {
 func (s *server) withBodyLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > s.cfg.MaxBodyBytes {
-			s.fail(w, r, fault.New(fault.TooLarge, "request body is %d bytes; the limit is %d", r.ContentLength, s.cfg.MaxBodyBytes))
+			s.fail(w, r, domain.Errorf(domain.CodeTooLarge, "request body is %d bytes; the limit is %d", r.ContentLength, s.cfg.MaxBodyBytes))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
@@ -219,7 +219,7 @@ func (s *server) withAuth(scope string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, present := APIKeyFromHeaders(r.Header)
 		if !present {
-			s.fail(w, r, fault.New(fault.Unauthorized, msgNoKey))
+			s.fail(w, r, domain.Errorf(domain.CodeUnauthorized, msgNoKey))
 			return
 		}
 		k, err := s.authenticate(key)
@@ -227,11 +227,11 @@ func (s *server) withAuth(scope string, next http.Handler) http.Handler {
 			if !errors.Is(err, store.ErrUnauthorized) && !errors.Is(err, store.ErrNotFound) {
 				s.log.Error("authenticate", "error", err)
 			}
-			s.fail(w, r, fault.New(fault.Unauthorized, msgBadKey))
+			s.fail(w, r, domain.Errorf(domain.CodeUnauthorized, msgBadKey))
 			return
 		}
 		if !k.Allows(scope) {
-			s.fail(w, r, fault.New(fault.Forbidden, "API key %q lacks the %q scope that %s %s needs", k.Name, scope, r.Method, r.URL.Path))
+			s.fail(w, r, domain.Errorf(domain.CodeForbidden, "API key %q lacks the %q scope that %s %s needs", k.Name, scope, r.Method, r.URL.Path))
 			return
 		}
 		if scope == store.ScopeRun && s.overLimit(w, r, k.Name) {

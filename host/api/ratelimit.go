@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 )
 
 // keyLimits holds a token bucket per API key name for the routes that need
@@ -58,7 +58,7 @@ func (s *server) overLimit(w http.ResponseWriter, r *http.Request, key string) b
 	}
 	secs := int(math.Ceil(d.Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	s.fail(w, r, fault.New(fault.RateLimited, "API key %q is over its limit of %g run requests per second; retry in %d s",
+	s.fail(w, r, domain.Errorf(domain.CodeRateLimited, "API key %q is over its limit of %g run requests per second; retry in %d s",
 		key, float64(s.limits.perSecond), secs))
 	return true
 }

@@ -5,30 +5,30 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
 
 // statusOf maps an error code to its HTTP status. Codes not listed are 500.
 var statusOf = map[string]int{
-	fault.InvalidInput:      http.StatusBadRequest,
-	fault.InvalidRequest:    http.StatusBadRequest,
-	fault.Unauthorized:      http.StatusUnauthorized,
-	fault.Forbidden:         http.StatusForbidden,
-	fault.NotFound:          http.StatusNotFound,
-	fault.MethodNotAllowed:  http.StatusMethodNotAllowed,
-	fault.Conflict:          http.StatusConflict,
-	fault.Cancelled:         http.StatusConflict,
-	fault.TooLarge:          http.StatusRequestEntityTooLarge,
-	fault.RateLimited:       http.StatusTooManyRequests,
-	fault.ActionFailed:      http.StatusInternalServerError,
-	fault.OutputInvalid:     http.StatusInternalServerError,
-	fault.Interrupted:       http.StatusInternalServerError,
-	fault.PluginUnavailable: http.StatusBadGateway,
-	fault.Misconfigured:     http.StatusBadGateway,
-	fault.ModelError:        http.StatusBadGateway,
-	fault.ShuttingDown:      http.StatusServiceUnavailable,
-	fault.ActionTimeout:     http.StatusGatewayTimeout,
+	domain.CodeInvalidInput:      http.StatusBadRequest,
+	domain.CodeInvalidRequest:    http.StatusBadRequest,
+	domain.CodeUnauthorized:      http.StatusUnauthorized,
+	domain.CodeForbidden:         http.StatusForbidden,
+	domain.CodeNotFound:          http.StatusNotFound,
+	domain.CodeMethodNotAllowed:  http.StatusMethodNotAllowed,
+	domain.CodeConflict:          http.StatusConflict,
+	domain.CodeCancelled:         http.StatusConflict,
+	domain.CodeTooLarge:          http.StatusRequestEntityTooLarge,
+	domain.CodeRateLimited:       http.StatusTooManyRequests,
+	domain.CodeActionFailed:      http.StatusInternalServerError,
+	domain.CodeOutputInvalid:     http.StatusInternalServerError,
+	domain.CodeInterrupted:       http.StatusInternalServerError,
+	domain.CodePluginUnavailable: http.StatusBadGateway,
+	domain.CodeMisconfigured:     http.StatusBadGateway,
+	domain.CodeModelError:        http.StatusBadGateway,
+	domain.CodeShuttingDown:      http.StatusServiceUnavailable,
+	domain.CodeActionTimeout:     http.StatusGatewayTimeout,
 }
 
 func httpStatus(code string) int {
@@ -39,10 +39,10 @@ func httpStatus(code string) int {
 }
 
 type errorBody struct {
-	Message string             `json:"message"`
-	Code    string             `json:"code"`
-	Fields  []fault.FieldError `json:"fields,omitempty"`
-	RunID   string             `json:"run_id,omitempty"`
+	Message string              `json:"message"`
+	Code    string              `json:"code"`
+	Fields  []domain.FieldError `json:"fields,omitempty"`
+	RunID   string              `json:"run_id,omitempty"`
 }
 
 type envelope struct {
@@ -82,32 +82,32 @@ func (s *server) errorStatus(_ *http.Request, err error) int {
 
 func (s *server) errorEnvelope(r *http.Request, err error, runID string) envelope {
 	f := toFault(err)
-	if f.Code == fault.Internal {
+	if f.Code == domain.CodeInternal {
 		s.log.Error("internal error", "request_id", requestID(r), "error", err)
 		f.Message = "internal error"
 	}
 	msg := f.Message
-	if f.Code == fault.ActionFailed {
+	if f.Code == domain.CodeActionFailed {
 		msg = "[Action execution error] " + msg
 	}
 	return envelope{Status: "error", Error: &errorBody{Message: msg, Code: f.Code, Fields: f.Fields, RunID: runID}}
 }
 
 // toFault gives store errors their API codes.
-func toFault(err error) *fault.Error {
-	var f *fault.Error
+func toFault(err error) *domain.Error {
+	var f *domain.Error
 	if errors.As(err, &f) {
 		return f
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return &fault.Error{Code: fault.NotFound, Message: err.Error(), Err: err}
+		return &domain.Error{Code: domain.CodeNotFound, Message: err.Error(), Err: err}
 	case errors.Is(err, store.ErrInvalid):
-		return &fault.Error{Code: fault.InvalidRequest, Message: err.Error(), Err: err}
+		return &domain.Error{Code: domain.CodeInvalidRequest, Message: err.Error(), Err: err}
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrTerminal):
-		return &fault.Error{Code: fault.Conflict, Message: err.Error(), Err: err}
+		return &domain.Error{Code: domain.CodeConflict, Message: err.Error(), Err: err}
 	}
-	return &fault.Error{Code: fault.Internal, Message: "internal error", Err: err}
+	return &domain.Error{Code: domain.CodeInternal, Message: "internal error", Err: err}
 }
 
 func logFields(r *http.Request) []any {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -76,9 +76,9 @@ func routeScope(method, path string) string {
 }
 
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
-	s.fail(w, r, fault.New(fault.NotFound, "no route %s %s", r.Method, r.URL.Path))
+	s.fail(w, r, domain.Errorf(domain.CodeNotFound, "no route %s %s", r.Method, r.URL.Path))
 }
 
 func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	s.fail(w, r, fault.New(fault.MethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path))
+	s.fail(w, r, domain.Errorf(domain.CodeMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path))
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/toolhost/toolhost/host"
 	"github.com/toolhost/toolhost/host/config"
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -131,8 +131,8 @@ func TestErrorBodyMessage(t *testing.T) {
 func TestNoModelIsAClear400(t *testing.T) {
 	for _, s := range []*Service{nil, New(Options{})} {
 		_, err := s.Start(RunRequest{ThreadID: "thread_x"})
-		f := fault.As(err)
-		if f.Code != fault.InvalidRequest || !strings.Contains(f.Message, `model "local" { base_url = `) || !strings.Contains(f.Message, "plugins.hcl") {
+		f := domain.AsError(err)
+		if f.Code != domain.CodeInvalidRequest || !strings.Contains(f.Message, `model "local" { base_url = `) || !strings.Contains(f.Message, "plugins.hcl") {
 			t.Errorf("no model: %v", err)
 		}
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -39,7 +39,7 @@ func (st *runState) waitForClient(ctx context.Context, calls []ToolCall) (map[st
 		"status": store.StatusRequiresAction, "required_action": ra, "expires_at": expires})
 	if err := st.c.SetStatus(store.StatusRequiresAction); err != nil {
 		st.svc.removeWaiter(w)
-		return nil, fault.Wrap(err, fault.Internal, "could not record the run as requires_action")
+		return nil, domain.WrapError(err, domain.CodeInternal, "could not record the run as requires_action")
 	}
 	timer := time.NewTimer(time.Until(expires))
 	defer timer.Stop()
@@ -52,20 +52,20 @@ func (st *runState) waitForClient(ctx context.Context, calls []ToolCall) (map[st
 			break
 		}
 		_ = st.appendResults(calls, uniform(calls, "error: no output: the run was cancelled while waiting for it"), nil)
-		return nil, fault.New(fault.Cancelled, "run cancelled while waiting for tool outputs")
+		return nil, domain.Errorf(domain.CodeCancelled, "run cancelled while waiting for tool outputs")
 	case <-timer.C:
 		if !st.svc.removeWaiter(w) {
 			outs = <-w.ch
 			break
 		}
 		_ = st.appendResults(calls, uniform(calls, "error: no output was submitted before the run expired"), nil)
-		return nil, fault.New(fault.Expired, "no tool outputs were submitted within %s; the run expired (submit them with POST /v1/threads/%s/runs/%s/submit_tool_outputs while the run is in requires_action)",
+		return nil, domain.Errorf(domain.CodeExpired, "no tool outputs were submitted within %s; the run expired (submit them with POST /v1/threads/%s/runs/%s/submit_tool_outputs while the run is in requires_action)",
 			st.req.ExpiresAfter, st.req.ThreadID, st.c.ID())
 	}
 	st.details.RequiredAction, st.details.ExpiresAt = nil, nil
 	st.c.SetExtra(st.details)
 	if err := st.c.SetStatus(store.StatusRunning); err != nil {
-		return nil, fault.Wrap(err, fault.Internal, "could not record the run as running")
+		return nil, domain.WrapError(err, domain.CodeInternal, "could not record the run as running")
 	}
 	return outs, nil
 }
@@ -103,9 +103,9 @@ func (s *Service) SubmitToolOutputs(threadID, runID string, outputs []ToolOutput
 		s.mu.Unlock()
 		run, err := s.runner.Get(runID)
 		if err != nil || run.ThreadID != threadID || run.Kind != Kind {
-			return 0, fault.New(fault.NotFound, "run %s of thread %s not found", runID, threadID)
+			return 0, domain.Errorf(domain.CodeNotFound, "run %s of thread %s not found", runID, threadID)
 		}
-		return 0, fault.New(fault.Conflict, "run %s is not waiting for tool outputs (status %s)", runID, run.Status)
+		return 0, domain.Errorf(domain.CodeConflict, "run %s is not waiting for tool outputs (status %s)", runID, run.Status)
 	}
 	defer s.mu.Unlock()
 	want := map[string]bool{}
@@ -115,16 +115,16 @@ func (s *Service) SubmitToolOutputs(threadID, runID string, outputs []ToolOutput
 		ids = append(ids, c.ID)
 	}
 	got := map[string]string{}
-	var bad []fault.FieldError
+	var bad []domain.FieldError
 	for i, o := range outputs {
 		field := "tool_outputs[" + strconv.Itoa(i) + "].tool_call_id"
 		switch {
 		case o.ToolCallID == "":
-			bad = append(bad, fault.FieldError{Field: field, Message: "is required"})
+			bad = append(bad, domain.FieldError{Field: field, Message: "is required"})
 		case !want[o.ToolCallID]:
-			bad = append(bad, fault.FieldError{Field: field, Message: fmt.Sprintf("unknown tool_call_id %q; the run waits for %s", o.ToolCallID, strings.Join(ids, ", "))})
+			bad = append(bad, domain.FieldError{Field: field, Message: fmt.Sprintf("unknown tool_call_id %q; the run waits for %s", o.ToolCallID, strings.Join(ids, ", "))})
 		case hasKey(got, o.ToolCallID):
-			bad = append(bad, fault.FieldError{Field: field, Message: fmt.Sprintf("tool_call_id %q is given twice", o.ToolCallID)})
+			bad = append(bad, domain.FieldError{Field: field, Message: fmt.Sprintf("tool_call_id %q is given twice", o.ToolCallID)})
 		default:
 			got[o.ToolCallID] = o.Output
 		}
@@ -138,11 +138,11 @@ func (s *Service) SubmitToolOutputs(threadID, runID string, outputs []ToolOutput
 		}
 		sort.Strings(missing)
 		if len(missing) > 0 {
-			bad = append(bad, fault.FieldError{Field: "tool_outputs", Message: "missing the output of tool_call_id " + strings.Join(missing, ", ")})
+			bad = append(bad, domain.FieldError{Field: "tool_outputs", Message: "missing the output of tool_call_id " + strings.Join(missing, ", ")})
 		}
 	}
 	if len(bad) > 0 {
-		return 0, &fault.Error{Code: fault.InvalidRequest, Message: bad[0].Field + ": " + bad[0].Message, Fields: bad}
+		return 0, &domain.Error{Code: domain.CodeInvalidRequest, Message: bad[0].Field + ": " + bad[0].Message, Fields: bad}
 	}
 	seq := 0
 	if run, err := s.runner.Get(runID); err == nil && len(run.Events) > 0 {

@@ -8,7 +8,7 @@ import (
 	"github.com/openai/openai-go/v3"
 
 	"github.com/toolhost/toolhost/host"
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 )
 
 // Identified is the answer of POST /v1/actions/identify.
@@ -66,7 +66,7 @@ func (s *Service) Identify(ctx context.Context, prompt, modelName string) (*Iden
 		}
 		args, err := decodeArgs(c.Function.Arguments)
 		if err != nil {
-			return nil, fault.Wrap(err, fault.ModelError, "model %q picked %s but sent malformed arguments: %v", m.cfg.Name, a.Alias, err)
+			return nil, domain.WrapError(err, domain.CodeModelError, "model %q picked %s but sent malformed arguments: %v", m.cfg.Name, a.Alias, err)
 		}
 		id := a.ID
 		out.Identified, out.ActionID, out.Input = true, &id, args
@@ -114,7 +114,7 @@ func (s *Service) FillInputWith(ctx context.Context, a *host.Action, prompt, mod
 		}
 		args, err := decodeArgs(c.Function.Arguments)
 		if err != nil {
-			return nil, fault.Wrap(err, fault.ModelError, "model %q sent malformed arguments for %s: %v", m.cfg.Name, a.Alias, err)
+			return nil, domain.WrapError(err, domain.CodeModelError, "model %q sent malformed arguments for %s: %v", m.cfg.Name, a.Alias, err)
 		}
 		return args, nil
 	}
@@ -122,5 +122,5 @@ func (s *Service) FillInputWith(ctx context.Context, a *host.Action, prompt, mod
 	if len(text) > 300 {
 		text = text[:300] + "..."
 	}
-	return nil, fault.New(fault.ModelError, "model %q did not fill the input of %s from the prompt (it answered: %q)", m.cfg.Name, a.Alias, text)
+	return nil, domain.Errorf(domain.CodeModelError, "model %q did not fill the input of %s from the prompt (it answered: %q)", m.cfg.Name, a.Alias, text)
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/toolhost/toolhost/host/config"
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -255,10 +255,10 @@ func (a *toolCallAccumulator) calls() []ToolCall {
 func (m *modelClient) describe(parent, callCtx context.Context, err error, res *http.Response) error {
 	who := fmt.Sprintf("model %q (%s at %s)", m.cfg.Name, m.cfg.Model, m.cfg.BaseURL)
 	if parent.Err() != nil {
-		return fault.Wrap(err, fault.Cancelled, "run cancelled while waiting for %s", who)
+		return domain.WrapError(err, domain.CodeCancelled, "run cancelled while waiting for %s", who)
 	}
 	if errors.Is(callCtx.Err(), context.DeadlineExceeded) {
-		return fault.Wrap(err, fault.ModelError, "%s did not answer within %s (the timeout of its model block in plugins.hcl)",
+		return domain.WrapError(err, domain.CodeModelError, "%s did not answer within %s (the timeout of its model block in plugins.hcl)",
 			who, m.cfg.Timeout)
 	}
 	var apiErr *openai.Error
@@ -279,17 +279,17 @@ func (m *modelClient) describe(parent, callCtx context.Context, err error, res *
 		if msg == "" {
 			msg = http.StatusText(status)
 		}
-		return fault.Wrap(err, fault.ModelError, "%s answered HTTP %d: %s", who, status, msg)
+		return domain.WrapError(err, domain.CodeModelError, "%s answered HTTP %d: %s", who, status, msg)
 	}
 	var netErr net.Error
 	var opErr *net.OpError
 	if errors.As(err, &opErr) || errors.As(err, &netErr) {
-		return fault.Wrap(err, fault.ModelError, "could not reach %s: %v", who, err)
+		return domain.WrapError(err, domain.CodeModelError, "could not reach %s: %v", who, err)
 	}
 	if errors.Is(err, errNoChoices) {
-		return fault.Wrap(err, fault.ModelError, "%s sent an answer without choices", who)
+		return domain.WrapError(err, domain.CodeModelError, "%s sent an answer without choices", who)
 	}
-	return fault.Wrap(err, fault.ModelError, "%s sent an answer toolhost could not read: %v", who, err)
+	return domain.WrapError(err, domain.CodeModelError, "%s sent an answer toolhost could not read: %v", who, err)
 }
 
 // errorBodyMessage reads an error answer's message: OpenAI's

@@ -13,7 +13,7 @@ import (
 	"github.com/openai/openai-go/v3"
 
 	"github.com/toolhost/toolhost/host"
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -82,7 +82,7 @@ func (s *Service) Start(req RunRequest) (string, error) {
 	}
 	if _, err := s.db.GetThread(req.ThreadID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return "", fault.Wrap(err, fault.NotFound, "thread %s not found", req.ThreadID)
+			return "", domain.WrapError(err, domain.CodeNotFound, "thread %s not found", req.ThreadID)
 		}
 		return "", err
 	}
@@ -116,7 +116,7 @@ func (s *Service) claim(threadID, runID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if other, ok := s.busy[threadID]; ok {
-		return fault.New(fault.Conflict, "thread %s already has an active run (%s); wait for it to end or cancel it with POST /v1/runs/%s/cancel",
+		return domain.Errorf(domain.CodeConflict, "thread %s already has an active run (%s); wait for it to end or cancel it with POST /v1/runs/%s/cancel",
 			threadID, other, other)
 	}
 	s.busy[threadID] = runID
@@ -131,9 +131,9 @@ func (s *Service) release(threadID, runID string) {
 	}
 }
 
-func fieldError(field, msg string) *fault.Error {
-	return &fault.Error{Code: fault.InvalidRequest, Message: field + " " + msg,
-		Fields: []fault.FieldError{{Field: field, Message: msg}}}
+func fieldError(field, msg string) *domain.Error {
+	return &domain.Error{Code: domain.CodeInvalidRequest, Message: field + " " + msg,
+		Fields: []domain.FieldError{{Field: field, Message: msg}}}
 }
 
 func mustJSON(v any) json.RawMessage {
@@ -164,7 +164,7 @@ func (st *runState) run(ctx context.Context) (json.RawMessage, error) {
 	st.msgs = messagesFor(st.req.Instructions, history)
 	for {
 		if ctx.Err() != nil {
-			return nil, fault.New(fault.Cancelled, "run cancelled")
+			return nil, domain.Errorf(domain.CodeCancelled, "run cancelled")
 		}
 		st.step++
 		st.details.Steps = st.step
@@ -179,7 +179,7 @@ func (st *runState) run(ctx context.Context) (json.RawMessage, error) {
 		}
 		ans, err := st.model.complete(ctx, request{Messages: st.msgs, Tools: st.tools.params()}, onDelta)
 		if err != nil {
-			st.c.Emit("thread.run.step", map[string]any{"step": st.step, "type": "model_call", "status": "failed", "error": fault.As(err).Message})
+			st.c.Emit("thread.run.step", map[string]any{"step": st.step, "type": "model_call", "status": "failed", "error": domain.AsError(err).Message})
 			return nil, err
 		}
 		st.addUsage(ans.Usage)
@@ -208,7 +208,7 @@ func (st *runState) run(ctx context.Context) (json.RawMessage, error) {
 		if st.step >= st.req.MaxSteps {
 			reason := fmt.Sprintf("not run: the run reached max_steps (%d)", st.req.MaxSteps)
 			_ = st.appendResults(calls, uniform(calls, "error: "+reason), nil)
-			return nil, fault.New(fault.ModelError,
+			return nil, domain.Errorf(domain.CodeModelError,
 				"the assistant did not finish within max_steps (%d model calls): it still asked for %s; the thread keeps every message so far; run again to go on, or raise max_steps",
 				st.req.MaxSteps, callNames(calls))
 		}
@@ -237,7 +237,7 @@ func (st *runState) run(ctx context.Context) (json.RawMessage, error) {
 			return nil, fatal
 		}
 		if ctx.Err() != nil {
-			return nil, fault.New(fault.Cancelled, "run cancelled")
+			return nil, domain.Errorf(domain.CodeCancelled, "run cancelled")
 		}
 	}
 }
@@ -273,9 +273,9 @@ func callNames(calls []ToolCall) string {
 func (st *runState) append(msgs ...*store.Message) error {
 	if err := st.svc.db.AddMessages(st.req.ThreadID, msgs...); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return fault.Wrap(err, fault.NotFound, "thread %s was deleted during the run", st.req.ThreadID)
+			return domain.WrapError(err, domain.CodeNotFound, "thread %s was deleted during the run", st.req.ThreadID)
 		}
-		return fault.Wrap(err, fault.Internal, "could not store the message")
+		return domain.WrapError(err, domain.CodeInternal, "could not store the message")
 	}
 	for _, m := range msgs {
 		st.c.Emit("thread.message.created", ViewMessage(m))
@@ -306,9 +306,9 @@ func (s *Service) threadMessages(threadID string) ([]*store.Message, error) {
 		msgs, more, err := s.db.ListMessages(threadID, page)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return nil, fault.Wrap(err, fault.NotFound, "thread %s not found", threadID)
+				return nil, domain.WrapError(err, domain.CodeNotFound, "thread %s not found", threadID)
 			}
-			return nil, fault.Wrap(err, fault.Internal, "could not read the thread")
+			return nil, domain.WrapError(err, domain.CodeInternal, "could not read the thread")
 		}
 		all = append(all, msgs...)
 		if !more || len(msgs) == 0 {
@@ -376,7 +376,7 @@ func (st *runState) runTools(ctx context.Context, calls []ToolCall) ([]toolOutco
 		checked, err := a.CheckInput(input)
 		if err != nil {
 			o.Status = "rejected"
-			o.Error = "error: " + fault.As(err).Message + "; call " + c.Function.Name + " again with input that matches its parameters"
+			o.Error = "error: " + domain.AsError(err).Message + "; call " + c.Function.Name + " again with input that matches its parameters"
 			o.content = o.Error
 			continue
 		}
@@ -391,7 +391,7 @@ func (st *runState) runTools(ctx context.Context, calls []ToolCall) ([]toolOutco
 					out[i].content = out[i].Error
 				}
 			}
-			return out, fault.New(fault.ModelError,
+			return out, domain.Errorf(domain.CodeModelError,
 				"the model sent malformed tool arguments again (%s) after being told once; the run stops here, with the thread kept",
 				strings.Join(malformed, ", "))
 		}
@@ -433,7 +433,7 @@ func (st *runState) runTool(ctx context.Context, a *host.Action, input []byte, o
 	r := st.svc.runner
 	id, err := r.Start(host.Request{Action: a, Input: input, KeyName: st.req.KeyName, ThreadID: st.req.ThreadID, ParentRunID: st.c.ID()})
 	if err != nil {
-		f := fault.As(err)
+		f := domain.AsError(err)
 		o.Status, o.Error = "failed", f.Message
 		o.content = fmt.Sprintf("error (%s): %s", f.Code, f.Message)
 		return

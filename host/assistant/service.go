@@ -10,7 +10,7 @@ import (
 
 	"github.com/toolhost/toolhost/host"
 	"github.com/toolhost/toolhost/host/config"
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -127,8 +127,8 @@ func (s *Service) model(name string) (*modelClient, error) {
 		models = s.modelClients()
 	}
 	if len(models) == 0 {
-		return nil, &fault.Error{Code: fault.InvalidRequest, Message: noModelMessage,
-			Fields: []fault.FieldError{{Field: "model", Message: "no model is configured in plugins.hcl"}}}
+		return nil, &domain.Error{Code: domain.CodeInvalidRequest, Message: noModelMessage,
+			Fields: []domain.FieldError{{Field: "model", Message: "no model is configured in plugins.hcl"}}}
 	}
 	if name == "" {
 		return models[0], nil
@@ -139,8 +139,8 @@ func (s *Service) model(name string) (*modelClient, error) {
 		}
 	}
 	msg := "is not a model in plugins.hcl; configured: " + strings.Join(s.Models(), ", ")
-	return nil, &fault.Error{Code: fault.InvalidRequest, Message: "model " + quote(name) + " " + msg,
-		Fields: []fault.FieldError{{Field: "model", Message: msg}}}
+	return nil, &domain.Error{Code: domain.CodeInvalidRequest, Message: "model " + quote(name) + " " + msg,
+		Fields: []domain.FieldError{{Field: "model", Message: msg}}}
 }
 
 func quote(s string) string { return `"` + s + `"` }
@@ -152,7 +152,7 @@ func (s *Service) usable() error {
 		if err != nil {
 			return err
 		}
-		return fault.New(fault.Internal, "assistant service has no runner")
+		return domain.Errorf(domain.CodeInternal, "assistant service has no runner")
 	}
 	return nil
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/toolhost/toolhost/host"
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 )
 
 // toolNameRe is what OpenAI-compatible APIs accept as a function name.
@@ -50,12 +50,12 @@ func newToolset(cat *host.Catalog, allow []string) (*toolset, error) {
 	if allow == nil {
 		ts.allowed = cat.Actions()
 	} else {
-		var bad []fault.FieldError
+		var bad []domain.FieldError
 		seen := map[string]bool{}
 		for i, ref := range allow {
 			a := cat.Action(ref)
 			if a == nil {
-				bad = append(bad, fault.FieldError{Field: "actions[" + strconv.Itoa(i) + "]",
+				bad = append(bad, domain.FieldError{Field: "actions[" + strconv.Itoa(i) + "]",
 					Message: fmt.Sprintf("no action %q (use an action id or plugin.actionKey)", ref)})
 				continue
 			}
@@ -69,7 +69,7 @@ func newToolset(cat *host.Catalog, allow []string) (*toolset, error) {
 			if len(bad) > 1 {
 				msg += fmt.Sprintf(" (and %d more)", len(bad)-1)
 			}
-			return nil, &fault.Error{Code: fault.InvalidRequest, Message: msg, Fields: bad}
+			return nil, &domain.Error{Code: domain.CodeInvalidRequest, Message: msg, Fields: bad}
 		}
 	}
 	for _, a := range ts.allowed {

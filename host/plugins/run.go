@@ -10,7 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/internal/pluginrpc"
 	"github.com/toolhost/toolhost/internal/pluginrpc/pb"
 )
@@ -33,7 +33,7 @@ type Call struct {
 	OnEvent func(Event) // may be nil; called from the caller's goroutine
 }
 
-// Run runs an action and returns its JSON output. Failures are *fault.Error
+// Run runs an action and returns its JSON output. Failures are *domain.Error
 // with codes plugin_unavailable, plugin_misconfigured, action_timeout,
 // cancelled, invalid_input, output_invalid or action_failed.
 func (p *Plugin) Run(ctx context.Context, c Call) ([]byte, error) {
@@ -66,9 +66,9 @@ func (p *Plugin) acquire(ctx context.Context, deadline time.Time, timeout time.D
 	case p.sem <- struct{}{}:
 		return nil
 	case <-ctx.Done():
-		return fault.Wrap(ctx.Err(), fault.Cancelled, "run cancelled while waiting for a free slot on plugin %q", p.spec.Name)
+		return domain.WrapError(ctx.Err(), domain.CodeCancelled, "run cancelled while waiting for a free slot on plugin %q", p.spec.Name)
 	case <-t.C:
-		return fault.New(fault.ActionTimeout, "action timed out after %s waiting for a free slot on plugin %q (concurrency %d)", timeout, p.spec.Name, cap(p.sem))
+		return domain.Errorf(domain.CodeActionTimeout, "action timed out after %s waiting for a free slot on plugin %q (concurrency %d)", timeout, p.spec.Name, cap(p.sem))
 	}
 }
 
@@ -80,11 +80,11 @@ func (p *Plugin) instance(ctx context.Context, deadline time.Time) (*instance, e
 		if p.status == StatusMisconfigured {
 			msg := p.reason
 			p.mu.Unlock()
-			return nil, fault.New(fault.Misconfigured, "%s", msg)
+			return nil, domain.Errorf(domain.CodeMisconfigured, "%s", msg)
 		}
 		if p.stopping {
 			p.mu.Unlock()
-			return nil, fault.New(fault.PluginUnavailable, "plugin %q is stopping", p.spec.Name)
+			return nil, domain.Errorf(domain.CodePluginUnavailable, "plugin %q is stopping", p.spec.Name)
 		}
 		if inst := p.cur; inst != nil {
 			if !inst.isExited() {
@@ -95,14 +95,14 @@ func (p *Plugin) instance(ctx context.Context, deadline time.Time) (*instance, e
 			// The supervisor is about to notice the exit and restart.
 			p.mu.Unlock()
 			if err := sleepCtx(ctx, 10*time.Millisecond); err != nil {
-				return nil, fault.Wrap(err, fault.Cancelled, "run cancelled while plugin %q was restarting", p.spec.Name)
+				return nil, domain.WrapError(err, domain.CodeCancelled, "run cancelled while plugin %q was restarting", p.spec.Name)
 			}
 			continue
 		}
 		if p.status == StatusFailed {
 			msg := p.reason
 			p.mu.Unlock()
-			return nil, fault.New(fault.PluginUnavailable, "%s", msg)
+			return nil, domain.Errorf(domain.CodePluginUnavailable, "%s", msg)
 		}
 		if p.status == StatusIdle {
 			p.status = StatusStarting
@@ -123,9 +123,9 @@ func waitReady(ctx context.Context, ready chan struct{}, deadline time.Time, nam
 	case <-ready:
 		return nil
 	case <-ctx.Done():
-		return fault.Wrap(ctx.Err(), fault.Cancelled, "run cancelled while plugin %q was starting", name)
+		return domain.WrapError(ctx.Err(), domain.CodeCancelled, "run cancelled while plugin %q was starting", name)
 	case <-t.C:
-		return fault.New(fault.PluginUnavailable, "plugin %q is not running (restarting); try again shortly", name)
+		return domain.Errorf(domain.CodePluginUnavailable, "plugin %q is not running (restarting); try again shortly", name)
 	}
 }
 
@@ -175,18 +175,18 @@ func (p *Plugin) result(r *pb.RunResult, deadline time.Time, timeout time.Durati
 		return r.OutputJson, nil
 	}
 	if !time.Now().Before(deadline) {
-		return nil, fault.New(fault.ActionTimeout, "action timed out after %s", timeout)
+		return nil, domain.Errorf(domain.CodeActionTimeout, "action timed out after %s", timeout)
 	}
-	code := fault.ActionFailed
+	code := domain.CodeActionFailed
 	switch r.Error.Code {
 	case "invalid_input":
-		code = fault.InvalidInput
+		code = domain.CodeInvalidInput
 	case "output_invalid":
-		code = fault.OutputInvalid
+		code = domain.CodeOutputInvalid
 	case "misconfigured":
-		code = fault.Misconfigured
+		code = domain.CodeMisconfigured
 	}
-	return nil, fault.New(code, "%s", p.secrets.scrub(r.Error.Message))
+	return nil, domain.Errorf(code, "%s", p.secrets.scrub(r.Error.Message))
 }
 
 // streamError explains a transport failure: the caller cancelled, the plugin
@@ -195,27 +195,27 @@ func (p *Plugin) result(r *pb.RunResult, deadline time.Time, timeout time.Durati
 func (p *Plugin) streamError(ctx context.Context, inst *instance, err error, timeout time.Duration) error {
 	if ctx.Err() != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return fault.Wrap(err, fault.ActionTimeout, "action timed out after %s", timeout)
+			return domain.WrapError(err, domain.CodeActionTimeout, "action timed out after %s", timeout)
 		}
-		return fault.Wrap(err, fault.Cancelled, "run cancelled")
+		return domain.WrapError(err, domain.CodeCancelled, "run cancelled")
 	}
 	code := status.Code(err)
 	if code == codes.DeadlineExceeded {
 		p.log.Warn("plugin ignored cancellation past the grace period; killing it", "grace", p.opts.KillGrace)
 		inst.kill()
-		return fault.Wrap(err, fault.ActionTimeout, "action timed out after %s; plugin %q did not stop within %s of the deadline and was restarted", timeout, p.spec.Name, p.opts.KillGrace)
+		return domain.WrapError(err, domain.CodeActionTimeout, "action timed out after %s; plugin %q did not stop within %s of the deadline and was restarted", timeout, p.spec.Name, p.opts.KillGrace)
 	}
 	if code == codes.ResourceExhausted {
-		return fault.Wrap(err, fault.ActionFailed, "%v", pluginrpc.Explain(err))
+		return domain.WrapError(err, domain.CodeActionFailed, "%v", pluginrpc.Explain(err))
 	}
 	select {
 	case <-inst.exited:
 	case <-time.After(200 * time.Millisecond):
 	}
 	if inst.isExited() {
-		return fault.Wrap(err, fault.PluginUnavailable, "plugin %q exited during the run; it is being restarted", p.spec.Name)
+		return domain.WrapError(err, domain.CodePluginUnavailable, "plugin %q exited during the run; it is being restarted", p.spec.Name)
 	}
-	return fault.Wrap(err, fault.PluginUnavailable, "plugin %q is unreachable: %v", p.spec.Name, fmt.Sprint(pluginrpc.Explain(err)))
+	return domain.WrapError(err, domain.CodePluginUnavailable, "plugin %q is unreachable: %v", p.spec.Name, fmt.Sprint(pluginrpc.Explain(err)))
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

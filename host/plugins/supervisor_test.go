@@ -17,7 +17,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/toolhost/toolhost/host/config"
-	"github.com/toolhost/toolhost/host/fault"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/plugins"
 )
 
@@ -31,7 +31,7 @@ func wantCode(t *testing.T, err error, code string, contains ...string) {
 	if err == nil {
 		t.Fatalf("want %s error, got success", code)
 	}
-	if got := fault.Code(err); got != code {
+	if got := domain.ErrorCode(err); got != code {
 		t.Fatalf("want code %s, got %s: %v", code, got, err)
 	}
 	for _, c := range contains {
@@ -107,7 +107,7 @@ func TestCancelReachesPluginFast(t *testing.T) {
 	go func() { time.Sleep(150 * time.Millisecond); cancelledAt = time.Now(); cancel() }()
 	_, err := p.Run(ctx, plugins.Call{Action: "sleep", Input: []byte(`{"ms":10000}`)})
 	took := time.Since(cancelledAt)
-	wantCode(t, err, fault.Cancelled)
+	wantCode(t, err, domain.CodeCancelled)
 	if took > 100*time.Millisecond {
 		t.Fatalf("run returned %s after cancel", took)
 	}
@@ -123,7 +123,7 @@ func TestTimeout(t *testing.T) {
 	p := ready(t, s, "testkit")
 	start := time.Now()
 	_, err := run(t, p, "sleep", `{"ms":5000}`)
-	wantCode(t, err, fault.ActionTimeout, "200ms")
+	wantCode(t, err, domain.CodeActionTimeout, "200ms")
 	if took := time.Since(start); took > time.Second {
 		t.Fatalf("timeout took %s", took)
 	}
@@ -140,7 +140,7 @@ func TestIgnoredCancellationKillsAndRestarts(t *testing.T) {
 	p := ready(t, s, "testkit")
 	pid := p.Info().PID
 	_, err := run(t, p, "stubborn", `{"ms":10000}`)
-	wantCode(t, err, fault.ActionTimeout, "restarted")
+	wantCode(t, err, domain.CodeActionTimeout, "restarted")
 	waitFor(t, "restart", 5*time.Second, func() bool {
 		in := p.Info()
 		return in.Status == plugins.StatusReady && in.PID != 0 && in.PID != pid
@@ -155,7 +155,7 @@ func TestPanicFailsRunKeepsProcess(t *testing.T) {
 	p := ready(t, s, "testkit")
 	pid := p.Info().PID
 	_, err := run(t, p, "panic", `{}`)
-	wantCode(t, err, fault.ActionFailed, "kaboom")
+	wantCode(t, err, domain.CodeActionFailed, "kaboom")
 	if _, err := run(t, p, "noop", `{}`); err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestKill9MidRun(t *testing.T) {
 	pid := p.Info().PID
 	go func() { time.Sleep(150 * time.Millisecond); syscall.Kill(pid, syscall.SIGKILL) }()
 	_, err := run(t, p, "sleep", `{"ms":5000}`)
-	wantCode(t, err, fault.PluginUnavailable, "testkit")
+	wantCode(t, err, domain.CodePluginUnavailable, "testkit")
 	waitFor(t, "restart", 5*time.Second, func() bool {
 		in := p.Info()
 		return in.Status == plugins.StatusReady && in.PID != pid && in.PID != 0
@@ -187,7 +187,7 @@ func TestCrashDuringRunThenRecovers(t *testing.T) {
 	s := newSupervisor(t, spec("testkit"))
 	p := ready(t, s, "testkit")
 	_, err := run(t, p, "crash", `{"ms":10}`)
-	wantCode(t, err, fault.PluginUnavailable)
+	wantCode(t, err, domain.CodePluginUnavailable)
 	// The next run waits for the restart rather than failing.
 	if _, err := run(t, p, "noop", `{}`); err != nil {
 		t.Fatalf("next run: %v", err)
@@ -234,7 +234,7 @@ func TestStartFailuresNameThePlugin(t *testing.T) {
 			}
 		}
 		_, err := run(t, s.Get(c.spec.Name), "noop", `{}`)
-		if fault.Code(err) != fault.PluginUnavailable {
+		if domain.ErrorCode(err) != domain.CodePluginUnavailable {
 			t.Errorf("%s: run on failed plugin: %v", c.spec.Name, err)
 		}
 	}
@@ -254,7 +254,7 @@ func TestMisconfiguredPluginNamesKeysAndEnv(t *testing.T) {
 		t.Fatalf("status %s, manifest %v", in.Status, p.Manifest())
 	}
 	_, err := run(t, p, "noop", `{}`)
-	wantCode(t, err, fault.Misconfigured, "apiToken (from env NEEDS_TOKEN", "region")
+	wantCode(t, err, domain.CodeMisconfigured, "apiToken (from env NEEDS_TOKEN", "region")
 }
 
 func TestPluginGetsOnlyDeclaredEnv(t *testing.T) {
@@ -285,7 +285,7 @@ func TestConcurrencyLimitQueuesThenTimesOut(t *testing.T) {
 	go func() { _, err := run(t, p, "sleep", `{"ms":400}`); done <- err }()
 	time.Sleep(50 * time.Millisecond)
 	_, err := run(t, p, "noop", `{}`)
-	wantCode(t, err, fault.ActionTimeout, "free slot", "concurrency 1")
+	wantCode(t, err, domain.CodeActionTimeout, "free slot", "concurrency 1")
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +322,7 @@ func TestMessageOverLimitFailsClearly(t *testing.T) {
 func TestBadOutputFails(t *testing.T) {
 	s := newSupervisor(t, spec("testkit"))
 	_, err := run(t, ready(t, s, "testkit"), "badOutput", `{}`)
-	wantCode(t, err, fault.OutputInvalid, "value")
+	wantCode(t, err, domain.CodeOutputInvalid, "value")
 }
 
 func TestReloadKeepsInFlightRuns(t *testing.T) {
@@ -484,7 +484,7 @@ func TestPluginStderrIsScrubbed(t *testing.T) {
 	s := newSupervisorLogging(t, &logs, hclog.Debug, sp)
 	p := ready(t, s, "testkit")
 	_, err := run(t, p, "leak", `{}`)
-	wantCode(t, err, fault.PluginUnavailable)
+	wantCode(t, err, domain.CodePluginUnavailable)
 	waitFor(t, "the restart warning", 5*time.Second, func() bool {
 		return strings.Contains(logs.String(), "plugin process exited; restarting")
 	})

@@ -162,8 +162,8 @@ func openBolt(dir string, timeout time.Duration) (*bbolt.DB, error) {
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, &wrapped{
-			msg: fmt.Sprintf("data directory %s in use by another toolhost (pid %s)", dir, readPID(dir)),
-			err: ErrInUse,
+			Msg: fmt.Sprintf("data directory %s in use by another toolhost (pid %s)", dir, readPID(dir)),
+			Err: ErrInUse,
 		}
 	}
 	if err != nil {
@@ -190,8 +190,8 @@ func initSchema(tx *bbolt.Tx) error {
 	}
 	if v > SchemaVersion {
 		return &wrapped{
-			msg: fmt.Sprintf("schema version %d was written by a newer toolhost; this one understands up to %d: upgrade toolhost", v, SchemaVersion),
-			err: ErrSchemaVersion,
+			Msg: fmt.Sprintf("schema version %d was written by a newer toolhost; this one understands up to %d: upgrade toolhost", v, SchemaVersion),
+			Err: ErrSchemaVersion,
 		}
 	}
 	// v < SchemaVersion: migrations go here when there is a version 2.

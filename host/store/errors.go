@@ -2,7 +2,8 @@ package store
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/toolhost/toolhost/host/domain"
 )
 
 // These errors can be returned by the store. Test for them with errors.Is:
@@ -10,11 +11,11 @@ import (
 var (
 	// ErrNotFound is returned when the plugin, run, key, thread, message or
 	// manifest asked for does not exist.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = domain.ErrNotFound
 
 	// ErrConflict is returned when a record with the same unique name
 	// already exists (an API key name).
-	ErrConflict = errors.New("conflict")
+	ErrConflict = domain.ErrConflict
 
 	// ErrInUse is returned by Open when another process holds the data
 	// directory's database file.
@@ -23,21 +24,21 @@ var (
 	// ErrTerminal is returned by PutRun when the stored run has already
 	// finished (succeeded, failed, cancelled, timed_out or expired): a
 	// finished run never changes again.
-	ErrTerminal = errors.New("run already finished")
+	ErrTerminal = domain.ErrTerminal
 
 	// ErrTransition is returned by PutRun for a status change the run state
 	// machine does not allow between two unfinished states (queued →
 	// succeeded, for example). It means a bug in the caller.
-	ErrTransition = errors.New("invalid run state transition")
+	ErrTransition = domain.ErrTransition
 
 	// ErrInvalid is returned when an argument is malformed: a bad page
 	// limit, an unknown status, a key name with forbidden characters. The
 	// message names the offending field.
-	ErrInvalid = errors.New("invalid argument")
+	ErrInvalid = domain.ErrInvalid
 
 	// ErrUnauthorized is returned by Authenticate when the API key is not
 	// one of the stored keys (unknown, malformed or revoked).
-	ErrUnauthorized = errors.New("api key is not valid")
+	ErrUnauthorized = domain.ErrUnauthorized
 
 	// ErrSchemaVersion is returned by Open when the file was written by a
 	// newer toolhost whose schema this one does not understand.
@@ -56,18 +57,9 @@ var (
 	ErrClosed = errors.New("database is closed")
 )
 
-// wrapped is an error with its own message that still matches a sentinel
-// with errors.Is, for messages that read better without "sentinel: " in
-// front.
-type wrapped struct {
-	msg string
-	err error
-}
-
-func (e *wrapped) Error() string { return e.msg }
-func (e *wrapped) Unwrap() error { return e.err }
+// wrapped is the domain's error with its own message that still matches a
+// sentinel.
+type wrapped = domain.Wrapped
 
 // invalidf returns an ErrInvalid whose message is the formatted text.
-func invalidf(format string, args ...any) error {
-	return &wrapped{msg: fmt.Sprintf(format, args...), err: ErrInvalid}
-}
+var invalidf = domain.Invalidf

@@ -1,50 +1,11 @@
 package store
 
 import (
-	"crypto/rand"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/oklog/ulid/v2"
 )
-
-// ID prefixes.
-const (
-	RunPrefix     = "run_"
-	ThreadPrefix  = "thread_"
-	MessagePrefix = "msg_"
-)
-
-var ids struct {
-	sync.Mutex
-	lastMS  uint64
-	entropy *ulid.MonotonicEntropy
-}
-
-// NewID returns prefix followed by a new ULID. IDs from one process sort in
-// the order they were made, also within one millisecond and when the clock
-// steps back. It is safe for concurrent use.
-func NewID(prefix string) string {
-	return prefix + newULID(time.Now()).String()
-}
-
-func newULID(now time.Time) ulid.ULID {
-	ids.Lock()
-	defer ids.Unlock()
-	if ids.entropy == nil {
-		ids.entropy = ulid.Monotonic(rand.Reader, 0)
-	}
-	ms := max(ulid.Timestamp(now), ids.lastMS)
-	for {
-		id, err := ulid.New(ms, ids.entropy)
-		if err == nil {
-			ids.lastMS = ms
-			return id
-		}
-		ms++ // ulid.ErrMonotonicOverflow: move on to the next millisecond
-	}
-}
 
 // idTime returns the time encoded in an id made by NewID, and whether id is
 // prefix followed by a valid ULID.

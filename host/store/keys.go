@@ -30,30 +30,6 @@ const keyUseInterval = time.Minute
 
 var keyNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,64}$`)
 
-// The scopes an API key can hold. Each API route needs one (host/api).
-const (
-	ScopeRead  = "read"  // read actions, plugins, runs, threads and messages
-	ScopeRun   = "run"   // run actions and assistants, cancel runs, write threads and messages
-	ScopeAdmin = "admin" // refresh plugins, manage keys
-)
-
-// Scopes are all the scopes, in the order they are listed.
-var Scopes = []string{ScopeRead, ScopeRun, ScopeAdmin}
-
-// Allows reports whether the key holds scope. A key stored before keys had
-// scopes holds them all.
-func (k *APIKey) Allows(scope string) bool {
-	return len(k.Scopes) == 0 || slices.Contains(k.Scopes, scope)
-}
-
-// Held lists the scopes the key holds, as Allows reads them.
-func (k *APIKey) Held() []string {
-	if len(k.Scopes) == 0 {
-		return slices.Clone(Scopes)
-	}
-	return k.Scopes
-}
-
 // normalizeScopes checks scopes and puts them in Scopes order without
 // repeats; none means all of them.
 func normalizeScopes(scopes []string) ([]string, error) {

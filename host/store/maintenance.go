@@ -47,8 +47,8 @@ func (db *DB) Check() error {
 	}
 	if len(problems) > 0 {
 		return &wrapped{
-			msg: fmt.Sprintf("%s: %v", ErrCorrupt, errors.Join(problems...)),
-			err: ErrCorrupt,
+			Msg: fmt.Sprintf("%s: %v", ErrCorrupt, errors.Join(problems...)),
+			Err: ErrCorrupt,
 		}
 	}
 	return nil

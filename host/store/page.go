@@ -6,18 +6,6 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// Page limits.
-const (
-	DefaultLimit = 20
-	MaxLimit     = 100
-)
-
-// Sort orders for Page.Order.
-const (
-	OrderAsc  = "asc"
-	OrderDesc = "desc"
-)
-
 // pageScan is a Page turned into a walk over sorted ids: ids in [lo, hi)
 // visited forward or backward, reversed at the end when the walk went
 // against the asked order (a Before cursor walks back from it).
@@ -28,7 +16,7 @@ type pageScan struct {
 	lo, hi  []byte // inclusive lower and exclusive upper bound; nil: none
 }
 
-func (p Page) scan() (pageScan, error) {
+func scanOf(p Page) (pageScan, error) {
 	s := pageScan{limit: p.Limit}
 	switch {
 	case p.Limit == 0:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/toolhost/toolhost/host/domain"
 	"go.etcd.io/bbolt"
 )
 
@@ -14,10 +15,7 @@ import (
 const txChunk = 1000
 
 // InterruptedError is the error recorded on runs that InterruptRuns fails.
-var InterruptedError = RunError{
-	Code:    "interrupted",
-	Message: "the host stopped while this run was in progress; it was not retried (it may or may not have taken effect)",
-}
+var InterruptedError = domain.InterruptedError
 
 // InterruptRuns fails every run left queued or running by a host that
 // stopped: status failed, Error InterruptedError, FinishedAt now, and a

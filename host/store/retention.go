@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/toolhost/toolhost/host/domain"
 	"go.etcd.io/bbolt"
 )
 
@@ -123,7 +124,7 @@ func finishedOldestFirst(tx *bbolt.Tx, visit func(id []byte) bool) {
 		id []byte
 	}
 	var heads []*head
-	for _, s := range terminalStatuses {
+	for _, s := range domain.TerminalStatuses() {
 		c := newIDCursor(b, indexPrefix(s))
 		if id, ok := c.seekGE(nil); ok {
 			heads = append(heads, &head{c, id})

@@ -307,7 +307,7 @@ const timeSlack = time.Second
 // CreatedAt must lie within a second of the id's time (as it does when the
 // id is made by NewID when the run is created, or CreatedAt left zero).
 func (db *DB) ListRuns(f RunFilter, p Page) (runs []*Run, hasMore bool, err error) {
-	s, err := p.scan()
+	s, err := scanOf(p)
 	if err != nil {
 		return nil, false, err
 	}

@@ -160,8 +160,8 @@ func (db *DB) open(plugin, key string, sealed []byte) (string, error) {
 	plain, err := db.aead.Open(nil, sealed[:ns], sealed[ns:], sealingAD(plugin, key))
 	if err != nil {
 		return "", &wrapped{
-			msg: fmt.Sprintf("reading config %q of plugin %q: cannot decrypt it: the secret key (%s or %s) is not the one it was sealed with, or the data is damaged", key, plugin, SecretKeyEnv, SecretKeyFile),
-			err: ErrSecretKey,
+			Msg: fmt.Sprintf("reading config %q of plugin %q: cannot decrypt it: the secret key (%s or %s) is not the one it was sealed with, or the data is damaged", key, plugin, SecretKeyEnv, SecretKeyFile),
+			Err: ErrSecretKey,
 		}
 	}
 	return string(plain), nil

@@ -11,13 +11,6 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// Thread metadata limits (as the Tool API has them).
-const (
-	MaxMetadataKeys     = 16
-	MaxMetadataKeyLen   = 64
-	MaxMetadataValueLen = 512
-)
-
 // CreateThread stores t and its first messages in one transaction. A thread
 // without ID gets NewID(ThreadPrefix), and messages get ids, the thread id
 // and times as in AddMessages; all are set on the arguments.
@@ -181,7 +174,7 @@ func deleteMessagesChunk(tx *bbolt.Tx, threadID string) (more bool, err error) {
 
 // ListThreads returns one page of threads.
 func (db *DB) ListThreads(p Page) (threads []*Thread, hasMore bool, err error) {
-	s, err := p.scan()
+	s, err := scanOf(p)
 	if err != nil {
 		return nil, false, err
 	}
@@ -268,7 +261,7 @@ func putMessages(tx *bbolt.Tx, threadID string, msgs []*Message, enc [][]byte) e
 // ListMessages returns one page of the thread's messages (newest first
 // unless p.Order is asc), or ErrNotFound when the thread does not exist.
 func (db *DB) ListMessages(threadID string, p Page) (msgs []*Message, hasMore bool, err error) {
-	s, err := p.scan()
+	s, err := scanOf(p)
 	if err != nil {
 		return nil, false, err
 	}

@@ -1,4 +1,4 @@
-package store
+package domain
 
 import "fmt"
 
@@ -12,6 +12,9 @@ var transitions = map[string][]string{
 }
 
 var terminalStatuses = []string{StatusSucceeded, StatusFailed, StatusCancelled, StatusTimedOut, StatusExpired}
+
+// TerminalStatuses lists the statuses a run ends in, in a fixed order.
+func TerminalStatuses() []string { return append([]string(nil), terminalStatuses...) }
 
 // Statuses lists every run status.
 func Statuses() []string {
@@ -34,20 +37,20 @@ func ValidStatus(status string) bool {
 	return unfinished || IsTerminal(status)
 }
 
-// CheckTransition tells whether a stored run in status from may be
-// rewritten with status to: nil, or an error wrapping ErrTerminal (from is
-// terminal), ErrTransition (not an allowed move) or ErrInvalid (unknown
-// status). PutRun applies it; callers may use it to answer early.
+// CheckTransition tells whether a run in status from may be rewritten with
+// status to: nil, or an error wrapping ErrTerminal (from is terminal),
+// ErrTransition (not an allowed move) or ErrInvalid (unknown status).
+// Stores apply it on every write; the core uses it to answer early.
 func CheckTransition(from, to string) error {
 	if !ValidStatus(to) {
-		return invalidf("unknown run status %q", to)
+		return Invalidf("unknown run status %q", to)
 	}
 	if IsTerminal(from) {
-		return &wrapped{msg: fmt.Sprintf("run already finished (%s), cannot become %s", from, to), err: ErrTerminal}
+		return &Wrapped{Msg: fmt.Sprintf("run already finished (%s), cannot become %s", from, to), Err: ErrTerminal}
 	}
 	next, ok := transitions[from]
 	if !ok {
-		return invalidf("unknown run status %q", from)
+		return Invalidf("unknown run status %q", from)
 	}
 	if from == to {
 		return nil
@@ -57,5 +60,5 @@ func CheckTransition(from, to string) error {
 			return nil
 		}
 	}
-	return &wrapped{msg: fmt.Sprintf("invalid run state transition %s → %s", from, to), err: ErrTransition}
+	return &Wrapped{Msg: fmt.Sprintf("invalid run state transition %s → %s", from, to), Err: ErrTransition}
 }

@@ -1,0 +1,66 @@
+package domain
+
+import (
+	"slices"
+	"time"
+)
+
+// The scopes an API key can hold. Each door's route or method needs one.
+const (
+	ScopeRead  = "read"  // read actions, plugins, runs, threads and messages
+	ScopeRun   = "run"   // run actions and assistants, cancel runs, write threads and messages
+	ScopeAdmin = "admin" // refresh plugins, manage keys
+)
+
+// Scopes are all the scopes, in the order they are listed.
+var Scopes = []string{ScopeRead, ScopeRun, ScopeAdmin}
+
+// APIKey is a stored API key. Only its SHA-256 digest is kept.
+type APIKey struct {
+	// ID identifies the key for ever: a key revoked and made again under
+	// the same name has a new ID. Keys stored before ids had none and are
+	// known by "name:" + Name (see Identity).
+	ID         string     `json:"id,omitempty"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"` // first characters, for people to tell keys apart
+	Digest     []byte     `json:"digest"`
+	Scopes     []string   `json:"scopes,omitempty"` // none: every scope (keys made before scopes)
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+}
+
+// Identity is what a key's records (idempotency, ownership) are scoped by:
+// its ID, or for a key stored before ids, its name.
+func (k *APIKey) Identity() string {
+	if k.ID != "" {
+		return k.ID
+	}
+	return "name:" + k.Name
+}
+
+// Allows reports whether the key holds scope. A key stored before keys had
+// scopes holds them all.
+func (k *APIKey) Allows(scope string) bool {
+	return len(k.Scopes) == 0 || slices.Contains(k.Scopes, scope)
+}
+
+// Held lists the scopes the key holds, as Allows reads them.
+func (k *APIKey) Held() []string {
+	if len(k.Scopes) == 0 {
+		return slices.Clone(Scopes)
+	}
+	return k.Scopes
+}
+
+// Caller is who asks for a run: the key's identity, its name (recorded
+// on the run, shown in history) and the scopes it holds.
+type Caller struct {
+	KeyID   string
+	KeyName string
+	Scopes  []string
+}
+
+// CallerOf is the caller a key makes.
+func CallerOf(k *APIKey) Caller {
+	return Caller{KeyID: k.Identity(), KeyName: k.Name, Scopes: k.Held()}
+}
