@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 )
 
 // runRecord is GET /v1/runs/{id}'s data, the fields the crash test reads.
@@ -193,7 +193,7 @@ func TestCrashRecovery(t *testing.T) {
 		}
 		rec := getRun(t, s2, q.runID)
 		records[q.runID] = rec
-		wantAction := host.ActionID("testkit", strings.TrimPrefix(q.action, "testkit."))
+		wantAction := core.ActionID("testkit", strings.TrimPrefix(q.action, "testkit."))
 		if rec.ID != q.runID || rec.ActionID != wantAction || rec.CreatedAt.IsZero() || len(rec.Input) == 0 {
 			t.Errorf("run %s is not whole: %+v", q.runID, rec)
 		}
@@ -278,7 +278,7 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	// count is a create action, so it is recorded before the plugin is
 	// called: every line in the file has its run in history, answered or not.
-	countID := host.ActionID("testkit", "count")
+	countID := core.ActionID("testkit", "count")
 	byTag := map[string]runRecord{}
 	for _, rec := range all {
 		var in struct{ Text string }

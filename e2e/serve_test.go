@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 )
 
 const (
@@ -146,7 +146,7 @@ func TestServeConneryAPI(t *testing.T) {
 			t.Fatalf("want 3 plugins: %s", r.Body)
 		}
 		for _, p := range list.Data {
-			if p.ID != specPluginID(p.Key) || p.ID != host.PluginID(p.Key) || !idRe.MatchString(p.ID) {
+			if p.ID != specPluginID(p.Key) || p.ID != core.PluginID(p.Key) || !idRe.MatchString(p.ID) {
 				t.Errorf("plugin %s: id %s, want %s", p.Key, p.ID, specPluginID(p.Key))
 			}
 			if p.Title == "" || p.Description == "" || p.Version == "" {
@@ -230,10 +230,10 @@ func TestServeConneryAPI(t *testing.T) {
 		if !send {
 			t.Errorf("gmail sendEmail is not listed although gmail is only misconfigured: %s", r.Body)
 		}
-		for _, ref := range []string{host.ActionID("gmail", "sendEmail"), "gmail.sendEmail"} {
+		for _, ref := range []string{core.ActionID("gmail", "sendEmail"), "gmail.sendEmail"} {
 			d := s.do("GET", "/v1/actions/"+ref, "")
 			wantStatus(t, d, 200)
-			if got := d.data(t); got["id"] != host.ActionID("gmail", "sendEmail") || got["title"] != "Send email" {
+			if got := d.data(t); got["id"] != core.ActionID("gmail", "sendEmail") || got["title"] != "Send email" {
 				t.Errorf("GET /v1/actions/%s: %s", ref, d.Body)
 			}
 		}
@@ -259,7 +259,7 @@ func TestServeConneryAPI(t *testing.T) {
 		}
 		var found bool
 		for _, f := range fns {
-			if f.Name != host.ActionID("gmail", "sendEmail") {
+			if f.Name != core.ActionID("gmail", "sendEmail") {
 				continue
 			}
 			found = true
@@ -276,7 +276,7 @@ func TestServeConneryAPI(t *testing.T) {
 			}
 		}
 		if !found {
-			t.Errorf("no gmail send-email function named %s", host.ActionID("gmail", "sendEmail"))
+			t.Errorf("no gmail send-email function named %s", core.ActionID("gmail", "sendEmail"))
 		}
 	})
 
@@ -306,7 +306,7 @@ func TestServeConneryAPI(t *testing.T) {
 		if k := doc.Components.SecuritySchemes["apiKey"]; k["in"] != "header" || k["name"] != "x-api-key" {
 			t.Errorf("security scheme %v", doc.Components.SecuritySchemes)
 		}
-		op, ok := doc.Paths["/v1/actions/"+host.ActionID("gmail", "sendEmail")+"/run"]["post"]
+		op, ok := doc.Paths["/v1/actions/"+core.ActionID("gmail", "sendEmail")+"/run"]["post"]
 		if !ok || op.OperationID == "" || op.RequestBody == nil || op.Responses["200"] == nil {
 			t.Errorf("no usable POST run operation for gmail sendEmail: %+v", op)
 		}
@@ -316,7 +316,7 @@ func TestServeConneryAPI(t *testing.T) {
 	})
 
 	t.Run("run both body forms", func(t *testing.T) {
-		id := host.ActionID("testkit", "echo")
+		id := core.ActionID("testkit", "echo")
 		for _, c := range []struct{ ref, body string }{
 			{id, `{"input":{"text":"connery"}}`},
 			{id, `{"text":"connery"}`},

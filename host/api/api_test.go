@@ -16,7 +16,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/api"
 )
 
@@ -133,7 +133,7 @@ func TestBadInputNamesTheField(t *testing.T) {
 
 func TestBothBodyFormsAndAlias(t *testing.T) {
 	e := newEnv(t)
-	id := host.ActionID("testkit", "echo")
+	id := core.ActionID("testkit", "echo")
 	for _, c := range []struct{ path, body string }{
 		{"/v1/actions/" + id + "/run", `{"input":{"text":"connery"}}`},
 		{"/v1/actions/" + id + "/run", `{"text":"connery"}`},
@@ -236,7 +236,7 @@ func TestOpenAIFunctionsShape(t *testing.T) {
 	if err := json.Unmarshal(r.Body, &specs); err != nil {
 		t.Fatalf("not a raw array: %s", r.Body)
 	}
-	want := `{"description":"Echo: Returns its input.","name":"` + host.ActionID("testkit", "echo") + `","parameters":{"type":"object","properties":{"text":{"type":"string","description":"Text: Text to echo."},"secret":{"type":"string","description":"Secret: Never stored."}},"required":["text"]}}`
+	want := `{"description":"Echo: Returns its input.","name":"` + core.ActionID("testkit", "echo") + `","parameters":{"type":"object","properties":{"text":{"type":"string","description":"Text: Text to echo."},"secret":{"type":"string","description":"Secret: Never stored."}},"required":["text"]}}`
 	found := false
 	for _, s := range specs {
 		if strings.Contains(string(s), `"Echo: Returns its input."`) {
@@ -255,7 +255,7 @@ func TestPluginRoutesShowNoConfigValues(t *testing.T) {
 	e := newEnv(t)
 	r := e.do("GET", "/v1/plugins", "")
 	e.wantStatus(r, 200)
-	pid := host.PluginID("testkit")
+	pid := core.PluginID("testkit")
 	if !strings.Contains(string(r.Body), pid) {
 		t.Fatalf("plugins: %s", r.Body)
 	}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/domain"
 )
 
@@ -70,7 +70,7 @@ func (s *server) listActions(w http.ResponseWriter, _ *http.Request) {
 	ok(w, http.StatusOK, out)
 }
 
-func (s *server) action(r *http.Request) (*host.Action, error) {
+func (s *server) action(r *http.Request) (*core.Action, error) {
 	id := mux.Vars(r)["actionId"]
 	a := s.runner.Catalog().Action(id)
 	if a == nil {
@@ -98,7 +98,7 @@ func (s *server) openAIFunctions(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func openAIFunction(a *host.Action) map[string]any {
+func openAIFunction(a *core.Action) map[string]any {
 	props := orderedProps{}
 	required := []string{}
 	for _, p := range a.Input.Properties {

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
@@ -50,7 +50,7 @@ func (s *server) runAction(w http.ResponseWriter, r *http.Request) {
 
 // runRequest turns a run body into a checked request: the input (filled
 // by the model when the body has a prompt) and how to answer.
-func (s *server) runRequest(r *http.Request, a *host.Action, body []byte) (req host.Request, stream, blocking bool, err error) {
+func (s *server) runRequest(r *http.Request, a *core.Action, body []byte) (req core.Request, stream, blocking bool, err error) {
 	rest, prompt, err := takePrompt(a, body) // "prompt": the model fills the input (handlers_threads.go)
 	if err != nil {
 		return req, false, false, err
@@ -67,7 +67,7 @@ func (s *server) runRequest(r *http.Request, a *host.Action, body []byte) (req h
 		return req, false, false, err
 	}
 	stream, blocking, err = runMode(r, mode)
-	return host.Request{Action: a, Input: checked, KeyName: keyName(r)}, stream, blocking, err
+	return core.Request{Action: a, Input: checked, KeyName: keyName(r)}, stream, blocking, err
 }
 
 // readBody reads the capped body; going over the cap is a 413. A body of
@@ -100,7 +100,7 @@ func readBody(r *http.Request) ([]byte, error) {
 const preallocBody = 4 << 20
 
 // runMode combines the query string, the body's keys and the Accept header.
-func runMode(r *http.Request, m host.RunMode) (stream, blocking bool, err error) {
+func runMode(r *http.Request, m core.RunMode) (stream, blocking bool, err error) {
 	blocking = true
 	if m.Blocking != nil {
 		blocking = *m.Blocking
@@ -140,7 +140,7 @@ func queryModes(r *http.Request, blocking, stream *bool) error {
 	return nil
 }
 
-func (s *server) runBlocking(w http.ResponseWriter, r *http.Request, req host.Request) {
+func (s *server) runBlocking(w http.ResponseWriter, r *http.Request, req core.Request) {
 	run, err := s.runner.Run(req)
 	if err != nil {
 		runID := ""
@@ -185,7 +185,7 @@ func rawOr(raw []byte) []byte {
 	return raw
 }
 
-func (s *server) runQueued(w http.ResponseWriter, r *http.Request, req host.Request) {
+func (s *server) runQueued(w http.ResponseWriter, r *http.Request, req core.Request) {
 	run, err := s.runner.Enqueue(req)
 	if err != nil {
 		if domain.ErrorCode(err) == domain.CodeRateLimited {
@@ -198,7 +198,7 @@ func (s *server) runQueued(w http.ResponseWriter, r *http.Request, req host.Requ
 	ok(w, http.StatusAccepted, map[string]any{"run_id": run.ID, "status": run.Status})
 }
 
-func (s *server) runStreamed(w http.ResponseWriter, r *http.Request, req host.Request) {
+func (s *server) runStreamed(w http.ResponseWriter, r *http.Request, req core.Request) {
 	id, err := s.runner.Start(req)
 	if err != nil {
 		s.fail(w, r, err)

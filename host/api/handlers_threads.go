@@ -16,7 +16,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/assistant"
 	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
@@ -54,7 +54,7 @@ func decodeObject(r *http.Request, dst any, emptyOK bool, what string) error {
 		return domain.Errorf(domain.CodeInvalidRequest, "request body is empty; send a JSON object %s", what)
 	}
 	if body[0] != '{' {
-		return domain.Errorf(domain.CodeInvalidRequest, "request body must be a JSON object %s, not %s", what, host.JSONKind(body))
+		return domain.Errorf(domain.CodeInvalidRequest, "request body must be a JSON object %s, not %s", what, core.JSONKind(body))
 	}
 	if err := json.Unmarshal(body, dst); err != nil {
 		var te *json.UnmarshalTypeError
@@ -394,7 +394,7 @@ func (s *server) createThreadRun(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	stream, blocking, err := runMode(r, host.RunMode{Blocking: in.Blocking, Stream: in.Stream})
+	stream, blocking, err := runMode(r, core.RunMode{Blocking: in.Blocking, Stream: in.Stream})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -529,7 +529,7 @@ func (s *server) submitToolOutputs(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	stream, blocking, err := runMode(r, host.RunMode{Blocking: in.Blocking, Stream: in.Stream})
+	stream, blocking, err := runMode(r, core.RunMode{Blocking: in.Blocking, Stream: in.Stream})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -571,7 +571,7 @@ func (s *server) identifyAction(w http.ResponseWriter, r *http.Request) {
 // takePrompt takes a top-level "prompt" string out of an action run body
 // (when the action has no parameter of that name) and returns the rest of
 // the body, for DecodeRunBody, and the prompt.
-func takePrompt(a *host.Action, body []byte) ([]byte, string, error) {
+func takePrompt(a *core.Action, body []byte) ([]byte, string, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 || trimmed[0] != '{' || a.Input.Property("prompt") != nil ||
 		!bytes.Contains(trimmed, []byte(`"prompt"`)) { // the common case: no decode
@@ -596,7 +596,7 @@ func takePrompt(a *host.Action, body []byte) ([]byte, string, error) {
 
 // fillFromPrompt asks the model for the input the prompt describes and adds
 // the keys input does not have: explicit input keys win.
-func (s *server) fillFromPrompt(ctx context.Context, a *host.Action, prompt string, input map[string]any) (map[string]any, error) {
+func (s *server) fillFromPrompt(ctx context.Context, a *core.Action, prompt string, input map[string]any) (map[string]any, error) {
 	if prompt == "" {
 		return input, nil
 	}
@@ -604,7 +604,7 @@ func (s *server) fillFromPrompt(ctx context.Context, a *host.Action, prompt stri
 	if err != nil {
 		return nil, err
 	}
-	filled, err := host.DecodeInput(raw)
+	filled, err := core.DecodeInput(raw)
 	if err != nil {
 		return nil, err
 	}

@@ -13,11 +13,11 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/api"
 	"github.com/toolhost/toolhost/host/assistant"
 	"github.com/toolhost/toolhost/host/config"
-	"github.com/toolhost/toolhost/host/plugins"
+	"github.com/toolhost/toolhost/host/supervisor"
 	"github.com/toolhost/toolhost/host/store"
 	"github.com/toolhost/toolhost/internal/testbin"
 )
@@ -30,8 +30,8 @@ type env struct {
 	t      testing.TB
 	URL    string
 	db     *store.DB
-	runner *host.Runner
-	sup    *plugins.Supervisor
+	runner *core.Runner
+	sup    *supervisor.Supervisor
 	dir    string
 }
 
@@ -43,7 +43,7 @@ type envOptions struct {
 	bodyTimeout        time.Duration
 	mutate             func(*config.Plugin)
 	// assistant, when set, builds the assistant service the API serves.
-	assistant func(*host.Runner, hclog.Logger) *assistant.Service
+	assistant func(*core.Runner, hclog.Logger) *assistant.Service
 }
 
 func testkit(t testing.TB) string {
@@ -67,7 +67,7 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 		t.Fatal(err)
 	}
 	logger := hclog.New(&hclog.LoggerOptions{Output: io.Discard})
-	sup := plugins.New(plugins.Options{Logger: logger, Cache: db, KillGrace: 300 * time.Millisecond})
+	sup := supervisor.New(supervisor.Options{Logger: logger, Cache: db, KillGrace: 300 * time.Millisecond})
 	sp := config.Plugin{Name: "testkit", Path: testkit(t), Timeout: 10 * time.Second, Concurrency: 32,
 		Config: map[string]string{"counterFile": dir + "/count", "token": "s3cr3t-config-token"}, ConfigEnv: map[string]string{},
 		ActionTimeouts: map[string]time.Duration{}}
@@ -78,7 +78,7 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 	if o.queueSize == 0 {
 		o.queueSize, o.workers = 64, 4
 	}
-	runner := host.NewRunner(sup, db, host.Options{Logger: logger, QueueSize: o.queueSize, Workers: o.workers})
+	runner := core.NewRunner(sup, db, core.Options{Logger: logger, QueueSize: o.queueSize, Workers: o.workers})
 	var svc *assistant.Service
 	if o.assistant != nil {
 		svc = o.assistant(runner, logger)

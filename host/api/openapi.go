@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 )
 
 // openAPISpec answers an OpenAPI 3.1 document with one run operation per
@@ -23,7 +23,7 @@ func serverURL(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-func openAPIDocument(cat *host.Catalog, url, version string) map[string]any {
+func openAPIDocument(cat *core.Catalog, url, version string) map[string]any {
 	paths := map[string]any{}
 	for _, a := range cat.Actions() {
 		paths["/v1/actions/"+a.ID+"/run"] = map[string]any{"post": runOperation(a)}
@@ -62,7 +62,7 @@ func openAPIDocument(cat *host.Catalog, url, version string) map[string]any {
 	}
 }
 
-func runOperation(a *host.Action) map[string]any {
+func runOperation(a *core.Action) map[string]any {
 	errRef := map[string]any{"content": map[string]any{"application/json": map[string]any{
 		"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
 	withDesc := func(d string) map[string]any {
@@ -103,6 +103,6 @@ func runOperation(a *host.Action) map[string]any {
 
 // operationID is the alias with the dot replaced, as GPT Actions want
 // ^[a-zA-Z0-9_-]+$.
-func operationID(a *host.Action) string {
+func operationID(a *core.Action) string {
 	return strings.ReplaceAll(a.Alias, ".", "_")
 }

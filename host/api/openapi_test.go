@@ -7,7 +7,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 )
 
 // TestOpenAPIDocumentIsValid loads the public document with kin-openapi and
@@ -27,7 +27,7 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 	if err := doc.Validate(context.Background()); err != nil {
 		t.Fatalf("validate: %v", err)
 	}
-	path := "/v1/actions/" + host.ActionID("testkit", "echo") + "/run"
+	path := "/v1/actions/" + core.ActionID("testkit", "echo") + "/run"
 	item := doc.Paths.Find(path)
 	if item == nil || item.Post == nil || item.Post.OperationID != "testkit_echo" {
 		t.Fatalf("no run operation at %s", path)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/assistant"
 	"github.com/toolhost/toolhost/host/store"
 )
@@ -33,7 +33,7 @@ type Config struct {
 }
 
 type server struct {
-	runner *host.Runner
+	runner *core.Runner
 	db     *store.DB
 	log    hclog.Logger
 	cfg    Config
@@ -44,7 +44,7 @@ type server struct {
 const DefaultBodyTimeout = 30 * time.Second
 
 // NewServer returns the API's handler.
-func NewServer(runner *host.Runner, logger hclog.Logger, cfg Config) http.Handler {
+func NewServer(runner *core.Runner, logger hclog.Logger, cfg Config) http.Handler {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}

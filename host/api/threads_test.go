@@ -17,7 +17,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/api"
 	"github.com/toolhost/toolhost/host/assistant"
 	"github.com/toolhost/toolhost/host/assistant/assistanttest"
@@ -49,7 +49,7 @@ func newThrEnv(t *testing.T, opts ...thrOptions) *thrEnv {
 			{Name: "slow", BaseURL: fake.URL, Model: "slow-model", Timeout: 300 * time.Millisecond},
 		}
 	}
-	e := newEnv(t, envOptions{queueSize: 16, workers: 4, assistant: func(r *host.Runner, l hclog.Logger) *assistant.Service {
+	e := newEnv(t, envOptions{queueSize: 16, workers: 4, assistant: func(r *core.Runner, l hclog.Logger) *assistant.Service {
 		return assistant.New(assistant.Options{Models: models, Runner: r, Logger: l})
 	}})
 	t.Cleanup(func() {
@@ -200,7 +200,7 @@ func wantMessages(t testing.TB, r assistanttest.Request, want ...string) {
 	}
 }
 
-func echoID() string { return host.ActionID("testkit", "echo") }
+func echoID() string { return core.ActionID("testkit", "echo") }
 
 func TestThreadRunPlainAnswer(t *testing.T) {
 	e := newThrEnv(t)

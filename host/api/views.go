@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/store"
 	"github.com/toolhost/toolhost/internal/manifest"
 )
@@ -40,7 +40,7 @@ type actionView struct {
 	OutputSchema     json.RawMessage  `json:"outputSchema"`
 }
 
-func viewPlugin(p *host.PluginEntry) pluginView {
+func viewPlugin(p *core.PluginEntry) pluginView {
 	in := p.Info()
 	v := pluginView{ID: p.ID, Key: p.Name, Title: p.Name, Status: string(in.Status), Reason: in.Reason, SHA256: in.SHA256}
 	if m := p.Manifest; m != nil {
@@ -49,7 +49,7 @@ func viewPlugin(p *host.PluginEntry) pluginView {
 	return v
 }
 
-func viewPluginDetail(p *host.PluginEntry) pluginDetail {
+func viewPluginDetail(p *core.PluginEntry) pluginDetail {
 	d := pluginDetail{pluginView: viewPlugin(p), ConfigurationParameters: []manifest.ConfigParam{}, Actions: []actionView{}}
 	if p.Manifest != nil {
 		d.ConfigurationParameters = append(d.ConfigurationParameters, p.Manifest.Config...)
@@ -60,7 +60,7 @@ func viewPluginDetail(p *host.PluginEntry) pluginDetail {
 	return d
 }
 
-func viewAction(a *host.Action) actionView {
+func viewAction(a *core.Action) actionView {
 	v := actionView{
 		ID: a.ID, Key: a.Key, Alias: a.Alias, Title: a.Title, Description: a.Description, Type: a.Type,
 		PluginID: a.Plugin.ID, InputParameters: a.Input.Params(), OutputParameters: []manifest.Param{},

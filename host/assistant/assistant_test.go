@@ -9,14 +9,14 @@ import (
 
 	"github.com/openai/openai-go/v3"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
 
-func action(plugin, key string) *host.Action {
-	return &host.Action{ID: host.ActionID(plugin, key), Key: key, Alias: plugin + "." + key, Plugin: &host.PluginEntry{Name: plugin}}
+func action(plugin, key string) *core.Action {
+	return &core.Action{ID: core.ActionID(plugin, key), Key: key, Alias: plugin + "." + key, Plugin: &core.PluginEntry{Name: plugin}}
 }
 
 func TestToolNames(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/openai/openai-go/v3"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/domain"
 )
 
@@ -79,12 +79,12 @@ func (s *Service) Identify(ctx context.Context, prompt, modelName string) (*Iden
 // FillInput asks the model (the first configured) for the input of action
 // a that the prompt describes. The caller merges it under the keys it was
 // given explicitly, and checks the result.
-func (s *Service) FillInput(ctx context.Context, a *host.Action, prompt string) (map[string]json.RawMessage, error) {
+func (s *Service) FillInput(ctx context.Context, a *core.Action, prompt string) (map[string]json.RawMessage, error) {
 	return s.FillInputWith(ctx, a, prompt, "")
 }
 
 // FillInputWith is FillInput with a model picked by name.
-func (s *Service) FillInputWith(ctx context.Context, a *host.Action, prompt, modelName string) (map[string]json.RawMessage, error) {
+func (s *Service) FillInputWith(ctx context.Context, a *core.Action, prompt, modelName string) (map[string]json.RawMessage, error) {
 	if err := s.usable(); err != nil {
 		return nil, err
 	}

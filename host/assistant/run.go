@@ -12,7 +12,7 @@ import (
 
 	"github.com/openai/openai-go/v3"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
@@ -98,7 +98,7 @@ func (s *Service) Start(req RunRequest) (string, error) {
 		st.details.Tools = append(st.details.Tools, tools.names[a.ID])
 	}
 	run := &store.Run{ID: runID, Kind: Kind, ThreadID: req.ThreadID, Input: in, KeyName: req.KeyName, Extra: mustJSON(st.details)}
-	id, err := s.runner.StartJob(host.Job{Run: run, Do: func(ctx context.Context, c *host.JobControl) (json.RawMessage, error) {
+	id, err := s.runner.StartJob(core.Job{Run: run, Do: func(ctx context.Context, c *core.JobControl) (json.RawMessage, error) {
 		defer s.release(req.ThreadID, runID)
 		st.c = c
 		return st.run(ctx)
@@ -147,7 +147,7 @@ type runState struct {
 	req     RunRequest
 	model   *modelClient
 	tools   *toolset
-	c       *host.JobControl
+	c       *core.JobControl
 	msgs    []openai.ChatCompletionMessageParamUnion
 	details Details
 	step    int
@@ -349,7 +349,7 @@ func (o toolOutcome) meta() map[string]string {
 func (st *runState) runTools(ctx context.Context, calls []ToolCall) ([]toolOutcome, error) {
 	out := make([]toolOutcome, len(calls))
 	inputs := make([][]byte, len(calls))
-	actions := make([]*host.Action, len(calls))
+	actions := make([]*core.Action, len(calls))
 	var malformed []string
 	for i, c := range calls {
 		o := &out[i]
@@ -363,7 +363,7 @@ func (st *runState) runTools(ctx context.Context, calls []ToolCall) ([]toolOutco
 		args, err := decodeArgs(c.Function.Arguments)
 		var input map[string]any
 		if err == nil {
-			input, err = host.DecodeInput(args)
+			input, err = core.DecodeInput(args)
 		}
 		if err != nil {
 			malformed = append(malformed, c.Function.Name)
@@ -429,9 +429,9 @@ func decodeArgs(s string) (map[string]json.RawMessage, error) {
 
 // runTool runs one action and records how it went; the content is the
 // action's output JSON or an error text.
-func (st *runState) runTool(ctx context.Context, a *host.Action, input []byte, o *toolOutcome) {
+func (st *runState) runTool(ctx context.Context, a *core.Action, input []byte, o *toolOutcome) {
 	r := st.svc.runner
-	id, err := r.Start(host.Request{Action: a, Input: input, KeyName: st.req.KeyName, ThreadID: st.req.ThreadID, ParentRunID: st.c.ID()})
+	id, err := r.Start(core.Request{Action: a, Input: input, KeyName: st.req.KeyName, ThreadID: st.req.ThreadID, ParentRunID: st.c.ID()})
 	if err != nil {
 		f := domain.AsError(err)
 		o.Status, o.Error = "failed", f.Message

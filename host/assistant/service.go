@@ -8,7 +8,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
@@ -26,7 +26,7 @@ type Options struct {
 	// Models are the model blocks of plugins.hcl; a run picks one by name
 	// and defaults to the first.
 	Models []config.Model
-	Runner *host.Runner
+	Runner *core.Runner
 	// DB is where threads and messages live; Runner.Store() when nil.
 	DB     *store.DB
 	Logger hclog.Logger
@@ -43,7 +43,7 @@ type Options struct {
 // Service runs assistants on threads. A nil *Service answers every
 // model-backed call with the "no model configured" error.
 type Service struct {
-	runner       *host.Runner
+	runner       *core.Runner
 	db           *store.DB
 	log          hclog.Logger
 	httpClient   *http.Client

@@ -11,7 +11,7 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/shared"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/domain"
 )
 
@@ -22,7 +22,7 @@ var notToolChar = regexp.MustCompile(`[^a-zA-Z0-9_-]+`)
 
 // ToolName is the function name an action gets: plugin_actionKey with
 // anything outside [a-zA-Z0-9_-] replaced by "_", at most 64 characters.
-func ToolName(a *host.Action) string {
+func ToolName(a *core.Action) string {
 	name := notToolChar.ReplaceAllString(a.Plugin.Name+"_"+a.Key, "_")
 	if len(name) > 64 {
 		name = name[:64]
@@ -36,17 +36,17 @@ func ToolName(a *host.Action) string {
 // toolset is the actions a run offers as tools, and the way back from a
 // tool name to its action.
 type toolset struct {
-	allowed []*host.Action
-	byName  map[string]*host.Action // allowed actions by tool name
+	allowed []*core.Action
+	byName  map[string]*core.Action // allowed actions by tool name
 	names   map[string]string       // action id -> tool name
-	all     *host.Catalog           // to tell "not allowed" from "unknown"
+	all     *core.Catalog           // to tell "not allowed" from "unknown"
 }
 
 // newToolset offers the actions named in allow (ids or plugin.actionKey
 // aliases), or every action when allow is nil. Unknown names are a 400
 // naming each one.
-func newToolset(cat *host.Catalog, allow []string) (*toolset, error) {
-	ts := &toolset{byName: map[string]*host.Action{}, names: map[string]string{}, all: cat}
+func newToolset(cat *core.Catalog, allow []string) (*toolset, error) {
+	ts := &toolset{byName: map[string]*core.Action{}, names: map[string]string{}, all: cat}
 	if allow == nil {
 		ts.allowed = cat.Actions()
 	} else {
@@ -97,7 +97,7 @@ func (ts *toolset) params() []openai.ChatCompletionToolUnionParam {
 	return out
 }
 
-func toolParam(name string, a *host.Action) openai.ChatCompletionToolUnionParam {
+func toolParam(name string, a *core.Action) openai.ChatCompletionToolUnionParam {
 	def := shared.FunctionDefinitionParam{Name: name, Parameters: schemaParams(a)}
 	if d := toolDescription(a); d != "" {
 		def.Description = openai.String(d)
@@ -107,7 +107,7 @@ func toolParam(name string, a *host.Action) openai.ChatCompletionToolUnionParam 
 
 // toolDescription is "title: description", as the openai-functions spec
 // has it.
-func toolDescription(a *host.Action) string {
+func toolDescription(a *core.Action) string {
 	switch {
 	case a.Title != "" && a.Description != "":
 		return a.Title + ": " + a.Description
@@ -118,7 +118,7 @@ func toolDescription(a *host.Action) string {
 }
 
 // schemaParams is the action's input schema as function parameters.
-func schemaParams(a *host.Action) shared.FunctionParameters {
+func schemaParams(a *core.Action) shared.FunctionParameters {
 	params := shared.FunctionParameters{}
 	if a.Input != nil && len(a.Input.Raw) > 0 {
 		_ = json.Unmarshal(a.Input.Raw, &params)
@@ -137,7 +137,7 @@ func schemaParams(a *host.Action) shared.FunctionParameters {
 // lookup finds the action a tool call names. The model may also use an
 // action id or alias. A known action outside the allow-list and an unknown
 // name are both explained, for the model to read.
-func (ts *toolset) lookup(name string) (*host.Action, string) {
+func (ts *toolset) lookup(name string) (*core.Action, string) {
 	if a := ts.byName[name]; a != nil {
 		return a, ""
 	}

@@ -21,7 +21,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -706,7 +706,7 @@ func TestWithServer(t *testing.T) {
 			t.Fatalf("plugin list --json: %v\n%s", err, r.stdout)
 		}
 		for _, row := range rows {
-			if row.SHA256 != sum || row.Actions == nil || *row.Actions != 15 || row.Version != "0.1.0" || row.ID != host.PluginID(row.Name) {
+			if row.SHA256 != sum || row.Actions == nil || *row.Actions != 15 || row.Version != "0.1.0" || row.ID != core.PluginID(row.Name) {
 				t.Errorf("row %+v", row)
 			}
 		}

@@ -15,9 +15,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/config"
-	"github.com/toolhost/toolhost/host/plugins"
+	"github.com/toolhost/toolhost/host/supervisor"
 	"github.com/toolhost/toolhost/host/store"
 	"github.com/toolhost/toolhost/internal/manifest"
 )
@@ -43,7 +43,7 @@ func describe(e *env, path string, startTimeout time.Duration) (*manifest.Plugin
 	if !st.Mode().IsRegular() {
 		return nil, nil, fail(ExitUsage, "%s is not a file", path)
 	}
-	m, raw, err := plugins.DescribeBinary(e.ctx, path, startTimeout)
+	m, raw, err := supervisor.DescribeBinary(e.ctx, path, startTimeout)
 	if err != nil {
 		return nil, nil, fail(ExitFailed, "%s is not a working toolhost plugin: %v", path, err)
 	}
@@ -98,7 +98,7 @@ func pluginInstall(e *env, args []string) error {
 		return err
 	}
 	defer os.Remove(tmp) // a no-op once renamed
-	m, raw, err := plugins.DescribeBinary(e.ctx, tmp, *startTimeout)
+	m, raw, err := supervisor.DescribeBinary(e.ctx, tmp, *startTimeout)
 	if err != nil {
 		os.Remove(tmp)
 		return fail(ExitFailed, "%s is not a working toolhost plugin; nothing was installed: %v", src, err)
@@ -397,7 +397,7 @@ func localPluginRows(e *env, lf *localFlags) ([]pluginRow, error) {
 	sort.Strings(sorted)
 	var rows []pluginRow
 	for _, n := range sorted {
-		row := pluginRow{Name: n, ID: host.PluginID(n), Status: "not running", Path: lp.paths[n], SHA256: lp.sha(n)}
+		row := pluginRow{Name: n, ID: core.PluginID(n), Status: "not running", Path: lp.paths[n], SHA256: lp.sha(n)}
 		if row.Path == "" {
 			if r := lp.records[n]; r != nil {
 				row.Path = r.Path

@@ -13,11 +13,11 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/api"
 	"github.com/toolhost/toolhost/host/assistant"
 	"github.com/toolhost/toolhost/host/config"
-	"github.com/toolhost/toolhost/host/plugins"
+	"github.com/toolhost/toolhost/host/supervisor"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -76,8 +76,8 @@ type app struct {
 	cfg      *config.Config
 	log      hclog.Logger
 	db       *store.DB
-	sup      *plugins.Supervisor
-	runner   *host.Runner
+	sup      *supervisor.Supervisor
+	runner   *core.Runner
 	http     *http.Server
 	ln       net.Listener
 	refresh  sync.Mutex
@@ -123,14 +123,14 @@ func startApp(e *env, cfg *config.Config, cfgPath string) (*app, error) {
 	} else if n > 0 {
 		fmt.Fprintf(e.stdout, "%d run(s) were in progress when the host last stopped; they are marked failed (interrupted) and were not retried.\n", n)
 	}
-	a.sup = plugins.New(plugins.Options{Logger: a.log, StartTimeout: cfg.StartTimeout, KillGrace: cfg.KillGrace, Cache: db, Getenv: e.getenv})
+	a.sup = supervisor.New(supervisor.Options{Logger: a.log, StartTimeout: cfg.StartTimeout, KillGrace: cfg.KillGrace, Cache: db, Getenv: e.getenv})
 	specs, err := a.pluginSpecs()
 	if err != nil {
 		db.Close()
 		return nil, fail(ExitUsage, "%v", err)
 	}
 	a.sup.Load(e.ctx, specs, cfg.ShutdownGrace)
-	a.runner = host.NewRunner(a.sup, db, host.Options{Logger: a.log, QueueSize: cfg.Queue.Size, Workers: cfg.Queue.Workers})
+	a.runner = core.NewRunner(a.sup, db, core.Options{Logger: a.log, QueueSize: cfg.Queue.Size, Workers: cfg.Queue.Workers})
 	if err := a.listen(e); err != nil {
 		a.sup.Shutdown(context.Background())
 		db.Close()
@@ -241,9 +241,9 @@ func (a *app) printStart(e *env) {
 			actions = len(in.Manifest.Actions)
 		}
 		switch in.Status {
-		case plugins.StatusFailed:
+		case supervisor.StatusFailed:
 			fmt.Fprintf(e.stdout, "plugin %-12s FAILED: %s\n", in.Name, in.Reason)
-		case plugins.StatusMisconfigured:
+		case supervisor.StatusMisconfigured:
 			fmt.Fprintf(e.stdout, "plugin %-12s %d actions, MISCONFIGURED: %s\n", in.Name, actions, in.Reason)
 		default:
 			fmt.Fprintf(e.stdout, "plugin %-12s %d actions, %s\n", in.Name, actions, in.Status)

@@ -17,10 +17,10 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/toolhost/toolhost/host"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/api"
 	"github.com/toolhost/toolhost/host/config"
-	"github.com/toolhost/toolhost/host/plugins"
+	"github.com/toolhost/toolhost/host/supervisor"
 	"github.com/toolhost/toolhost/host/store"
 	"github.com/toolhost/toolhost/internal/testbin"
 )
@@ -31,7 +31,7 @@ const Key = "th_hosttest_key_0123456789abcdef"
 // Host is a running test host.
 type Host struct {
 	URL    string
-	Runner *host.Runner
+	Runner *core.Runner
 	t      testing.TB
 }
 
@@ -65,9 +65,9 @@ func Start(t testing.TB, ps ...Plugin) *Host {
 			Timeout: timeout, Concurrency: 8, AutoMTLS: true, ActionTimeouts: map[string]time.Duration{}})
 	}
 	logger := hclog.New(&hclog.LoggerOptions{Output: io.Discard})
-	sup := plugins.New(plugins.Options{Logger: logger, Cache: db})
+	sup := supervisor.New(supervisor.Options{Logger: logger, Cache: db})
 	sup.Load(context.Background(), specs, time.Second)
-	runner := host.NewRunner(sup, db, host.Options{Logger: logger, QueueSize: 16, Workers: 2})
+	runner := core.NewRunner(sup, db, core.Options{Logger: logger, QueueSize: 16, Workers: 2})
 	srv := httptest.NewServer(api.NewServer(runner, logger, api.Config{BootstrapKey: Key}))
 	t.Cleanup(func() {
 		srv.Close()

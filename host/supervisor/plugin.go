@@ -1,4 +1,4 @@
-package plugins
+package supervisor
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package plugins_test
+package supervisor_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/toolhost/toolhost/host/config"
-	"github.com/toolhost/toolhost/host/plugins"
+	"github.com/toolhost/toolhost/host/supervisor"
 )
 
 // BenchmarkStartToDescribe measures launching a plugin process through its
@@ -22,9 +22,9 @@ func BenchmarkStartToDescribe(b *testing.B) {
 			sp := spec("testkit")
 			sp.AutoMTLS = mtls
 			for i := 0; i < b.N; i++ {
-				s := plugins.New(plugins.Options{})
+				s := supervisor.New(supervisor.Options{})
 				s.Load(context.Background(), []config.Plugin{sp}, time.Second)
-				if st := s.Get("testkit").Info().Status; st != plugins.StatusReady {
+				if st := s.Get("testkit").Info().Status; st != supervisor.StatusReady {
 					b.Fatal(st)
 				}
 				b.StopTimer()
@@ -48,7 +48,7 @@ func BenchmarkNoopRun(b *testing.B) {
 			sp.AutoMTLS = mtls
 			s := newSupervisor(b, sp)
 			p := ready(b, s, "testkit")
-			call := plugins.Call{Action: "noop", Input: []byte(`{}`)}
+			call := supervisor.Call{Action: "noop", Input: []byte(`{}`)}
 			lat := make([]time.Duration, 0, b.N)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

@@ -1,4 +1,4 @@
-// Package plugins is the host's plugin supervisor. It launches each plugin
+// Package supervisor is the host's plugin supervisor. It launches each plugin
 // binary as its own process over hashicorp/go-plugin gRPC, reads its
 // manifest, checks its configuration, and runs actions on it with a
 // concurrency limit and a timeout per action. It restarts a plugin that
@@ -14,4 +14,4 @@
 // A Supervisor holds the current set of Plugins; Reload swaps in a new set
 // without dropping in-flight runs (a replaced plugin is stopped once its runs
 // have finished).
-package plugins
+package supervisor

@@ -1,11 +1,11 @@
-package host
+package core
 
 import (
 	"encoding/json"
 	"sort"
 	"sync"
 
-	"github.com/toolhost/toolhost/host/plugins"
+	"github.com/toolhost/toolhost/host/supervisor"
 	"github.com/toolhost/toolhost/internal/manifest"
 	"github.com/toolhost/toolhost/internal/schemacheck"
 )
@@ -16,12 +16,12 @@ type PluginEntry struct {
 	Name     string
 	Manifest *manifest.Plugin
 	Actions  []*Action
-	sup      *plugins.Plugin
+	sup      *supervisor.Plugin
 }
 
 // Info is the plugin's state now (status, restarts, pid); the catalog is
 // rebuilt only when manifests change, so it is read live.
-func (p *PluginEntry) Info() plugins.Info { return p.sup.Info() }
+func (p *PluginEntry) Info() supervisor.Info { return p.sup.Info() }
 
 // Action is an action as the API shows it and the Runner runs it.
 type Action struct {
@@ -63,11 +63,11 @@ func (c *Catalog) Actions() []*Action { return c.list }
 type catalogCache struct {
 	mu   sync.Mutex
 	seen []*manifest.Plugin
-	sups []*plugins.Plugin
+	sups []*supervisor.Plugin
 	cur  *Catalog
 }
 
-func (cc *catalogCache) get(sup *plugins.Supervisor) *Catalog {
+func (cc *catalogCache) get(sup *supervisor.Supervisor) *Catalog {
 	ps := sup.List()
 	ms := make([]*manifest.Plugin, len(ps))
 	for i, p := range ps {
@@ -94,7 +94,7 @@ func samePointers[T any](a, b []*T) bool {
 	return true
 }
 
-func buildCatalog(ps []*plugins.Plugin, ms []*manifest.Plugin) *Catalog {
+func buildCatalog(ps []*supervisor.Plugin, ms []*manifest.Plugin) *Catalog {
 	c := &Catalog{actions: map[string]*Action{}, plugins: map[string]*PluginEntry{}}
 	for i, p := range ps {
 		pe := &PluginEntry{ID: PluginID(p.Name()), Name: p.Name(), Manifest: ms[i], sup: p}

@@ -1,4 +1,4 @@
-package plugins_test
+package supervisor_test
 
 import (
 	"bufio"
@@ -18,12 +18,12 @@ import (
 
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/domain"
-	"github.com/toolhost/toolhost/host/plugins"
+	"github.com/toolhost/toolhost/host/supervisor"
 )
 
-func run(t testing.TB, p *plugins.Plugin, action, input string) ([]byte, error) {
+func run(t testing.TB, p *supervisor.Plugin, action, input string) ([]byte, error) {
 	t.Helper()
-	return p.Run(context.Background(), plugins.Call{RunID: "run_test", Action: action, Input: []byte(input)})
+	return p.Run(context.Background(), supervisor.Call{RunID: "run_test", Action: action, Input: []byte(input)})
 }
 
 func wantCode(t *testing.T, err error, code string, contains ...string) {
@@ -70,11 +70,11 @@ func TestStreamedLogsAndProgress(t *testing.T) {
 	s := newSupervisor(t, spec("testkit"))
 	p := ready(t, s, "testkit")
 	var mu sync.Mutex
-	var events []plugins.Event
+	var events []supervisor.Event
 	var arrived []time.Time
 	start := time.Now()
-	_, err := p.Run(context.Background(), plugins.Call{Action: "chatty", Input: []byte(`{"lines":3,"delayMs":100}`),
-		OnEvent: func(e plugins.Event) {
+	_, err := p.Run(context.Background(), supervisor.Call{Action: "chatty", Input: []byte(`{"lines":3,"delayMs":100}`),
+		OnEvent: func(e supervisor.Event) {
 			mu.Lock()
 			events = append(events, e)
 			arrived = append(arrived, time.Now())
@@ -105,7 +105,7 @@ func TestCancelReachesPluginFast(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var cancelledAt time.Time
 	go func() { time.Sleep(150 * time.Millisecond); cancelledAt = time.Now(); cancel() }()
-	_, err := p.Run(ctx, plugins.Call{Action: "sleep", Input: []byte(`{"ms":10000}`)})
+	_, err := p.Run(ctx, supervisor.Call{Action: "sleep", Input: []byte(`{"ms":10000}`)})
 	took := time.Since(cancelledAt)
 	wantCode(t, err, domain.CodeCancelled)
 	if took > 100*time.Millisecond {
@@ -143,7 +143,7 @@ func TestIgnoredCancellationKillsAndRestarts(t *testing.T) {
 	wantCode(t, err, domain.CodeActionTimeout, "restarted")
 	waitFor(t, "restart", 5*time.Second, func() bool {
 		in := p.Info()
-		return in.Status == plugins.StatusReady && in.PID != 0 && in.PID != pid
+		return in.Status == supervisor.StatusReady && in.PID != 0 && in.PID != pid
 	})
 	if _, err := run(t, p, "noop", `{}`); err != nil {
 		t.Fatal(err)
@@ -173,7 +173,7 @@ func TestKill9MidRun(t *testing.T) {
 	wantCode(t, err, domain.CodePluginUnavailable, "testkit")
 	waitFor(t, "restart", 5*time.Second, func() bool {
 		in := p.Info()
-		return in.Status == plugins.StatusReady && in.PID != pid && in.PID != 0
+		return in.Status == supervisor.StatusReady && in.PID != pid && in.PID != 0
 	})
 	if _, err := run(t, p, "noop", `{}`); err != nil {
 		t.Fatalf("run after restart: %v", err)
@@ -220,12 +220,12 @@ func TestStartFailuresNameThePlugin(t *testing.T) {
 		c.spec.Timeout, c.spec.Concurrency = time.Second, 1
 		specs = append(specs, c.spec)
 	}
-	s := plugins.New(plugins.Options{StartTimeout: 1500 * time.Millisecond})
+	s := supervisor.New(supervisor.Options{StartTimeout: 1500 * time.Millisecond})
 	defer s.Shutdown(context.Background())
 	s.Load(context.Background(), specs, time.Second)
 	for _, c := range cases {
 		in := s.Get(c.spec.Name).Info()
-		if in.Status != plugins.StatusFailed {
+		if in.Status != supervisor.StatusFailed {
 			t.Errorf("%s: status %s, want failed", c.spec.Name, in.Status)
 		}
 		for _, w := range c.want {
@@ -250,7 +250,7 @@ func TestMisconfiguredPluginNamesKeysAndEnv(t *testing.T) {
 	s := newSupervisor(t, sp)
 	p := s.Get("needsconfig")
 	in := p.Info()
-	if in.Status != plugins.StatusMisconfigured || len(p.Manifest().Actions) != 1 {
+	if in.Status != supervisor.StatusMisconfigured || len(p.Manifest().Actions) != 1 {
 		t.Fatalf("status %s, manifest %v", in.Status, p.Manifest())
 	}
 	_, err := run(t, p, "noop", `{}`)
@@ -369,17 +369,17 @@ func TestLazyPluginStartsOnFirstRun(t *testing.T) {
 	cache := &memCache{m: map[string][]byte{}}
 	sp := spec("testkit")
 	sp.Lazy = true
-	first := plugins.New(plugins.Options{Cache: cache})
+	first := supervisor.New(supervisor.Options{Cache: cache})
 	first.Load(context.Background(), []config.Plugin{sp}, time.Second)
 	first.Shutdown(context.Background())
 	if len(cache.m) != 1 {
 		t.Fatalf("manifest not cached: %d", len(cache.m))
 	}
-	s := plugins.New(plugins.Options{Cache: cache})
+	s := supervisor.New(supervisor.Options{Cache: cache})
 	defer s.Shutdown(context.Background())
 	s.Load(context.Background(), []config.Plugin{sp}, time.Second)
 	p := s.Get("testkit")
-	if in := p.Info(); in.Status != plugins.StatusIdle || in.PID != 0 || p.Manifest() == nil {
+	if in := p.Info(); in.Status != supervisor.StatusIdle || in.PID != 0 || p.Manifest() == nil {
 		t.Fatalf("lazy plugin: %+v", in)
 	}
 	if _, err := run(t, p, "noop", `{}`); err != nil {

@@ -1,4 +1,4 @@
-package host
+package core
 
 import (
 	"context"
@@ -10,13 +10,13 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/toolhost/toolhost/host/domain"
-	"github.com/toolhost/toolhost/host/plugins"
+	"github.com/toolhost/toolhost/host/supervisor"
 	"github.com/toolhost/toolhost/host/store"
 )
 
 // Runner runs actions and keeps their history.
 type Runner struct {
-	sup     *plugins.Supervisor
+	sup     *supervisor.Supervisor
 	db      *store.DB
 	log     hclog.Logger
 	catalog catalogCache
@@ -36,7 +36,7 @@ type Options struct {
 }
 
 // NewRunner returns a Runner over a supervisor and a store.
-func NewRunner(sup *plugins.Supervisor, db *store.DB, opts Options) *Runner {
+func NewRunner(sup *supervisor.Supervisor, db *store.DB, opts Options) *Runner {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
@@ -49,7 +49,7 @@ func NewRunner(sup *plugins.Supervisor, db *store.DB, opts Options) *Runner {
 func (r *Runner) Catalog() *Catalog { return r.catalog.get(r.sup) }
 
 // Supervisor returns the plugin supervisor.
-func (r *Runner) Supervisor() *plugins.Supervisor { return r.sup }
+func (r *Runner) Supervisor() *supervisor.Supervisor { return r.sup }
 
 // Store returns the store.
 func (r *Runner) Store() *store.DB { return r.db }
@@ -233,7 +233,7 @@ func (r *Runner) execute(x *active) {
 			return
 		}
 	}
-	out, err := x.action.Plugin.sup.Run(x.ctx, plugins.Call{
+	out, err := x.action.Plugin.sup.Run(x.ctx, supervisor.Call{
 		RunID: x.run.ID, Action: x.action.Key, Input: x.input, OnEvent: x.pluginEvent,
 	})
 	if err == nil {
@@ -242,7 +242,7 @@ func (r *Runner) execute(x *active) {
 	r.finish(x, out, err)
 }
 
-func (x *active) pluginEvent(e plugins.Event) {
+func (x *active) pluginEvent(e supervisor.Event) {
 	if e.Kind == "progress" {
 		x.addEvent("run.progress", e)
 		return

@@ -1,4 +1,4 @@
-package plugins_test
+package supervisor_test
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/toolhost/toolhost/host/config"
-	"github.com/toolhost/toolhost/host/plugins"
+	"github.com/toolhost/toolhost/host/supervisor"
 	"github.com/toolhost/toolhost/internal/testbin"
 )
 
@@ -40,15 +40,15 @@ func spec(name string) config.Plugin {
 	}
 }
 
-func newSupervisor(t testing.TB, specs ...config.Plugin) *plugins.Supervisor {
+func newSupervisor(t testing.TB, specs ...config.Plugin) *supervisor.Supervisor {
 	t.Helper()
 	return newSupervisorLogging(t, testWriter{t}, hclog.Warn, specs...)
 }
 
 // newSupervisorLogging is newSupervisor with its log going to out.
-func newSupervisorLogging(t testing.TB, out io.Writer, level hclog.Level, specs ...config.Plugin) *plugins.Supervisor {
+func newSupervisorLogging(t testing.TB, out io.Writer, level hclog.Level, specs ...config.Plugin) *supervisor.Supervisor {
 	t.Helper()
-	s := plugins.New(plugins.Options{
+	s := supervisor.New(supervisor.Options{
 		Logger:       hclog.New(&hclog.LoggerOptions{Output: out, Level: level}),
 		StartTimeout: 5 * time.Second, KillGrace: 300 * time.Millisecond,
 	})
@@ -61,13 +61,13 @@ func newSupervisorLogging(t testing.TB, out io.Writer, level hclog.Level, specs 
 	return s
 }
 
-func ready(t testing.TB, s *plugins.Supervisor, name string) *plugins.Plugin {
+func ready(t testing.TB, s *supervisor.Supervisor, name string) *supervisor.Plugin {
 	t.Helper()
 	p := s.Get(name)
 	if p == nil {
 		t.Fatalf("plugin %q not loaded", name)
 	}
-	if st := p.Info().Status; st != plugins.StatusReady {
+	if st := p.Info().Status; st != supervisor.StatusReady {
 		t.Fatalf("plugin %q status %s: %s", name, st, p.Info().Reason)
 	}
 	return p
@@ -117,7 +117,7 @@ func runAsHost() {
 	a, b := spec("testkit"), spec("testkit")
 	a.Path, b.Path = os.Getenv("TOOLHOST_TEST_PLUGIN"), os.Getenv("TOOLHOST_TEST_PLUGIN")
 	b.Name = "testkit2"
-	s := plugins.New(plugins.Options{})
+	s := supervisor.New(supervisor.Options{})
 	s.Load(context.Background(), []config.Plugin{a, b}, time.Second)
 	for _, p := range s.List() {
 		fmt.Printf("pid %d\n", p.Info().PID)
