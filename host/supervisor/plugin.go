@@ -12,22 +12,23 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/toolhost/toolhost/host/config"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/internal/manifest"
 	"github.com/toolhost/toolhost/internal/pluginrpc/pb"
 )
 
-// Status is where a plugin is in its life.
-type Status string
+// Status is where a plugin is in its life (the domain's PluginStatus).
+type Status = domain.PluginStatus
 
 // Plugin statuses.
 const (
-	StatusStarting      Status = "starting"
-	StatusReady         Status = "ready"
-	StatusIdle          Status = "idle" // lazy: manifest known, process not started yet
-	StatusMisconfigured Status = "misconfigured"
-	StatusRestarting    Status = "restarting"
-	StatusFailed        Status = "failed"
-	StatusStopped       Status = "stopped"
+	StatusStarting      = domain.PluginStarting
+	StatusReady         = domain.PluginReady
+	StatusIdle          = domain.PluginIdle
+	StatusMisconfigured = domain.PluginMisconfigured
+	StatusRestarting    = domain.PluginRestarting
+	StatusFailed        = domain.PluginFailed
+	StatusStopped       = domain.PluginStopped
 )
 
 const (
@@ -61,17 +62,7 @@ type Plugin struct {
 }
 
 // Info is a snapshot of a plugin for listings and health.
-type Info struct {
-	Name     string           `json:"name"`
-	Path     string           `json:"path"`
-	SHA256   string           `json:"sha256,omitempty"`
-	Status   Status           `json:"status"`
-	Reason   string           `json:"reason,omitempty"`
-	PID      int              `json:"pid,omitempty"`
-	Restarts int              `json:"restarts"`
-	Manifest *manifest.Plugin `json:"-"`
-	Spec     config.Plugin    `json:"-"`
-}
+type Info = domain.PluginInfo
 
 func newPlugin(spec config.Plugin, opts *Options) *Plugin {
 	cfg, _ := json.Marshal(spec.Config)
@@ -92,7 +83,7 @@ func (p *Plugin) Info() Info {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	in := Info{Name: p.spec.Name, Path: p.spec.Path, SHA256: p.sha256, Status: p.status,
-		Reason: p.reason, Restarts: p.restarts, Manifest: p.manifest, Spec: p.spec}
+		Reason: p.reason, Restarts: p.restarts}
 	if p.cur != nil {
 		in.PID = p.cur.pid
 	}

@@ -16,22 +16,10 @@ import (
 )
 
 // Event is a log line or a progress report from a running action.
-type Event struct {
-	Kind     string          `json:"-"` // "log" or "progress"
-	Level    string          `json:"level,omitempty"`
-	Message  string          `json:"message"`
-	Fields   json.RawMessage `json:"fields,omitempty"`
-	Fraction *float64        `json:"fraction,omitempty"`
-	Time     time.Time       `json:"time"`
-}
+type Event = domain.PluginEvent
 
 // Call is one action to run.
-type Call struct {
-	RunID   string
-	Action  string
-	Input   []byte
-	OnEvent func(Event) // may be nil; called from the caller's goroutine
-}
+type Call = domain.Invocation
 
 // Run runs an action and returns its JSON output. Failures are *domain.Error
 // with codes plugin_unavailable, plugin_misconfigured, action_timeout,

@@ -237,8 +237,8 @@ func (a *app) printStart(e *env) {
 	for _, p := range a.sup.List() {
 		in := p.Info()
 		actions := 0
-		if in.Manifest != nil {
-			actions = len(in.Manifest.Actions)
+		if m := p.Manifest(); m != nil {
+			actions = len(m.Actions)
 		}
 		switch in.Status {
 		case supervisor.StatusFailed:
