@@ -73,7 +73,7 @@ func measureFsync(ctx context.Context, work string, n int) (*FsyncResult, error)
 			StartedAt: &now, FinishedAt: &now, KeyName: "bench",
 		}
 		t0 := time.Now()
-		if err := db.PutRun(r); err != nil {
+		if err := db.Runs().PutRun(context.Background(), r); err != nil {
 			return nil, err
 		}
 		puts = append(puts, time.Since(t0))

@@ -63,7 +63,7 @@ func storeListTimes(dir string, n int) (lat map[string]Latency, pageLen map[stri
 		var ds []time.Duration
 		for range n {
 			t0 := time.Now()
-			runs, _, err := db.ListRuns(q.filter, store.Page{Limit: 20})
+			runs, _, err := db.Runs().ListRuns(context.Background(), q.filter, store.Page{Limit: 20})
 			ds = append(ds, time.Since(t0))
 			if err != nil {
 				return nil, nil, st, nil, err
@@ -173,7 +173,7 @@ func fill1M(ctx context.Context, db *store.DB, tmpl *store.Run, progress func(in
 			}
 			runs = append(runs, &r)
 		}
-		if err := db.PutRuns(runs); err != nil {
+		if err := db.Runs().PutRuns(context.Background(), runs); err != nil {
 			return err
 		}
 		progress(i + len(runs))

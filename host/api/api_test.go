@@ -3,6 +3,7 @@ package api_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,8 +17,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/api"
+	"github.com/toolhost/toolhost/host/core"
 )
 
 func TestAuthMessagesExactly(t *testing.T) {
@@ -41,7 +42,7 @@ func TestAuthMessagesExactly(t *testing.T) {
 
 func TestStoredKeyAuthenticatesAndIsRecordedOnRuns(t *testing.T) {
 	e := newEnv(t)
-	plain, _, err := e.db.CreateKey("ci-bot")
+	plain, _, err := e.db.Keys().CreateKey(context.Background(), "ci-bot")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +53,7 @@ func TestStoredKeyAuthenticatesAndIsRecordedOnRuns(t *testing.T) {
 	if run["key_name"] != "ci-bot" || run["status"] != "succeeded" {
 		t.Fatalf("run record %v", run)
 	}
-	e.db.RevokeKey("ci-bot")
+	e.db.Keys().RevokeKey(context.Background(), "ci-bot")
 	e.wantStatus(e.do("GET", "/v1/actions", "", "x-api-key", plain), 401)
 }
 
@@ -125,7 +126,7 @@ func TestBadInputNamesTheField(t *testing.T) {
 			}
 		})
 	}
-	runs, _, _ := e.db.ListRuns(storeFilter(), storePage())
+	runs, _, _ := e.db.Runs().ListRuns(context.Background(), storeFilter(), storePage())
 	if len(runs) != 0 {
 		t.Fatalf("rejected input left %d run records", len(runs))
 	}
@@ -370,7 +371,7 @@ func TestScopes(t *testing.T) {
 	keys := map[string]string{}
 	for _, scopes := range [][]string{{"read"}, {"run"}, {"admin"}, {"read", "run"}} {
 		name := strings.Join(scopes, "-")
-		plain, _, err := e.db.CreateKey(name, scopes...)
+		plain, _, err := e.db.Keys().CreateKey(context.Background(), name, scopes...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -434,7 +435,7 @@ func TestScopes(t *testing.T) {
 // another key has its own bucket.
 func TestRunRateLimit(t *testing.T) {
 	e := newEnv(t, envOptions{runsPerSecond: 0.5, runBurst: 2})
-	other, _, err := e.db.CreateKey("other")
+	other, _, err := e.db.Keys().CreateKey(context.Background(), "other")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -450,7 +451,7 @@ func TestRunRateLimit(t *testing.T) {
 	}
 	e.wantStatus(e.do("GET", "/v1/actions", ""), 200)
 	e.wantStatus(e.do("POST", "/v1/actions/testkit.noop/run", `{}`, "x-api-key", other), 200)
-	if runs, _, err := e.db.ListRuns(storeFilter(), storePage()); err != nil || len(runs) != 2 {
+	if runs, _, err := e.db.Runs().ListRuns(context.Background(), storeFilter(), storePage()); err != nil || len(runs) != 2 {
 		t.Fatalf("%d runs recorded (%v); the refused request must not make one", len(runs), err)
 	}
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 
@@ -42,7 +43,7 @@ func viewKey(k *store.APIKey) keyView {
 }
 
 func (s *server) listKeys(w http.ResponseWriter, r *http.Request) {
-	keys, err := s.db.ListKeys()
+	keys, err := s.db.Keys().ListKeys(context.Background())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -70,7 +71,7 @@ func (s *server) createKey(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fieldErr("name", "is required (a JSON body {\"name\":\"...\",\"scopes\":[\"read\",\"run\",\"admin\"]})"))
 		return
 	}
-	plain, k, err := s.db.CreateKey(in.Name, in.Scopes...)
+	plain, k, err := s.db.Keys().CreateKey(context.Background(), in.Name, in.Scopes...)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -81,7 +82,7 @@ func (s *server) createKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) revokeKey(w http.ResponseWriter, r *http.Request) {
-	if err := s.db.RevokeKey(mux.Vars(r)["name"]); err != nil {
+	if err := s.db.Keys().RevokeKey(context.Background(), mux.Vars(r)["name"]); err != nil {
 		s.fail(w, r, err)
 		return
 	}

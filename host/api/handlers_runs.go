@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -23,7 +24,7 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	runs, more, err := s.db.ListRuns(f, page)
+	runs, more, err := s.db.Runs().ListRuns(context.Background(), f, page)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -16,8 +16,8 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/assistant"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
@@ -215,7 +215,7 @@ func (s *server) createThread(w http.ResponseWriter, r *http.Request) {
 		msgs = append(msgs, msg)
 	}
 	t := &store.Thread{Metadata: md}
-	if err := s.db.CreateThread(t, msgs); err != nil {
+	if err := s.db.Threads().CreateThread(context.Background(), t, msgs); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -228,7 +228,7 @@ func (s *server) listThreads(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	threads, more, err := s.db.ListThreads(page)
+	threads, more, err := s.db.Threads().ListThreads(context.Background(), page)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -243,7 +243,7 @@ func (s *server) listThreads(w http.ResponseWriter, r *http.Request) {
 // thread loads the thread named in the path; unknown is a 404.
 func (s *server) thread(r *http.Request) (*store.Thread, error) {
 	id := mux.Vars(r)["threadId"]
-	t, err := s.db.GetThread(id)
+	t, err := s.db.Threads().GetThread(context.Background(), id)
 	if err != nil {
 		return nil, threadErr(err, id)
 	}
@@ -288,7 +288,7 @@ func (s *server) updateThread(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := mux.Vars(r)["threadId"]
-	t, err := s.db.UpdateThreadMetadata(id, md)
+	t, err := s.db.Threads().UpdateThreadMetadata(context.Background(), id, md)
 	if err != nil {
 		s.fail(w, r, threadErr(err, id))
 		return
@@ -298,7 +298,7 @@ func (s *server) updateThread(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) deleteThread(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["threadId"]
-	if err := s.db.DeleteThread(id); err != nil {
+	if err := s.db.Threads().DeleteThread(context.Background(), id); err != nil {
 		s.fail(w, r, threadErr(err, id))
 		return
 	}
@@ -321,7 +321,7 @@ func (s *server) createMessage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.db.AddMessages(id, m); err != nil {
+	if err := s.db.Threads().AddMessages(context.Background(), id, m); err != nil {
 		s.fail(w, r, threadErr(err, id))
 		return
 	}
@@ -335,7 +335,7 @@ func (s *server) listMessages(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	msgs, more, err := s.db.ListMessages(id, page)
+	msgs, more, err := s.db.Threads().ListMessages(context.Background(), id, page)
 	if err != nil {
 		s.fail(w, r, threadErr(err, id))
 		return
@@ -353,7 +353,7 @@ func (s *server) getMessage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	m, err := s.db.GetMessage(v["threadId"], v["messageId"])
+	m, err := s.db.Threads().GetMessage(context.Background(), v["threadId"], v["messageId"])
 	if err != nil {
 		if toFault(err).Code == domain.CodeNotFound {
 			err = domain.WrapError(err, domain.CodeNotFound, "message %s not found in thread %s", v["messageId"], v["threadId"])

@@ -13,12 +13,12 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/api"
 	"github.com/toolhost/toolhost/host/assistant"
 	"github.com/toolhost/toolhost/host/config"
-	"github.com/toolhost/toolhost/host/supervisor"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/store"
+	"github.com/toolhost/toolhost/host/supervisor"
 	"github.com/toolhost/toolhost/internal/testbin"
 )
 
@@ -67,7 +67,7 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 		t.Fatal(err)
 	}
 	logger := hclog.New(&hclog.LoggerOptions{Output: io.Discard})
-	sup := supervisor.New(supervisor.Options{Logger: logger, Cache: db, KillGrace: 300 * time.Millisecond})
+	sup := supervisor.New(supervisor.Options{Logger: logger, Cache: db.Plugins(), KillGrace: 300 * time.Millisecond})
 	sp := config.Plugin{Name: "testkit", Path: testkit(t), Timeout: 10 * time.Second, Concurrency: 32,
 		Config: map[string]string{"counterFile": dir + "/count", "token": "s3cr3t-config-token"}, ConfigEnv: map[string]string{},
 		ActionTimeouts: map[string]time.Duration{}}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"net/http"
@@ -32,7 +33,7 @@ func (s *server) withIdempotency(w http.ResponseWriter, r *http.Request, actionI
 	}
 	digest := sha256.Sum256(append([]byte(actionID+"\n"+r.URL.RawQuery+"\n"), body...))
 	scoped := keyName(r) + "\x00" + key
-	existing, err := s.db.BeginIdempotent(&store.IdempotencyRecord{Key: scoped, BodyDigest: digest[:], CreatedAt: time.Now().UTC()})
+	existing, err := s.db.Idempotency().BeginIdempotent(context.Background(), &store.IdempotencyRecord{Key: scoped, BodyDigest: digest[:], CreatedAt: time.Now().UTC()})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -44,7 +45,7 @@ func (s *server) withIdempotency(w http.ResponseWriter, r *http.Request, actionI
 	rec := &capture{ResponseWriter: w}
 	serve(rec, key)
 	if rec.status == 0 || w.Header().Get("X-Run-Id") == "" {
-		_ = s.db.AbandonIdempotent(scoped) // nothing ran: let a retry run
+		_ = s.db.Idempotency().AbandonIdempotent(context.Background(), scoped) // nothing ran: let a retry run
 		return
 	}
 	status, answer := rec.status, rec.body.Bytes()
@@ -52,7 +53,7 @@ func (s *server) withIdempotency(w http.ResponseWriter, r *http.Request, actionI
 		// A streamed answer is replayed as the blocking answer of its run.
 		run, err := s.runner.Get(w.Header().Get("X-Run-Id"))
 		if err != nil {
-			_ = s.db.AbandonIdempotent(scoped)
+			_ = s.db.Idempotency().AbandonIdempotent(context.Background(), scoped)
 			return
 		}
 		if run.Kind == "assistant" {
@@ -63,7 +64,7 @@ func (s *server) withIdempotency(w http.ResponseWriter, r *http.Request, actionI
 			status, answer = s.runAnswer(r, run)
 		}
 	}
-	if err := s.db.FinishIdempotent(scoped, status, answer); err != nil {
+	if err := s.db.Idempotency().FinishIdempotent(context.Background(), scoped, status, answer); err != nil {
 		s.log.Error("record idempotent answer", "error", err)
 	}
 }

@@ -250,5 +250,5 @@ func (s *server) authenticate(key string) (*store.APIKey, error) {
 	if b := s.cfg.BootstrapKey; b != "" && subtle.ConstantTimeCompare([]byte(key), []byte(b)) == 1 {
 		return bootstrapKey, nil
 	}
-	return s.db.Authenticate(key)
+	return s.db.Keys().Authenticate(context.Background(), key)
 }

@@ -6,6 +6,7 @@ package api_test
 // each request.
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -17,11 +18,11 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/api"
 	"github.com/toolhost/toolhost/host/assistant"
 	"github.com/toolhost/toolhost/host/assistant/assistanttest"
 	"github.com/toolhost/toolhost/host/config"
+	"github.com/toolhost/toolhost/host/core"
 )
 
 // thrEnv is a server with the assistant wired to the fake model.
@@ -944,7 +945,7 @@ func TestThreadsAndMessagesCRUDAndPagination(t *testing.T) {
 	e.want(e.do("GET", "/v1/threads/"+th, ""), http.StatusNotFound)
 	e.want(e.do("GET", base, ""), http.StatusNotFound)
 	for _, id := range msgIDs {
-		if _, err := e.db.GetMessage(th, id); err == nil {
+		if _, err := e.db.Threads().GetMessage(context.Background(), th, id); err == nil {
 			t.Errorf("message %s outlived its thread", id)
 		}
 	}

@@ -80,7 +80,7 @@ func (s *Service) Start(req RunRequest) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := s.db.GetThread(req.ThreadID); err != nil {
+	if _, err := s.db.Threads().GetThread(context.Background(), req.ThreadID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return "", domain.WrapError(err, domain.CodeNotFound, "thread %s not found", req.ThreadID)
 		}
@@ -271,7 +271,7 @@ func callNames(calls []ToolCall) string {
 
 // append stores a message of this run on the thread and tells followers.
 func (st *runState) append(msgs ...*store.Message) error {
-	if err := st.svc.db.AddMessages(st.req.ThreadID, msgs...); err != nil {
+	if err := st.svc.db.Threads().AddMessages(context.Background(), st.req.ThreadID, msgs...); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return domain.WrapError(err, domain.CodeNotFound, "thread %s was deleted during the run", st.req.ThreadID)
 		}
@@ -303,7 +303,7 @@ func (s *Service) threadMessages(threadID string) ([]*store.Message, error) {
 	var all []*store.Message
 	page := store.Page{Limit: store.MaxLimit, Order: store.OrderAsc}
 	for {
-		msgs, more, err := s.db.ListMessages(threadID, page)
+		msgs, more, err := s.db.Threads().ListMessages(context.Background(), threadID, page)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return nil, domain.WrapError(err, domain.CodeNotFound, "thread %s not found", threadID)

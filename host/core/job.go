@@ -55,7 +55,9 @@ func (c *JobControl) SetStatus(status string) error {
 }
 
 // Persist records the run's current state durably.
-func (c *JobControl) Persist() error { return c.x.r.db.PutRun(c.x.snapshot()) }
+func (c *JobControl) Persist() error {
+	return c.x.r.db.Runs().PutRun(context.Background(), c.x.snapshot())
+}
 
 // Snapshot returns a copy of the run as it is now.
 func (c *JobControl) Snapshot() *store.Run { return c.x.snapshot() }
@@ -85,7 +87,7 @@ func (r *Runner) executeJob(x *active, do func(context.Context, *JobControl) (js
 	defer close(x.done)
 	defer x.cancel()
 	x.markRunning()
-	if err := r.db.PutRun(x.snapshot()); err != nil {
+	if err := r.db.Runs().PutRun(context.Background(), x.snapshot()); err != nil {
 		r.finish(x, nil, domain.WrapError(err, domain.CodeInternal, "could not record the run"))
 		return
 	}

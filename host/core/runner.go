@@ -10,8 +10,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/toolhost/toolhost/host/domain"
-	"github.com/toolhost/toolhost/host/supervisor"
 	"github.com/toolhost/toolhost/host/store"
+	"github.com/toolhost/toolhost/host/supervisor"
 )
 
 // Runner runs actions and keeps their history.
@@ -147,7 +147,7 @@ func (r *Runner) Enqueue(req Request) (*store.Run, error) {
 	}
 	x.persisted = true
 	queued := x.snapshot() // the answer: a worker may start it at once
-	if err := r.db.PutRun(queued); err != nil {
+	if err := r.db.Runs().PutRun(context.Background(), queued); err != nil {
 		r.queue.unreserve()
 		r.release(x)
 		return nil, domain.WrapError(err, domain.CodeInternal, "record run")
@@ -165,7 +165,7 @@ func (r *Runner) Enqueue(req Request) (*store.Run, error) {
 func (r *Runner) Wait(ctx context.Context, id string) (*store.Run, error) {
 	x := r.lookup(id)
 	if x == nil {
-		return r.db.GetRun(id)
+		return r.db.Runs().GetRun(context.Background(), id)
 	}
 	select {
 	case <-x.done:
@@ -189,14 +189,14 @@ func (r *Runner) Get(id string) (*store.Run, error) {
 	if x := r.lookup(id); x != nil {
 		return x.snapshot(), nil
 	}
-	return r.db.GetRun(id)
+	return r.db.Runs().GetRun(context.Background(), id)
 }
 
 // Cancel stops a queued or running run. A finished run is a conflict.
 func (r *Runner) Cancel(id string) (*store.Run, error) {
 	x := r.lookup(id)
 	if x == nil {
-		run, err := r.db.GetRun(id)
+		run, err := r.db.Runs().GetRun(context.Background(), id)
 		if err != nil {
 			return nil, err
 		}
@@ -228,7 +228,7 @@ func (r *Runner) execute(x *active) {
 	}
 	x.markRunning()
 	if x.action.SideEffects() || x.persisted {
-		if err := r.db.PutRun(x.snapshot()); err != nil {
+		if err := r.db.Runs().PutRun(context.Background(), x.snapshot()); err != nil {
 			r.finish(x, nil, domain.WrapError(err, domain.CodeInternal, "could not record the run before calling the plugin; it was not called"))
 			return
 		}
@@ -274,7 +274,7 @@ func (r *Runner) finish(x *active, out []byte, err error) {
 	snap := copyRun(run)
 	x.mu.Unlock()
 	withoutOutputEvent(snap)
-	if err := r.db.PutRun(snap); err != nil {
+	if err := r.db.Runs().PutRun(context.Background(), snap); err != nil {
 		r.log.Error("could not record the run's end", "run_id", snap.ID, "error", err)
 		x.mu.Lock()
 		x.recordErr = err
@@ -321,7 +321,7 @@ func (r *Runner) Follow(id string, after int) (past []store.Event, live <-chan s
 		p, ch := x.follow(after)
 		return p, ch, func() { x.unfollow(ch) }, nil
 	}
-	run, err := r.db.GetRun(id)
+	run, err := r.db.Runs().GetRun(context.Background(), id)
 	if err != nil {
 		return nil, nil, nil, err
 	}

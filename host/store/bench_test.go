@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -56,7 +57,7 @@ func BenchmarkPutRunParallel(b *testing.B) {
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if err := db.PutRun(finalRun()); err != nil {
+					if err := db.Runs().PutRun(context.Background(), finalRun()); err != nil {
 						b.Error(err)
 						return
 					}
@@ -79,7 +80,7 @@ func BenchmarkPutRunSequential(b *testing.B) {
 			store.SetRunWrites(db, way)
 			b.ResetTimer()
 			for range b.N {
-				if err := db.PutRun(finalRun()); err != nil {
+				if err := db.Runs().PutRun(context.Background(), finalRun()); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -138,12 +139,12 @@ func BenchmarkJournalApply(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		for range perApply {
-			if err := db.PutRun(finalRun()); err != nil {
+			if err := db.Runs().PutRun(context.Background(), finalRun()); err != nil {
 				b.Fatal(err)
 			}
 		}
 		b.StartTimer()
-		if _, _, err := db.ListRuns(store.RunFilter{}, store.Page{Limit: 1}); err != nil { // applies the journal first
+		if _, _, err := db.Runs().ListRuns(context.Background(), store.RunFilter{}, store.Page{Limit: 1}); err != nil { // applies the journal first
 			b.Fatal(err)
 		}
 	}
@@ -153,13 +154,13 @@ func BenchmarkJournalApply(b *testing.B) {
 // BenchmarkAuthenticate is the per-request key check.
 func BenchmarkAuthenticate(b *testing.B) {
 	db := openDB(b, "")
-	plain, _, err := db.CreateKey("bench")
+	plain, _, err := db.Keys().CreateKey(context.Background(), "bench")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for range b.N {
-		if _, err := db.Authenticate(plain); err != nil {
+		if _, err := db.Keys().Authenticate(context.Background(), plain); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -236,7 +237,7 @@ func loadBenchRuns(db *store.DB) error {
 			}
 			runs = append(runs, r)
 		}
-		if err := db.PutRuns(runs); err != nil {
+		if err := db.Runs().PutRuns(context.Background(), runs); err != nil {
 			return err
 		}
 	}
@@ -271,7 +272,7 @@ func BenchmarkListRunsFiltered1M(b *testing.B) {
 
 	action := benchAction(42)
 	// A cursor half-way down action 42's history.
-	mid, _, err := db.ListRuns(store.RunFilter{ActionID: action, From: time.Date(2025, 1, 15, 0, 0, 0, 0, time.UTC)}, store.Page{Order: "asc", Limit: 1})
+	mid, _, err := db.Runs().ListRuns(context.Background(), store.RunFilter{ActionID: action, From: time.Date(2025, 1, 15, 0, 0, 0, 0, time.UTC)}, store.Page{Order: "asc", Limit: 1})
 	if err != nil || len(mid) != 1 {
 		b.Fatalf("finding a cursor: %v", err)
 	}
@@ -293,14 +294,14 @@ func BenchmarkListRunsFiltered1M(b *testing.B) {
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			runs, _, err := db.ListRuns(c.f, c.p)
+			runs, _, err := db.Runs().ListRuns(context.Background(), c.f, c.p)
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64(len(runs)), "runs/page")
 			b.ResetTimer()
 			for range b.N {
-				if _, _, err := db.ListRuns(c.f, c.p); err != nil {
+				if _, _, err := db.Runs().ListRuns(context.Background(), c.f, c.p); err != nil {
 					b.Fatal(err)
 				}
 			}

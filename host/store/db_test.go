@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -38,10 +39,10 @@ func TestOpenCreatesDirAndFile(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, store.PIDFileName)); !os.IsNotExist(err) {
 		t.Errorf("pid file left after Close: %v", err)
 	}
-	if err := db.PutRun(newRun(store.StatusQueued)); !errors.Is(err, store.ErrClosed) {
+	if err := db.Runs().PutRun(context.Background(), newRun(store.StatusQueued)); !errors.Is(err, store.ErrClosed) {
 		t.Errorf("PutRun after Close = %v, want ErrClosed", err)
 	}
-	if _, err := db.GetRun("run_x"); !errors.Is(err, store.ErrClosed) {
+	if _, err := db.Runs().GetRun(context.Background(), "run_x"); !errors.Is(err, store.ErrClosed) {
 		t.Errorf("GetRun after Close = %v, want ErrClosed", err)
 	}
 }
@@ -116,7 +117,7 @@ func TestReopenKeepsData(t *testing.T) {
 	db.Close()
 
 	db = openDB(t, dir)
-	got, err := db.GetRun(r.ID)
+	got, err := db.Runs().GetRun(context.Background(), r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"math"
@@ -20,7 +21,7 @@ func TestRawFieldsRoundTripAndAreChecked(t *testing.T) {
 	r.Output = json.RawMessage(`{"ok":true}`)
 	r.Extra = json.RawMessage(`{"steps":2}`)
 	mustPut(t, db, r)
-	got, err := db.GetRun(r.ID)
+	got, err := db.Runs().GetRun(context.Background(), r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,11 +35,11 @@ func TestRawFieldsRoundTripAndAreChecked(t *testing.T) {
 	}
 	bad := newRun(store.StatusSucceeded)
 	bad.Output = json.RawMessage(`{"ok":`)
-	err = db.PutRun(bad)
+	err = db.Runs().PutRun(context.Background(), bad)
 	if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "output") {
 		t.Fatalf("invalid output JSON: %v", err)
 	}
-	if _, err := db.GetRun(bad.ID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := db.Runs().GetRun(context.Background(), bad.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a refused run was stored: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,21 +35,21 @@ func Example() {
 		Input:     json.RawMessage(`{"to":"ann@example.com"}`),
 		StartedAt: &now,
 	}
-	if err := db.PutRun(run); err != nil {
+	if err := db.Runs().PutRun(context.Background(), run); err != nil {
 		log.Fatal(err)
 	}
 	// ...and its result after it.
 	run.Status = store.StatusSucceeded
 	run.Output = json.RawMessage(`{"sent":true}`)
-	if err := db.PutRun(run); err != nil {
+	if err := db.Runs().PutRun(context.Background(), run); err != nil {
 		log.Fatal(err)
 	}
 	// A finished run never changes again.
 	run.Status = store.StatusFailed
-	err = db.PutRun(run)
+	err = db.Runs().PutRun(context.Background(), run)
 	fmt.Println(errors.Is(err, store.ErrTerminal))
 
-	runs, hasMore, err := db.ListRuns(
+	runs, hasMore, err := db.Runs().ListRuns(context.Background(),
 		store.RunFilter{ActionID: "CABC80BB79C15067CA983495324AE709", Status: store.StatusSucceeded},
 		store.Page{Limit: 20},
 	)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -20,7 +21,7 @@ const maxIdempotencyKey = 1024
 // stores nothing and returns the existing record; the caller decides: same
 // BodyDigest and finished → replay the answer, else → 409.
 // rec.CreatedAt defaults to now.
-func (db *DB) BeginIdempotent(rec *IdempotencyRecord) (existing *IdempotencyRecord, err error) {
+func (is Idempotency) BeginIdempotent(ctx context.Context, rec *IdempotencyRecord) (existing *IdempotencyRecord, err error) {
 	if rec.Key == "" || len(rec.Key) > maxIdempotencyKey {
 		return nil, invalidf("idempotency key must be 1 to %d bytes long", maxIdempotencyKey)
 	}
@@ -32,7 +33,7 @@ func (db *DB) BeginIdempotent(rec *IdempotencyRecord) (existing *IdempotencyReco
 	if err != nil {
 		return nil, fmt.Errorf("encoding idempotency record: %w", err)
 	}
-	err = db.batch(func(tx *bbolt.Tx) error {
+	err = is.db.batch(func(tx *bbolt.Tx) error {
 		existing = nil
 		old, err := getIdempotent(tx, rec.Key)
 		if err != nil {
@@ -53,14 +54,14 @@ func (db *DB) BeginIdempotent(rec *IdempotencyRecord) (existing *IdempotencyReco
 // FinishIdempotent records the answer (HTTP status and body, which must be
 // JSON) for key, so that a retry gets it again. A missing record gives
 // ErrNotFound and stores nothing.
-func (db *DB) FinishIdempotent(key string, status int, response []byte) error {
+func (is Idempotency) FinishIdempotent(ctx context.Context, key string, status int, response []byte) error {
 	if status <= 0 {
 		return invalidf("status must be an HTTP status, got %d", status)
 	}
 	if len(response) > 0 && !json.Valid(response) {
 		return invalidf("response must be JSON")
 	}
-	err := db.batch(func(tx *bbolt.Tx) error {
+	err := is.db.batch(func(tx *bbolt.Tx) error {
 		rec, err := getIdempotent(tx, key)
 		if err != nil {
 			return err
@@ -84,8 +85,8 @@ func (db *DB) FinishIdempotent(key string, status int, response []byte) error {
 // AbandonIdempotent deletes key's record while it is in flight, freeing the
 // key (say, the request failed validation and did nothing). An absent
 // record is fine; a finished one gives ErrConflict and stays.
-func (db *DB) AbandonIdempotent(key string) error {
-	err := db.batch(func(tx *bbolt.Tx) error {
+func (is Idempotency) AbandonIdempotent(ctx context.Context, key string) error {
+	err := is.db.batch(func(tx *bbolt.Tx) error {
 		rec, err := getIdempotent(tx, key)
 		if err != nil || rec == nil {
 			return err

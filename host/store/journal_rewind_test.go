@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -22,7 +23,7 @@ func TestRewindCopiesUnappliedRecords(t *testing.T) {
 	for range 5 {
 		r := &Run{ID: NewID(RunPrefix), Kind: "action", Status: StatusSucceeded, ActionID: "CA1"}
 		runs = append(runs, r)
-		if err := db.PutRun(r); err != nil {
+		if err := db.Runs().PutRun(context.Background(), r); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -32,7 +33,7 @@ func TestRewindCopiesUnappliedRecords(t *testing.T) {
 	}
 	last := &Run{ID: NewID(RunPrefix), Kind: "action", Status: StatusRunning, ActionID: "CA1"}
 	runs = append(runs, last)
-	if err := db.PutRun(last); err != nil {
+	if err := db.Runs().PutRun(context.Background(), last); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(db.journalPath())
@@ -60,7 +61,7 @@ func TestRewindCopiesUnappliedRecords(t *testing.T) {
 		t.Errorf("Recovered() = %d, want 3", n)
 	}
 	for _, r := range runs {
-		got, err := again.GetRun(r.ID)
+		got, err := again.Runs().GetRun(context.Background(), r.ID)
 		if err != nil || got.Status != r.Status {
 			t.Errorf("run %s after the crash: %v, %v", r.ID, got, err)
 		}

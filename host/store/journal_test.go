@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -47,12 +48,12 @@ func childJournal(dir string) {
 	}
 	for _, s := range steps {
 		if s.Settle {
-			if _, _, err := db.ListRuns(store.RunFilter{}, store.Page{Limit: 1}); err != nil {
+			if _, _, err := db.Runs().ListRuns(context.Background(), store.RunFilter{}, store.Page{Limit: 1}); err != nil {
 				panic(err)
 			}
 			continue
 		}
-		if err := db.PutRuns(s.Runs); err != nil {
+		if err := db.Runs().PutRuns(context.Background(), s.Runs); err != nil {
 			panic(err)
 		}
 	}
@@ -98,7 +99,7 @@ func withStatus(r *store.Run, status string) *store.Run {
 
 func wantStatus(t *testing.T, db *store.DB, r *store.Run, status string) {
 	t.Helper()
-	got, err := db.GetRun(r.ID)
+	got, err := db.Runs().GetRun(context.Background(), r.ID)
 	if err != nil {
 		t.Fatalf("GetRun(%s): %v", r.ID, err)
 	}
@@ -138,11 +139,11 @@ func TestJournalRunsSurviveACrash(t *testing.T) {
 	wantStatus(t, db, b, store.StatusRunning)
 	wantStatus(t, db, c, store.StatusSucceeded)
 	wantStatus(t, db, d, store.StatusFailed)
-	runs, _, err := db.ListRuns(store.RunFilter{}, store.Page{Limit: 10})
+	runs, _, err := db.Runs().ListRuns(context.Background(), store.RunFilter{}, store.Page{Limit: 10})
 	if err != nil || len(runs) != 4 {
 		t.Fatalf("ListRuns = %d runs, %v; want 4", len(runs), err)
 	}
-	if n, err := db.InterruptRuns(); err != nil || n != 1 {
+	if n, err := db.Runs().InterruptRuns(context.Background()); err != nil || n != 1 {
 		t.Errorf("InterruptRuns = %d, %v; want the one running run", n, err)
 	}
 	mustCheck(t, db)
@@ -218,7 +219,7 @@ func TestJournalReadsSeeUnappliedRecords(t *testing.T) {
 	wantStatus(t, db, r, store.StatusRunning)
 	mustPut(t, db, withStatus(r, store.StatusSucceeded))
 	// The state machine is checked against the journal, not the file.
-	if err := db.PutRun(withStatus(r, store.StatusRunning)); !errors.Is(err, store.ErrTerminal) {
+	if err := db.Runs().PutRun(context.Background(), withStatus(r, store.StatusRunning)); !errors.Is(err, store.ErrTerminal) {
 		t.Errorf("PutRun(running) after succeeded = %v, want ErrTerminal", err)
 	}
 	wantStatus(t, db, r, store.StatusSucceeded)
@@ -226,7 +227,7 @@ func TestJournalReadsSeeUnappliedRecords(t *testing.T) {
 	if err != nil || st.Runs != 1 {
 		t.Errorf("Stats = %+v, %v; want 1 run", st, err)
 	}
-	runs, _, err := db.ListRuns(store.RunFilter{Status: store.StatusSucceeded}, store.Page{Limit: 10})
+	runs, _, err := db.Runs().ListRuns(context.Background(), store.RunFilter{Status: store.StatusSucceeded}, store.Page{Limit: 10})
 	if err != nil || len(runs) != 1 {
 		t.Errorf("ListRuns(succeeded) = %d runs, %v", len(runs), err)
 	}
@@ -269,11 +270,11 @@ func TestJournalConcurrentWriters(t *testing.T) {
 			defer wg.Done()
 			for range 20 {
 				r := newRun(store.StatusRunning)
-				if err := db.PutRun(r); err != nil {
+				if err := db.Runs().PutRun(context.Background(), r); err != nil {
 					t.Error(err)
 					return
 				}
-				if err := db.PutRun(withStatus(r, store.StatusSucceeded)); err != nil {
+				if err := db.Runs().PutRun(context.Background(), withStatus(r, store.StatusSucceeded)); err != nil {
 					t.Error(err)
 					return
 				}
@@ -303,7 +304,7 @@ func TestJournalWriteFailureLosesNothingAcknowledged(t *testing.T) {
 	a := newRun(store.StatusRunning)
 	mustPut(t, db, a)
 	mend := store.BreakJournal(db)
-	err := db.PutRun(withStatus(a, store.StatusSucceeded))
+	err := db.Runs().PutRun(context.Background(), withStatus(a, store.StatusSucceeded))
 	if err == nil || !strings.Contains(err.Error(), "run journal") {
 		t.Fatalf("PutRun on a broken journal = %v, want a run journal error", err)
 	}
@@ -319,7 +320,7 @@ func TestJournalWriteFailureLosesNothingAcknowledged(t *testing.T) {
 	// The journal goes on once the disk works again.
 	mustPut(t, db, withStatus(a, store.StatusSucceeded))
 	wantStatus(t, db, a, store.StatusSucceeded)
-	runs, _, err := db.ListRuns(store.RunFilter{}, store.Page{Limit: 10})
+	runs, _, err := db.Runs().ListRuns(context.Background(), store.RunFilter{}, store.Page{Limit: 10})
 	if err != nil || len(runs) != 1 || runs[0].Status != store.StatusSucceeded {
 		t.Errorf("ListRuns after the failure = %v, %v", runs, err)
 	}
@@ -331,7 +332,7 @@ func TestJournalAppliesAcknowledgedRecordsWhenAWriteFails(t *testing.T) {
 	a := newRun(store.StatusRunning)
 	mustPut(t, db, a)
 	store.BreakJournal(db)
-	if err := db.PutRun(newRun(store.StatusRunning)); err == nil {
+	if err := db.Runs().PutRun(context.Background(), newRun(store.StatusRunning)); err == nil {
 		t.Fatal("PutRun on a broken journal succeeded")
 	}
 	// Read the bbolt file as it is now, without the journal: a crash now

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -53,7 +54,7 @@ func normalizeScopes(scopes []string) ([]string, error) {
 // CreateKey makes a new API key called name holding scopes (none: all of
 // them) and returns its plaintext, which is shown once and never stored:
 // only its SHA-256 digest is. A taken name gives ErrConflict.
-func (db *DB) CreateKey(name string, scopes ...string) (plaintext string, key *APIKey, err error) {
+func (ks Keys) CreateKey(ctx context.Context, name string, scopes ...string) (plaintext string, key *APIKey, err error) {
 	if !keyNameRE.MatchString(name) {
 		return "", nil, invalidf("key name must match %s, got %q", keyNameRE, name)
 	}
@@ -78,7 +79,7 @@ func (db *DB) CreateKey(name string, scopes ...string) (plaintext string, key *A
 	if err != nil {
 		return "", nil, fmt.Errorf("encoding key: %w", err)
 	}
-	err = db.update(func(tx *bbolt.Tx) error {
+	err = ks.db.update(func(tx *bbolt.Tx) error {
 		keys := tx.Bucket(bucketKeys)
 		if keys.Get([]byte(name)) != nil {
 			return fmt.Errorf("key %q already exists: %w", name, ErrConflict)
@@ -95,9 +96,9 @@ func (db *DB) CreateKey(name string, scopes ...string) (plaintext string, key *A
 }
 
 // ListKeys returns every key, by name.
-func (db *DB) ListKeys() ([]*APIKey, error) {
+func (ks Keys) ListKeys(ctx context.Context) ([]*APIKey, error) {
 	var keys []*APIKey
-	err := db.view(func(tx *bbolt.Tx) error {
+	err := ks.db.view(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketKeys).ForEach(func(k, v []byte) error {
 			key, err := decodeKey(k, v)
 			keys = append(keys, key)
@@ -111,9 +112,9 @@ func (db *DB) ListKeys() ([]*APIKey, error) {
 }
 
 // CountKeys returns how many keys exist.
-func (db *DB) CountKeys() (int, error) {
+func (ks Keys) CountKeys(ctx context.Context) (int, error) {
 	n := 0
-	err := db.view(func(tx *bbolt.Tx) error {
+	err := ks.db.view(func(tx *bbolt.Tx) error {
 		n = tx.Bucket(bucketKeys).Stats().KeyN
 		return nil
 	})
@@ -121,8 +122,8 @@ func (db *DB) CountKeys() (int, error) {
 }
 
 // RevokeKey deletes the key called name; ErrNotFound when there is none.
-func (db *DB) RevokeKey(name string) error {
-	err := db.update(func(tx *bbolt.Tx) error {
+func (ks Keys) RevokeKey(ctx context.Context, name string) error {
+	err := ks.db.update(func(tx *bbolt.Tx) error {
 		keys := tx.Bucket(bucketKeys)
 		v := keys.Get([]byte(name))
 		if v == nil {
@@ -140,20 +141,20 @@ func (db *DB) RevokeKey(name string) error {
 	if err != nil {
 		return fmt.Errorf("revoking key: %w", err)
 	}
-	db.keyUse.forget(name)
+	ks.db.keyUse.forget(name)
 	return nil
 }
 
 // Authenticate returns the key whose plaintext this is, or ErrUnauthorized.
 // It reads only: LastUsedAt is written in the background, at most once a
 // minute per key, so authenticating costs no fsync.
-func (db *DB) Authenticate(plaintext string) (*APIKey, error) {
+func (ks Keys) Authenticate(ctx context.Context, plaintext string) (*APIKey, error) {
 	if !strings.HasPrefix(plaintext, KeyPrefix) || len(plaintext) > 256 {
 		return nil, ErrUnauthorized
 	}
 	digest := sha256.Sum256([]byte(plaintext))
 	var key *APIKey
-	err := db.view(func(tx *bbolt.Tx) error {
+	err := ks.db.view(func(tx *bbolt.Tx) error {
 		name := tx.Bucket(bucketKeyDigests).Get(digest[:])
 		if name == nil {
 			return ErrUnauthorized
@@ -176,8 +177,8 @@ func (db *DB) Authenticate(plaintext string) (*APIKey, error) {
 		return nil, err
 	}
 	now := time.Now().UTC()
-	if db.keyUse.due(key.Name, now) {
-		db.background(func() { db.touchKey(key.Name, key.Digest, now) })
+	if ks.db.keyUse.due(key.Name, now) {
+		ks.db.background(func() { ks.db.touchKey(key.Name, key.Digest, now) })
 		key.LastUsedAt = &now
 	}
 	return key, nil

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -18,7 +19,7 @@ func TestKeys(t *testing.T) {
 	dir := t.TempDir()
 	db := openDB(t, dir)
 
-	plain, key, err := db.CreateKey("ci-bot.1")
+	plain, key, err := db.Keys().CreateKey(context.Background(), "ci-bot.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,21 +31,21 @@ func TestKeys(t *testing.T) {
 	if !bytes.Equal(key.Digest, digest[:]) || !strings.HasPrefix(plain, key.Prefix) || len(key.Prefix) < 6 || len(key.Prefix) > 12 {
 		t.Errorf("key = %+v", key)
 	}
-	plain2, _, err := db.CreateKey("other")
+	plain2, _, err := db.Keys().CreateKey(context.Background(), "other")
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	t.Run("name rules", func(t *testing.T) {
-		if _, _, err := db.CreateKey("ci-bot.1"); !errors.Is(err, store.ErrConflict) {
+		if _, _, err := db.Keys().CreateKey(context.Background(), "ci-bot.1"); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("duplicate name = %v", err)
 		}
 		for _, bad := range []string{"", "has space", "slash/", strings.Repeat("a", 65), "ünï"} {
-			if _, _, err := db.CreateKey(bad); !errors.Is(err, store.ErrInvalid) {
+			if _, _, err := db.Keys().CreateKey(context.Background(), bad); !errors.Is(err, store.ErrInvalid) {
 				t.Errorf("CreateKey(%q) = %v", bad, err)
 			}
 		}
-		if _, _, err := db.CreateKey(strings.Repeat("a", 64)); err != nil {
+		if _, _, err := db.Keys().CreateKey(context.Background(), strings.Repeat("a", 64)); err != nil {
 			t.Errorf("64-char name: %v", err)
 		}
 	})
@@ -65,7 +66,7 @@ func TestKeys(t *testing.T) {
 			{"digest as key", string(key.Digest), ""},
 		}
 		for _, tt := range tests {
-			got, err := db.Authenticate(tt.plain)
+			got, err := db.Keys().Authenticate(context.Background(), tt.plain)
 			if tt.want == "" {
 				if !errors.Is(err, store.ErrUnauthorized) || got != nil {
 					t.Errorf("%s: Authenticate = %v, %v", tt.name, got, err)
@@ -79,26 +80,26 @@ func TestKeys(t *testing.T) {
 	})
 
 	t.Run("list count revoke", func(t *testing.T) {
-		keys, err := db.ListKeys()
+		keys, err := db.Keys().ListKeys(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := ids(keys, func(k *store.APIKey) string { return k.Name }); !sameStrings(got, []string{strings.Repeat("a", 64), "ci-bot.1", "other"}) {
 			t.Errorf("ListKeys = %v", got)
 		}
-		if n, err := db.CountKeys(); n != 3 || err != nil {
+		if n, err := db.Keys().CountKeys(context.Background()); n != 3 || err != nil {
 			t.Errorf("CountKeys = %d, %v", n, err)
 		}
-		if err := db.RevokeKey("other"); err != nil {
+		if err := db.Keys().RevokeKey(context.Background(), "other"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Authenticate(plain2); !errors.Is(err, store.ErrUnauthorized) {
+		if _, err := db.Keys().Authenticate(context.Background(), plain2); !errors.Is(err, store.ErrUnauthorized) {
 			t.Errorf("revoked key authenticates: %v", err)
 		}
-		if err := db.RevokeKey("other"); !errors.Is(err, store.ErrNotFound) {
+		if err := db.Keys().RevokeKey(context.Background(), "other"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("RevokeKey(absent) = %v", err)
 		}
-		if n, _ := db.CountKeys(); n != 2 {
+		if n, _ := db.Keys().CountKeys(context.Background()); n != 2 {
 			t.Errorf("CountKeys after revoke = %d", n)
 		}
 	})
@@ -107,7 +108,7 @@ func TestKeys(t *testing.T) {
 	// Last use is written in the background and survives a reopen.
 	db.Close()
 	db = openDB(t, dir)
-	keys, err := db.ListKeys()
+	keys, err := db.Keys().ListKeys(context.Background())
 	if err != nil || len(keys) != 2 || keys[1].Name != "ci-bot.1" || keys[1].LastUsedAt == nil || keys[0].LastUsedAt != nil {
 		t.Fatalf("after reopen: %+v, %v", keys, err)
 	}
@@ -142,11 +143,11 @@ func TestKeyScopes(t *testing.T) {
 		{"runner", []string{"run", "read", "run"}, []string{"read", "run"}},
 	}
 	for _, tt := range tests {
-		plain, k, err := db.CreateKey(tt.name, tt.scopes...)
+		plain, k, err := db.Keys().CreateKey(context.Background(), tt.name, tt.scopes...)
 		if err != nil || !slices.Equal(k.Scopes, tt.want) {
 			t.Fatalf("CreateKey(%s, %v) = %v, %v; want scopes %v", tt.name, tt.scopes, k, err, tt.want)
 		}
-		got, err := db.Authenticate(plain)
+		got, err := db.Keys().Authenticate(context.Background(), plain)
 		if err != nil || !slices.Equal(got.Scopes, tt.want) {
 			t.Fatalf("Authenticate(%s) = %v, %v", tt.name, got, err)
 		}
@@ -156,11 +157,11 @@ func TestKeyScopes(t *testing.T) {
 			}
 		}
 	}
-	_, _, err := db.CreateKey("bad", "read", "write")
+	_, _, err := db.Keys().CreateKey(context.Background(), "bad", "read", "write")
 	if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), `"write"`) {
 		t.Fatalf("unknown scope: %v", err)
 	}
-	if keys, _ := db.ListKeys(); len(keys) != len(tests) {
+	if keys, _ := db.Keys().ListKeys(context.Background()); len(keys) != len(tests) {
 		t.Fatalf("a refused key was stored: %d keys", len(keys))
 	}
 	old := &store.APIKey{Name: "old"}

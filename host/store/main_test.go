@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -79,7 +80,7 @@ func newRun(status string) *store.Run {
 func mustPut(t testing.TB, db *store.DB, runs ...*store.Run) {
 	t.Helper()
 	for _, r := range runs {
-		if err := db.PutRun(r); err != nil {
+		if err := db.Runs().PutRun(context.Background(), r); err != nil {
 			t.Fatalf("PutRun(%s %s): %v", r.ID, r.Status, err)
 		}
 	}

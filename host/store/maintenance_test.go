@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -66,7 +67,7 @@ func TestPruneSweepsOrphanMessages(t *testing.T) {
 	db := openDB(t, dir)
 	kept, gone := &store.Thread{}, &store.Thread{}
 	for _, th := range []*store.Thread{kept, gone} {
-		if err := db.CreateThread(th, []*store.Message{{Role: "user", Content: "x"}, {Role: "user", Content: "y"}}); err != nil {
+		if err := db.Threads().CreateThread(context.Background(), th, []*store.Message{{Role: "user", Content: "x"}, {Role: "user", Content: "y"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -74,7 +75,7 @@ func TestPruneSweepsOrphanMessages(t *testing.T) {
 	// As if DeleteThread stopped after its first transaction.
 	tamper(t, dir, func(tx *bbolt.Tx) error { return tx.Bucket([]byte("threads")).Delete([]byte(gone.ID)) })
 	db = openDB(t, dir)
-	if _, err := db.Prune(0, 0, timeNow()); err != nil {
+	if _, err := db.Runs().Prune(context.Background(), 0, 0, timeNow()); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -103,10 +104,10 @@ func TestCompact(t *testing.T) {
 		r.Output = []byte(`{"text":"` + strings.Repeat("x", 500) + `"}`)
 		runs = append(runs, r)
 	}
-	if err := db.PutRuns(runs); err != nil {
+	if err := db.Runs().PutRuns(context.Background(), runs); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Prune(10, 0, timeNow()); err != nil {
+	if _, err := db.Runs().Prune(context.Background(), 10, 0, timeNow()); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := db.Stats()
@@ -127,7 +128,7 @@ func TestCompact(t *testing.T) {
 		t.Errorf("compacted: %+v, before %+v", after, before)
 	}
 	mustCheck(t, db)
-	if _, err := db.GetRun(runs[len(runs)-1].ID); err != nil {
+	if _, err := db.Runs().GetRun(context.Background(), runs[len(runs)-1].ID); err != nil {
 		t.Errorf("newest run lost: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -20,12 +21,12 @@ type storedPlugin struct {
 // PutPlugin creates or replaces the plugin p.Name. Config values whose keys
 // are in p.SecretKeys are sealed before they are written. It sets
 // UpdatedAt, and InstalledAt when the plugin is new.
-func (db *DB) PutPlugin(p *PluginRecord) error {
+func (ps Plugins) PutPlugin(ctx context.Context, p *PluginRecord) error {
 	if p.Name == "" {
 		return invalidf("plugin name is empty")
 	}
 	now := time.Now().UTC()
-	err := db.update(func(tx *bbolt.Tx) error {
+	err := ps.db.update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketPlugins)
 		installed := p.InstalledAt
 		if old := b.Get([]byte(p.Name)); old != nil && installed.IsZero() {
@@ -39,7 +40,7 @@ func (db *DB) PutPlugin(p *PluginRecord) error {
 		}
 		rec := *p
 		rec.InstalledAt, rec.UpdatedAt = installed, now
-		enc, err := db.encodePlugin(&rec)
+		enc, err := ps.db.encodePlugin(&rec)
 		if err != nil {
 			return err
 		}
@@ -103,15 +104,15 @@ func (db *DB) decodePlugin(v []byte) (*PluginRecord, error) {
 
 // GetPlugin returns the plugin called name with its config opened, or
 // ErrNotFound.
-func (db *DB) GetPlugin(name string) (*PluginRecord, error) {
+func (ps Plugins) GetPlugin(ctx context.Context, name string) (*PluginRecord, error) {
 	var p *PluginRecord
-	err := db.view(func(tx *bbolt.Tx) error {
+	err := ps.db.view(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketPlugins).Get([]byte(name))
 		if v == nil {
 			return ErrNotFound
 		}
 		var err error
-		p, err = db.decodePlugin(v)
+		p, err = ps.db.decodePlugin(v)
 		return err
 	})
 	if err != nil {
@@ -121,27 +122,27 @@ func (db *DB) GetPlugin(name string) (*PluginRecord, error) {
 }
 
 // ListPlugins returns every plugin, by name, with config opened.
-func (db *DB) ListPlugins() ([]*PluginRecord, error) {
-	var ps []*PluginRecord
-	err := db.view(func(tx *bbolt.Tx) error {
+func (ps Plugins) ListPlugins(ctx context.Context) ([]*PluginRecord, error) {
+	var list []*PluginRecord
+	err := ps.db.view(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketPlugins).ForEach(func(k, v []byte) error {
-			p, err := db.decodePlugin(v)
+			p, err := ps.db.decodePlugin(v)
 			if err != nil {
 				return fmt.Errorf("plugin %q: %w", k, err)
 			}
-			ps = append(ps, p)
+			list = append(list, p)
 			return nil
 		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("listing plugins: %w", err)
 	}
-	return ps, nil
+	return list, nil
 }
 
 // DeletePlugin removes the plugin called name, or returns ErrNotFound.
-func (db *DB) DeletePlugin(name string) error {
-	err := db.update(func(tx *bbolt.Tx) error {
+func (ps Plugins) DeletePlugin(ctx context.Context, name string) error {
+	err := ps.db.update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketPlugins)
 		if b.Get([]byte(name)) == nil {
 			return ErrNotFound
@@ -156,11 +157,11 @@ func (db *DB) DeletePlugin(name string) error {
 
 // PutManifest caches the raw manifest of the plugin binary whose SHA-256
 // (hex) is sha, so an unchanged binary need not be started to describe it.
-func (db *DB) PutManifest(sha string, raw []byte) error {
+func (ps Plugins) PutManifest(ctx context.Context, sha string, raw []byte) error {
 	if sha == "" {
 		return invalidf("manifest sha256 is empty")
 	}
-	err := db.update(func(tx *bbolt.Tx) error {
+	err := ps.db.update(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketManifests).Put([]byte(sha), raw)
 	})
 	if err != nil {
@@ -170,9 +171,9 @@ func (db *DB) PutManifest(sha string, raw []byte) error {
 }
 
 // GetManifest returns the manifest cached for sha, or ErrNotFound.
-func (db *DB) GetManifest(sha string) ([]byte, error) {
+func (ps Plugins) GetManifest(ctx context.Context, sha string) ([]byte, error) {
 	var raw []byte
-	err := db.view(func(tx *bbolt.Tx) error {
+	err := ps.db.view(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketManifests).Get([]byte(sha))
 		if v == nil {
 			return ErrNotFound

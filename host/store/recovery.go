@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -22,14 +23,14 @@ var InterruptedError = domain.InterruptedError
 // run.failed event. Runs waiting in requires_action are failed too: what
 // they waited on (the assistant loop) lived in the stopped process, so they
 // can never continue. Call it at start, before serving.
-func (db *DB) InterruptRuns() (n int, err error) {
-	if err := db.journal.settle(); err != nil {
+func (rs Runs) InterruptRuns(ctx context.Context) (n int, err error) {
+	if err := rs.db.journal.settle(); err != nil {
 		return 0, err
 	}
 	now := time.Now().UTC()
 	for _, status := range []string{StatusQueued, StatusRunning, StatusRequiresAction} {
 		for {
-			done, err := db.interruptChunk(status, now)
+			done, err := rs.db.interruptChunk(status, now)
 			n += done
 			if err != nil {
 				return n, fmt.Errorf("interrupting %s runs: %w", status, err)

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -25,12 +26,12 @@ func TestInterruptRuns(t *testing.T) {
 	for range 1500 {
 		many = append(many, newRun(store.StatusRunning))
 	}
-	if err := db.PutRuns(many); err != nil {
+	if err := db.Runs().PutRuns(context.Background(), many); err != nil {
 		t.Fatal(err)
 	}
 	byStatus[store.StatusRunning] = append(byStatus[store.StatusRunning], many...)
 
-	n, err := db.InterruptRuns()
+	n, err := db.Runs().InterruptRuns(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func TestInterruptRuns(t *testing.T) {
 	}
 	for s, runs := range byStatus {
 		for _, r := range runs {
-			got, err := db.GetRun(r.ID)
+			got, err := db.Runs().GetRun(context.Background(), r.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,7 +67,7 @@ func TestInterruptRuns(t *testing.T) {
 		t.Errorf("message %q", got)
 	}
 	mustCheck(t, db)
-	if n, err := db.InterruptRuns(); n != 0 || err != nil {
+	if n, err := db.Runs().InterruptRuns(context.Background()); n != 0 || err != nil {
 		t.Errorf("second InterruptRuns = %d, %v", n, err)
 	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"time"
 
@@ -17,12 +18,12 @@ import (
 //
 // Prune also drops idempotency records older than IdempotencyTTL and the
 // messages of threads whose deletion was interrupted. deleted counts runs.
-func (db *DB) Prune(maxRuns int, maxAge time.Duration, now time.Time) (deleted int, err error) {
-	if err := db.journal.settle(); err != nil {
+func (rs Runs) Prune(ctx context.Context, maxRuns int, maxAge time.Duration, now time.Time) (deleted int, err error) {
+	if err := rs.db.journal.settle(); err != nil {
 		return 0, err
 	}
 	for {
-		n, err := db.pruneChunk(maxRuns, maxAge, now)
+		n, err := rs.db.pruneChunk(maxRuns, maxAge, now)
 		deleted += n
 		if err != nil {
 			return deleted, fmt.Errorf("pruning runs: %w", err)
@@ -31,10 +32,10 @@ func (db *DB) Prune(maxRuns int, maxAge time.Duration, now time.Time) (deleted i
 			break
 		}
 	}
-	if _, err := db.pruneIdempotency(now); err != nil {
+	if _, err := rs.db.pruneIdempotency(now); err != nil {
 		return deleted, err
 	}
-	if err := db.sweepOrphanMessages(); err != nil {
+	if err := rs.db.sweepOrphanMessages(); err != nil {
 		return deleted, err
 	}
 	return deleted, nil
@@ -58,7 +59,7 @@ func (db *DB) pruneChunk(maxRuns int, maxAge time.Duration, now time.Time) (n in
 // history stays near maxRuns however fast runs arrive. Prune's interval
 // then matters only for age and idempotency records. maxRuns ≤ 0 turns
 // it off (the default).
-func (db *DB) LimitRuns(maxRuns int) { db.journal.maxRuns.Store(int64(max(maxRuns, 0))) }
+func (rs Runs) LimitRuns(maxRuns int) { rs.db.journal.maxRuns.Store(int64(max(maxRuns, 0))) }
 
 // pruneTx deletes up to limit finished runs in tx, oldest first: those
 // beyond maxRuns stored (maxRuns ≤ 0: no limit) and those whose ids sort

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -25,7 +26,7 @@ func ageFixture(t *testing.T, db *store.DB, n int, now time.Time) []*store.Run {
 		}
 		runs = append(runs, &store.Run{ID: runID(at), Status: s, ActionID: "CA1", PluginID: "CP1", ThreadID: "thread_1", CreatedAt: at})
 	}
-	if err := db.PutRuns(runs); err != nil {
+	if err := db.Runs().PutRuns(context.Background(), runs); err != nil {
 		t.Fatal(err)
 	}
 	return runs
@@ -57,7 +58,7 @@ func TestPrune(t *testing.T) {
 			if keep == nil {
 				keep = refPrune(runs, tt.maxRuns, tt.maxAge, now)
 			}
-			deleted, err := db.Prune(tt.maxRuns, tt.maxAge, now)
+			deleted, err := db.Runs().Prune(context.Background(), tt.maxRuns, tt.maxAge, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,7 +108,7 @@ func TestLimitRuns(t *testing.T) {
 	now := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 	for _, limit := range []int{0, 1, 10, 19, 20, 100} {
 		db := openDB(t, "")
-		db.LimitRuns(limit)
+		db.Runs().LimitRuns(limit)
 		runs := ageFixture(t, db, 20, now)
 		keep := refPrune(runs, limit, 0, now)
 		var want []string
@@ -133,7 +134,7 @@ func TestLimitRuns(t *testing.T) {
 func TestLimitRunsAsRunsArrive(t *testing.T) {
 	const limit = 50
 	db := openDB(t, "")
-	db.LimitRuns(limit)
+	db.Runs().LimitRuns(limit)
 	for i := range 400 {
 		r := newRun(store.StatusRunning)
 		mustPut(t, db, r)
@@ -151,7 +152,7 @@ func TestLimitRunsAsRunsArrive(t *testing.T) {
 		t.Fatalf("%d runs kept, want %d", len(got), limit)
 	}
 	for _, id := range got {
-		if r, err := db.GetRun(id); err != nil || r.Status != store.StatusSucceeded {
+		if r, err := db.Runs().GetRun(context.Background(), id); err != nil || r.Status != store.StatusSucceeded {
 			t.Fatalf("GetRun(%s) = %v, %v", id, r, err)
 		}
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -59,8 +60,8 @@ func indexPrefix(value string) []byte {
 // machine (see CheckTransition): a finished run gives ErrTerminal. A run
 // without ID gets NewID(RunPrefix); one without CreatedAt gets its id's
 // time. Both are set on r.
-func (db *DB) PutRun(r *Run) error {
-	return db.PutRuns([]*Run{r})
+func (rs Runs) PutRun(ctx context.Context, r *Run) error {
+	return rs.db.Runs().PutRuns(context.Background(), []*Run{r})
 }
 
 // PutRuns stores several runs in one record: all of them or, when one is
@@ -68,18 +69,18 @@ func (db *DB) PutRun(r *Run) error {
 // write and fdatasync shared with concurrent callers) and reach the bbolt
 // file a little later; GetRun sees them at once, and the reads that scan
 // the file (ListRuns, Stats, Check) copy them in first.
-func (db *DB) PutRuns(runs []*Run) error {
+func (rs Runs) PutRuns(ctx context.Context, runs []*Run) error {
 	enc, err := prepareRuns(runs)
 	if err != nil {
 		return err
 	}
-	if db.runsInBolt {
-		db.journal.mu.Lock()
-		db.journal.noteIDs(runs) // bbolt gets them without the journal
-		db.journal.mu.Unlock()
-		return db.batch(func(tx *bbolt.Tx) error { return putRunsTx(tx, runs, enc) })
+	if rs.db.runsInBolt {
+		rs.db.journal.mu.Lock()
+		rs.db.journal.noteIDs(runs) // bbolt gets them without the journal
+		rs.db.journal.mu.Unlock()
+		return rs.db.batch(func(tx *bbolt.Tx) error { return putRunsTx(tx, runs, enc) })
 	}
-	return db.journal.put(runs, enc)
+	return rs.db.journal.put(runs, enc)
 }
 
 // prepareRuns fills in ids and times, validates and encodes runs (outside
@@ -232,12 +233,12 @@ func addRunCount(tx *bbolt.Tx, delta int) error {
 }
 
 // GetRun returns the run with that id, or an error wrapping ErrNotFound.
-func (db *DB) GetRun(id string) (*Run, error) {
-	if enc, ok := db.journal.get(id); ok {
+func (rs Runs) GetRun(ctx context.Context, id string) (*Run, error) {
+	if enc, ok := rs.db.journal.get(id); ok {
 		return decodeRun(id, enc)
 	}
 	var r *Run
-	err := db.view(func(tx *bbolt.Tx) error {
+	err := rs.db.view(func(tx *bbolt.Tx) error {
 		var err error
 		r, err = getRun(tx, id)
 		return err
@@ -306,7 +307,7 @@ const timeSlack = time.Second
 // is matched on CreatedAt, but the walk is bounded by the ids' time, so
 // CreatedAt must lie within a second of the id's time (as it does when the
 // id is made by NewID when the run is created, or CreatedAt left zero).
-func (db *DB) ListRuns(f RunFilter, p Page) (runs []*Run, hasMore bool, err error) {
+func (rs Runs) ListRuns(ctx context.Context, f RunFilter, p Page) (runs []*Run, hasMore bool, err error) {
 	s, err := scanOf(p)
 	if err != nil {
 		return nil, false, err
@@ -317,7 +318,7 @@ func (db *DB) ListRuns(f RunFilter, p Page) (runs []*Run, hasMore bool, err erro
 	if err := checkNoNUL(f.ActionID, f.PluginID, f.ThreadID); err != nil {
 		return nil, false, err
 	}
-	if err := db.journal.settle(); err != nil {
+	if err := rs.db.journal.settle(); err != nil {
 		return nil, false, err
 	}
 	timed := !f.From.IsZero() || !f.To.IsZero()
@@ -327,7 +328,7 @@ func (db *DB) ListRuns(f RunFilter, p Page) (runs []*Run, hasMore bool, err erro
 	if !f.To.IsZero() {
 		s.below([]byte(idFloor(RunPrefix, f.To.Add(timeSlack+time.Millisecond))))
 	}
-	err = db.view(func(tx *bbolt.Tx) error {
+	err = rs.db.view(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketRuns)
 		var last *Run // decoded by match, used by take
 		match := func(id []byte) (bool, error) {

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -84,7 +85,7 @@ func TestListRunsPagination(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			runs, hasMore, err := db.ListRuns(store.RunFilter{}, tt.page)
+			runs, hasMore, err := db.Runs().ListRuns(context.Background(), store.RunFilter{}, tt.page)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -102,7 +103,7 @@ func TestListRunsPagination(t *testing.T) {
 func TestListRunsPageErrors(t *testing.T) {
 	db := openDB(t, "")
 	for _, p := range []store.Page{{Limit: -1}, {Limit: 101}, {Order: "up"}} {
-		_, _, err := db.ListRuns(store.RunFilter{}, p)
+		_, _, err := db.Runs().ListRuns(context.Background(), store.RunFilter{}, p)
 		if !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("ListRuns(%+v) = %v, want ErrInvalid", p, err)
 			continue
@@ -115,11 +116,11 @@ func TestListRunsPageErrors(t *testing.T) {
 			t.Errorf("error %q does not name %s", err, field)
 		}
 	}
-	if _, _, err := db.ListRuns(store.RunFilter{Status: "bogus"}, store.Page{}); !errors.Is(err, store.ErrInvalid) {
+	if _, _, err := db.Runs().ListRuns(context.Background(), store.RunFilter{Status: "bogus"}, store.Page{}); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("unknown status filter = %v", err)
 	}
 	for _, limit := range []int{1, 100} {
-		if _, _, err := db.ListRuns(store.RunFilter{}, store.Page{Limit: limit}); err != nil {
+		if _, _, err := db.Runs().ListRuns(context.Background(), store.RunFilter{}, store.Page{Limit: limit}); err != nil {
 			t.Errorf("limit %d: %v", limit, err)
 		}
 	}
@@ -147,7 +148,7 @@ func filterFixture(t *testing.T, db *store.DB, n int, start time.Time) map[strin
 		runs[r.ID] = r
 		batch = append(batch, r)
 	}
-	if err := db.PutRuns(batch); err != nil {
+	if err := db.Runs().PutRuns(context.Background(), batch); err != nil {
 		t.Fatal(err)
 	}
 	return runs
@@ -167,7 +168,7 @@ func listAll(t *testing.T, db *store.DB, f store.RunFilter, p store.Page) []stri
 	t.Helper()
 	var got []string
 	for pages := 0; ; pages++ {
-		runs, hasMore, err := db.ListRuns(f, p)
+		runs, hasMore, err := db.Runs().ListRuns(context.Background(), f, p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +267,7 @@ func TestListRunsRandomPages(t *testing.T) {
 			}
 		}
 		want, wantMore := refPage(all, p)
-		got, hasMore, err := db.ListRuns(f, p)
+		got, hasMore, err := db.Runs().ListRuns(context.Background(), f, p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +287,7 @@ func TestIndexesFollowStatusChanges(t *testing.T) {
 		mustPut(t, db, r)
 		mustCheck(t, db)
 		for _, other := range store.Statuses() {
-			got, _, err := db.ListRuns(store.RunFilter{Status: other}, store.Page{})
+			got, _, err := db.Runs().ListRuns(context.Background(), store.RunFilter{Status: other}, store.Page{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -301,7 +302,7 @@ func TestIndexesFollowStatusChanges(t *testing.T) {
 	r2.ActionID, r2.ThreadID = "CA9", "thread_b"
 	mustPut(t, db, r2)
 	mustCheck(t, db)
-	if got, _, _ := db.ListRuns(store.RunFilter{ActionID: "CA1"}, store.Page{}); !sameStrings(runIDs(got), []string{r.ID}) {
+	if got, _, _ := db.Runs().ListRuns(context.Background(), store.RunFilter{ActionID: "CA1"}, store.Page{}); !sameStrings(runIDs(got), []string{r.ID}) {
 		t.Errorf("action CA1 lists %v", runIDs(got))
 	}
 }
@@ -321,14 +322,14 @@ func TestPutRunConcurrent(t *testing.T) {
 				for seq, s := range []string{store.StatusQueued, store.StatusRunning, store.StatusSucceeded} {
 					r.Status = s
 					r.Events = append(r.Events, store.Event{Seq: seq + 1, Type: "run." + s, At: time.Now()})
-					if err := db.PutRun(r); err != nil {
+					if err := db.Runs().PutRun(context.Background(), r); err != nil {
 						errs <- fmt.Errorf("worker %d run %d → %s: %w", w, i, s, err)
 						return
 					}
 				}
 				// A second final write must be refused, also under load.
 				r.Status = store.StatusFailed
-				if err := db.PutRun(r); !errors.Is(err, store.ErrTerminal) {
+				if err := db.Runs().PutRun(context.Background(), r); !errors.Is(err, store.ErrTerminal) {
 					errs <- fmt.Errorf("worker %d: rewrite after success = %v", w, err)
 					return
 				}
@@ -340,7 +341,7 @@ func TestPutRunConcurrent(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	runs, _, err := db.ListRuns(store.RunFilter{Status: store.StatusSucceeded}, store.Page{Limit: 100})
+	runs, _, err := db.Runs().ListRuns(context.Background(), store.RunFilter{Status: store.StatusSucceeded}, store.Page{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

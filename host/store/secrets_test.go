@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -95,13 +96,13 @@ func TestPluginSecretsSealedAtRest(t *testing.T) {
 		Config:     map[string]string{"gmailAppPassword": secret, "senderName": "Assistant"},
 		SecretKeys: []string{"gmailAppPassword", "notSet"},
 	}
-	if err := db.PutPlugin(p); err != nil {
+	if err := db.Plugins().PutPlugin(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
 	if p.InstalledAt.IsZero() || p.UpdatedAt.IsZero() {
 		t.Error("times not set")
 	}
-	got, err := db.GetPlugin("gmail")
+	got, err := db.Plugins().GetPlugin(context.Background(), "gmail")
 	if err != nil || got.Config["gmailAppPassword"] != secret || got.Config["senderName"] != "Assistant" {
 		t.Fatalf("GetPlugin = %+v, %v", got, err)
 	}
@@ -120,7 +121,7 @@ func TestPluginSecretsSealedAtRest(t *testing.T) {
 
 	// Right key: the value comes back.
 	db = openDB(t, dir)
-	got, err = db.GetPlugin("gmail")
+	got, err = db.Plugins().GetPlugin(context.Background(), "gmail")
 	if err != nil || got.Config["gmailAppPassword"] != secret {
 		t.Fatalf("reopened: %+v, %v", got, err)
 	}
@@ -132,18 +133,18 @@ func TestPluginSecretsSealedAtRest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = db.GetPlugin("gmail")
+		_, err = db.Plugins().GetPlugin(context.Background(), "gmail")
 		if !errors.Is(err, store.ErrSecretKey) || !strings.Contains(err.Error(), "gmailAppPassword") {
 			t.Errorf("%s: GetPlugin = %v", name, err)
 		}
 		if err != nil && strings.Contains(err.Error(), secret) {
 			t.Errorf("%s: error shows the secret", name)
 		}
-		if _, err := db.ListPlugins(); !errors.Is(err, store.ErrSecretKey) {
+		if _, err := db.Plugins().ListPlugins(context.Background()); !errors.Is(err, store.ErrSecretKey) {
 			t.Errorf("%s: ListPlugins = %v", name, err)
 		}
 		if name == "no key" {
-			err := db.PutPlugin(&store.PluginRecord{Name: "x", Config: map[string]string{"k": "v"}, SecretKeys: []string{"k"}})
+			err := db.Plugins().PutPlugin(context.Background(), &store.PluginRecord{Name: "x", Config: map[string]string{"k": "v"}, SecretKeys: []string{"k"}})
 			if !errors.Is(err, store.ErrSecretKey) {
 				t.Errorf("PutPlugin with a secret and no key = %v", err)
 			}
@@ -155,39 +156,39 @@ func TestPluginSecretsSealedAtRest(t *testing.T) {
 func TestPluginsCRUDAndManifests(t *testing.T) {
 	db := openDB(t, "")
 	for _, name := range []string{"slack", "gmail"} {
-		if err := db.PutPlugin(&store.PluginRecord{Name: name, Version: "1"}); err != nil {
+		if err := db.Plugins().PutPlugin(context.Background(), &store.PluginRecord{Name: name, Version: "1"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	first, _ := db.GetPlugin("gmail")
-	if err := db.PutPlugin(&store.PluginRecord{Name: "gmail", Version: "2"}); err != nil {
+	first, _ := db.Plugins().GetPlugin(context.Background(), "gmail")
+	if err := db.Plugins().PutPlugin(context.Background(), &store.PluginRecord{Name: "gmail", Version: "2"}); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := db.GetPlugin("gmail")
+	got, _ := db.Plugins().GetPlugin(context.Background(), "gmail")
 	if got.Version != "2" || !got.InstalledAt.Equal(first.InstalledAt) {
 		t.Errorf("update: %+v (installed first %v)", got, first.InstalledAt)
 	}
-	ps, err := db.ListPlugins()
+	ps, err := db.Plugins().ListPlugins(context.Background())
 	if err != nil || !sameStrings(ids(ps, func(p *store.PluginRecord) string { return p.Name }), []string{"gmail", "slack"}) {
 		t.Errorf("ListPlugins = %v, %v", ps, err)
 	}
-	if err := db.DeletePlugin("slack"); err != nil {
+	if err := db.Plugins().DeletePlugin(context.Background(), "slack"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.GetPlugin("slack"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := db.Plugins().GetPlugin(context.Background(), "slack"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetPlugin(deleted) = %v", err)
 	}
-	if err := db.DeletePlugin("slack"); !errors.Is(err, store.ErrNotFound) {
+	if err := db.Plugins().DeletePlugin(context.Background(), "slack"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("DeletePlugin(absent) = %v", err)
 	}
 
-	if _, err := db.GetManifest("abc"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := db.Plugins().GetManifest(context.Background(), "abc"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetManifest(absent) = %v", err)
 	}
-	if err := db.PutManifest("abc", []byte(`{"actions":[]}`)); err != nil {
+	if err := db.Plugins().PutManifest(context.Background(), "abc", []byte(`{"actions":[]}`)); err != nil {
 		t.Fatal(err)
 	}
-	if m, err := db.GetManifest("abc"); err != nil || string(m) != `{"actions":[]}` {
+	if m, err := db.Plugins().GetManifest(context.Background(), "abc"); err != nil || string(m) != `{"actions":[]}` {
 		t.Errorf("GetManifest = %s, %v", m, err)
 	}
 }

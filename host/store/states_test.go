@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -29,14 +30,14 @@ func TestRunStateMachine(t *testing.T) {
 				mustPut(t, db, r)
 				r.Status = to
 				r.Events = append(r.Events, store.Event{Seq: 1, Type: "run." + to})
-				err := db.PutRun(r)
+				err := db.Runs().PutRun(context.Background(), r)
 				if want == nil && err != nil || want != nil && !errors.Is(err, want) {
 					t.Fatalf("PutRun %s → %s = %v, want %v", from, to, err, want)
 				}
 				if err := store.CheckTransition(from, to); want == nil && err != nil || want != nil && !errors.Is(err, want) {
 					t.Errorf("CheckTransition(%s, %s) = %v, want %v", from, to, err, want)
 				}
-				got, err := db.GetRun(r.ID)
+				got, err := db.Runs().GetRun(context.Background(), r.ID)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -68,7 +69,7 @@ func TestPutRunRejectsBadRuns(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := tt.run
-			if err := db.PutRun(&r); !errors.Is(err, store.ErrInvalid) {
+			if err := db.Runs().PutRun(context.Background(), &r); !errors.Is(err, store.ErrInvalid) {
 				t.Errorf("PutRun = %v, want ErrInvalid", err)
 			}
 		})
@@ -85,10 +86,10 @@ func TestPutRunFillsIDAndTime(t *testing.T) {
 	if r.ID == "" || r.CreatedAt.IsZero() {
 		t.Fatalf("PutRun left id %q, created %v", r.ID, r.CreatedAt)
 	}
-	if _, err := db.GetRun(r.ID); err != nil {
+	if _, err := db.Runs().GetRun(context.Background(), r.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.GetRun("run_missing"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := db.Runs().GetRun(context.Background(), "run_missing"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetRun(missing) = %v", err)
 	}
 }
@@ -99,17 +100,17 @@ func TestPutRunsAllOrNothing(t *testing.T) {
 	mustPut(t, db, done)
 	fresh := newRun(store.StatusQueued)
 	done.Status = store.StatusRunning
-	if err := db.PutRuns([]*store.Run{fresh, done}); !errors.Is(err, store.ErrTerminal) {
+	if err := db.Runs().PutRuns(context.Background(), []*store.Run{fresh, done}); !errors.Is(err, store.ErrTerminal) {
 		t.Fatalf("PutRuns = %v, want ErrTerminal", err)
 	}
-	if _, err := db.GetRun(fresh.ID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := db.Runs().GetRun(context.Background(), fresh.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("fresh run stored although the batch was refused: %v", err)
 	}
 	// The same run twice in one call goes through the state machine in order.
 	r := newRun(store.StatusQueued)
 	r2 := *r
 	r2.Status = store.StatusRunning
-	if err := db.PutRuns([]*store.Run{r, &r2}); err != nil {
+	if err := db.Runs().PutRuns(context.Background(), []*store.Run{r, &r2}); err != nil {
 		t.Fatal(err)
 	}
 	mustCheck(t, db)
@@ -138,7 +139,7 @@ func TestTransitionsCheckedAfterApplyAndReopen(t *testing.T) {
 		t.Helper()
 		back := *r
 		back.Status = store.StatusRunning
-		if err := db.PutRun(&back); !errors.Is(err, store.ErrTerminal) {
+		if err := db.Runs().PutRun(context.Background(), &back); !errors.Is(err, store.ErrTerminal) {
 			t.Errorf("%s: %s → running = %v, want ErrTerminal", when, r.Status, err)
 		}
 	}

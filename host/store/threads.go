@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -14,7 +15,7 @@ import (
 // CreateThread stores t and its first messages in one transaction. A thread
 // without ID gets NewID(ThreadPrefix), and messages get ids, the thread id
 // and times as in AddMessages; all are set on the arguments.
-func (db *DB) CreateThread(t *Thread, msgs []*Message) error {
+func (ts Threads) CreateThread(ctx context.Context, t *Thread, msgs []*Message) error {
 	if t.ID == "" {
 		t.ID = NewID(ThreadPrefix)
 	}
@@ -38,7 +39,7 @@ func (db *DB) CreateThread(t *Thread, msgs []*Message) error {
 	if err != nil {
 		return err
 	}
-	err = db.batch(func(tx *bbolt.Tx) error {
+	err = ts.db.batch(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketThreads)
 		if b.Get([]byte(t.ID)) != nil {
 			return reject(fmt.Errorf("thread %s already exists: %w", t.ID, ErrConflict))
@@ -71,9 +72,9 @@ func checkMetadata(md map[string]string) error {
 }
 
 // GetThread returns the thread, or ErrNotFound.
-func (db *DB) GetThread(id string) (*Thread, error) {
+func (ts Threads) GetThread(ctx context.Context, id string) (*Thread, error) {
 	var t *Thread
-	err := db.view(func(tx *bbolt.Tx) error {
+	err := ts.db.view(func(tx *bbolt.Tx) error {
 		var err error
 		t, err = getThread(tx, id)
 		return err
@@ -95,7 +96,7 @@ func getThread(tx *bbolt.Tx, id string) (*Thread, error) {
 
 // UpdateThreadMetadata replaces the thread's metadata and returns the
 // thread as stored.
-func (db *DB) UpdateThreadMetadata(id string, md map[string]string) (*Thread, error) {
+func (ts Threads) UpdateThreadMetadata(ctx context.Context, id string, md map[string]string) (*Thread, error) {
 	if md == nil {
 		md = map[string]string{}
 	}
@@ -103,7 +104,7 @@ func (db *DB) UpdateThreadMetadata(id string, md map[string]string) (*Thread, er
 		return nil, err
 	}
 	var t *Thread
-	err := db.batch(func(tx *bbolt.Tx) error {
+	err := ts.db.batch(func(tx *bbolt.Tx) error {
 		var err error
 		if t, err = getThread(tx, id); err != nil {
 			return reject(err)
@@ -125,9 +126,9 @@ func (db *DB) UpdateThreadMetadata(id string, md map[string]string) (*Thread, er
 // first messages go in one transaction; a thread with more messages than
 // that loses the rest in further transactions (Prune finishes the job if
 // the process stops in between). Its runs stay in the history.
-func (db *DB) DeleteThread(id string) error {
+func (ts Threads) DeleteThread(ctx context.Context, id string) error {
 	var more bool
-	err := db.update(func(tx *bbolt.Tx) error {
+	err := ts.db.update(func(tx *bbolt.Tx) error {
 		if _, err := getThread(tx, id); err != nil {
 			return err
 		}
@@ -139,7 +140,7 @@ func (db *DB) DeleteThread(id string) error {
 		return err
 	})
 	for err == nil && more {
-		err = db.update(func(tx *bbolt.Tx) error {
+		err = ts.db.update(func(tx *bbolt.Tx) error {
 			var err error
 			more, err = deleteMessagesChunk(tx, id)
 			return err
@@ -173,12 +174,12 @@ func deleteMessagesChunk(tx *bbolt.Tx, threadID string) (more bool, err error) {
 }
 
 // ListThreads returns one page of threads.
-func (db *DB) ListThreads(p Page) (threads []*Thread, hasMore bool, err error) {
+func (ts Threads) ListThreads(ctx context.Context, p Page) (threads []*Thread, hasMore bool, err error) {
 	s, err := scanOf(p)
 	if err != nil {
 		return nil, false, err
 	}
-	err = db.view(func(tx *bbolt.Tx) error {
+	err = ts.db.view(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketThreads)
 		hasMore, err = s.list([]*idCursor{newIDCursor(b, nil)}, nil, func(id []byte) error {
 			t := new(Thread)
@@ -202,12 +203,12 @@ func (db *DB) ListThreads(p Page) (threads []*Thread, hasMore bool, err error) {
 // AddMessages appends messages to the thread in one transaction, or returns
 // ErrNotFound when the thread does not exist. Messages without ID get
 // NewID(MessagePrefix), without CreatedAt the current time; ThreadID is set.
-func (db *DB) AddMessages(threadID string, msgs ...*Message) error {
+func (ts Threads) AddMessages(ctx context.Context, threadID string, msgs ...*Message) error {
 	enc, err := prepareMessages(threadID, msgs)
 	if err != nil {
 		return err
 	}
-	err = db.batch(func(tx *bbolt.Tx) error {
+	err = ts.db.batch(func(tx *bbolt.Tx) error {
 		if _, err := getThread(tx, threadID); err != nil {
 			return reject(err)
 		}
@@ -260,12 +261,12 @@ func putMessages(tx *bbolt.Tx, threadID string, msgs []*Message, enc [][]byte) e
 
 // ListMessages returns one page of the thread's messages (newest first
 // unless p.Order is asc), or ErrNotFound when the thread does not exist.
-func (db *DB) ListMessages(threadID string, p Page) (msgs []*Message, hasMore bool, err error) {
+func (ts Threads) ListMessages(ctx context.Context, threadID string, p Page) (msgs []*Message, hasMore bool, err error) {
 	s, err := scanOf(p)
 	if err != nil {
 		return nil, false, err
 	}
-	err = db.view(func(tx *bbolt.Tx) error {
+	err = ts.db.view(func(tx *bbolt.Tx) error {
 		if _, err := getThread(tx, threadID); err != nil {
 			return err
 		}
@@ -288,9 +289,9 @@ func (db *DB) ListMessages(threadID string, p Page) (msgs []*Message, hasMore bo
 }
 
 // GetMessage returns one message of a thread, or ErrNotFound.
-func (db *DB) GetMessage(threadID, msgID string) (*Message, error) {
+func (ts Threads) GetMessage(ctx context.Context, threadID, msgID string) (*Message, error) {
 	var m *Message
-	err := db.view(func(tx *bbolt.Tx) error {
+	err := ts.db.view(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketMessages).Get(indexKey(threadID, msgID))
 		if v == nil {
 			return fmt.Errorf("message %s: %w", msgID, ErrNotFound)

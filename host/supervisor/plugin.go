@@ -132,7 +132,7 @@ func (p *Plugin) loadCached() bool {
 	if err != nil {
 		return false
 	}
-	raw, err := p.opts.Cache.GetManifest(sum)
+	raw, err := p.opts.Cache.GetManifest(context.Background(), sum)
 	if err != nil || raw == nil {
 		return false
 	}
@@ -178,7 +178,7 @@ func (p *Plugin) startInstance(ctx context.Context) error {
 	close(p.ready)
 	p.mu.Unlock()
 	if cacheIt {
-		_ = p.opts.Cache.PutManifest(sum, raw)
+		_ = p.opts.Cache.PutManifest(context.Background(), sum, raw)
 	}
 	go p.supervise(inst)
 	return nil

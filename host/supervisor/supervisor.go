@@ -16,8 +16,8 @@ import (
 // ManifestCache keeps manifests by binary sha256 so lazy plugins need not
 // start to be listed. The store implements it.
 type ManifestCache interface {
-	GetManifest(sha256 string) ([]byte, error)
-	PutManifest(sha256 string, raw []byte) error
+	GetManifest(ctx context.Context, sha256 string) ([]byte, error)
+	PutManifest(ctx context.Context, sha256 string, raw []byte) error
 }
 
 // Options are the supervisor's settings.

@@ -352,13 +352,13 @@ type memCache struct {
 	m  map[string][]byte
 }
 
-func (c *memCache) GetManifest(sum string) ([]byte, error) {
+func (c *memCache) GetManifest(_ context.Context, sum string) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.m[sum], nil
 }
 
-func (c *memCache) PutManifest(sum string, raw []byte) error {
+func (c *memCache) PutManifest(_ context.Context, sum string, raw []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.m[sum] = raw

@@ -304,10 +304,10 @@ func TestKeysOnTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Authenticate(ciKey); !errors.Is(err, store.ErrUnauthorized) {
+	if _, err := db.Keys().Authenticate(context.Background(), ciKey); !errors.Is(err, store.ErrUnauthorized) {
 		t.Errorf("revoked key still authenticates: %v", err)
 	}
-	if k, err := db.Authenticate(otherKey); err != nil || k.Name != "other" {
+	if k, err := db.Keys().Authenticate(context.Background(), otherKey); err != nil || k.Name != "other" {
 		t.Errorf("the other key no longer authenticates: %v", err)
 	}
 }
@@ -462,7 +462,7 @@ func TestPluginsWithoutServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, _ := db.ListPlugins()
+	recs, _ := db.Plugins().ListPlugins(context.Background())
 	db.Close()
 	if len(recs) != 0 {
 		t.Errorf("records after remove: %+v", recs)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -84,7 +85,7 @@ func keyCreate(e *env, args []string) error {
 	var created keyView
 	err = withKeyStore(e, lf, "creating the key",
 		func(db *store.DB) error {
-			plain, k, err := db.CreateKey(name, scopes...)
+			plain, k, err := db.Keys().CreateKey(context.Background(), name, scopes...)
 			if err != nil {
 				return storeError(err)
 			}
@@ -136,7 +137,7 @@ func keyList(e *env, args []string) error {
 	keys := []keyView{}
 	err := withKeyStore(e, lf, "listing keys",
 		func(db *store.DB) error {
-			ks, err := db.ListKeys()
+			ks, err := db.Keys().ListKeys(context.Background())
 			if err != nil {
 				return fail(ExitFailed, "%v", err)
 			}
@@ -177,7 +178,7 @@ func keyRevoke(e *env, args []string) error {
 	}
 	err = withKeyStore(e, lf, "revoking the key",
 		func(db *store.DB) error {
-			if err := db.RevokeKey(name); err != nil {
+			if err := db.Keys().RevokeKey(context.Background(), name); err != nil {
 				if errors.Is(err, store.ErrNotFound) {
 					return fail(ExitUsage, "no key named %q (see toolhost key list)", name)
 				}

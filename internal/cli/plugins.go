@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -15,10 +16,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/config"
-	"github.com/toolhost/toolhost/host/supervisor"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/store"
+	"github.com/toolhost/toolhost/host/supervisor"
 	"github.com/toolhost/toolhost/internal/manifest"
 )
 
@@ -133,11 +134,11 @@ func pluginInstall(e *env, args []string) error {
 	}
 	defer db.Close()
 	rec := &store.PluginRecord{Name: *name}
-	if old, err := db.GetPlugin(*name); err == nil {
+	if old, err := db.Plugins().GetPlugin(context.Background(), *name); err == nil {
 		rec = old // keep its configuration and install time
 	}
 	rec.Path, rec.SHA256, rec.Version, rec.Manifest = dst, sum, m.Version, json.RawMessage(raw)
-	if err := db.PutPlugin(rec); err != nil {
+	if err := db.Plugins().PutPlugin(context.Background(), rec); err != nil {
 		return fail(ExitFailed, "the file is installed, but recording it failed: %v", err)
 	}
 	fmt.Fprintln(e.stdout, "Recorded and pinned to that sha256. Start (or restart) `toolhost serve` to load it.")
@@ -326,7 +327,7 @@ func readLocalPlugins(e *env, lf *localFlags, lockTimeout time.Duration) (*local
 		return lp, cfg, err
 	}
 	lp.db = db
-	recs, err := db.ListPlugins()
+	recs, err := db.Plugins().ListPlugins(context.Background())
 	if err != nil {
 		return lp, cfg, err
 	}
@@ -412,7 +413,7 @@ func localPluginRows(e *env, lf *localFlags) ([]pluginRow, error) {
 		}
 		if len(m) == 0 && lp.db != nil {
 			if sum := fileSHA256(row.Path); sum != "" {
-				m, _ = lp.db.GetManifest(sum)
+				m, _ = lp.db.Plugins().GetManifest(context.Background(), sum)
 			}
 		}
 		var mf struct {
@@ -460,7 +461,7 @@ func pluginRemove(e *env, args []string) error {
 	var rec *store.PluginRecord
 	if db != nil {
 		defer db.Close()
-		rec, _ = db.GetPlugin(name)
+		rec, _ = db.Plugins().GetPlugin(context.Background(), name)
 	}
 	if file == "" && rec == nil {
 		for _, p := range cfg.Plugins {
@@ -487,7 +488,7 @@ func pluginRemove(e *env, args []string) error {
 		return nil
 	}
 	if rec != nil {
-		if err := db.DeletePlugin(name); err != nil {
+		if err := db.Plugins().DeletePlugin(context.Background(), name); err != nil {
 			return fail(ExitFailed, "%v", err)
 		}
 		if rec.Path != "" && rec.Path != file && filepath.Dir(rec.Path) == filepath.Clean(cfg.PluginDir) {

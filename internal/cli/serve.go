@@ -13,12 +13,12 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/api"
 	"github.com/toolhost/toolhost/host/assistant"
 	"github.com/toolhost/toolhost/host/config"
-	"github.com/toolhost/toolhost/host/supervisor"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/store"
+	"github.com/toolhost/toolhost/host/supervisor"
 )
 
 type serveFlags struct {
@@ -118,12 +118,12 @@ func startApp(e *env, cfg *config.Config, cfgPath string) (*app, error) {
 	if n := db.Recovered(); n > 0 {
 		fmt.Fprintf(e.stdout, "recovered %d run record(s) from the run journal (the host last stopped without closing it).\n", n)
 	}
-	if n, err := db.InterruptRuns(); err != nil {
+	if n, err := db.Runs().InterruptRuns(context.Background()); err != nil {
 		a.log.Error("could not mark interrupted runs", "error", err)
 	} else if n > 0 {
 		fmt.Fprintf(e.stdout, "%d run(s) were in progress when the host last stopped; they are marked failed (interrupted) and were not retried.\n", n)
 	}
-	a.sup = supervisor.New(supervisor.Options{Logger: a.log, StartTimeout: cfg.StartTimeout, KillGrace: cfg.KillGrace, Cache: db, Getenv: e.getenv})
+	a.sup = supervisor.New(supervisor.Options{Logger: a.log, StartTimeout: cfg.StartTimeout, KillGrace: cfg.KillGrace, Cache: db.Plugins(), Getenv: e.getenv})
 	specs, err := a.pluginSpecs()
 	if err != nil {
 		db.Close()
@@ -150,7 +150,7 @@ func (a *app) pluginSpecs() ([]config.Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	recs, err := a.db.ListPlugins()
+	recs, err := a.db.Plugins().ListPlugins(context.Background())
 	if err != nil {
 		return nil, err
 	}
@@ -215,14 +215,14 @@ func (a *app) bootstrapKey(e *env) error {
 		fmt.Fprintln(e.stdout, "API key: the one in TOOLHOST_API_KEY")
 		return nil
 	}
-	n, err := a.db.CountKeys()
+	n, err := a.db.Keys().CountKeys(context.Background())
 	if err != nil || n > 0 {
 		if n > 0 {
 			fmt.Fprintf(e.stdout, "API keys: %d stored (toolhost key list; toolhost key create --name NAME for another)\n", n)
 		}
 		return err
 	}
-	plain, _, err := a.db.CreateKey("default")
+	plain, _, err := a.db.Keys().CreateKey(context.Background(), "default")
 	if err != nil {
 		return err
 	}
@@ -261,7 +261,7 @@ func (a *app) printStart(e *env) {
 func (a *app) serveUntilDone(e *env) error {
 	bg, cancel := context.WithCancel(context.Background())
 	a.bgCancel = cancel
-	a.db.LimitRuns(a.cfg.Retention.MaxRuns)
+	a.db.Runs().LimitRuns(a.cfg.Retention.MaxRuns)
 	go a.pruneLoop(bg)
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
@@ -306,7 +306,7 @@ func (a *app) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(a.cfg.Retention.Interval)
 	defer t.Stop()
 	for {
-		n, err := a.db.Prune(a.cfg.Retention.MaxRuns, a.cfg.Retention.MaxAge, time.Now())
+		n, err := a.db.Runs().Prune(context.Background(), a.cfg.Retention.MaxRuns, a.cfg.Retention.MaxAge, time.Now())
 		if err != nil && !strings.Contains(err.Error(), "closed") {
 			a.log.Error("prune runs", "error", err)
 		} else if n > 0 {

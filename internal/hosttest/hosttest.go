@@ -17,11 +17,11 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/api"
 	"github.com/toolhost/toolhost/host/config"
-	"github.com/toolhost/toolhost/host/supervisor"
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/store"
+	"github.com/toolhost/toolhost/host/supervisor"
 	"github.com/toolhost/toolhost/internal/testbin"
 )
 
@@ -65,7 +65,7 @@ func Start(t testing.TB, ps ...Plugin) *Host {
 			Timeout: timeout, Concurrency: 8, AutoMTLS: true, ActionTimeouts: map[string]time.Duration{}})
 	}
 	logger := hclog.New(&hclog.LoggerOptions{Output: io.Discard})
-	sup := supervisor.New(supervisor.Options{Logger: logger, Cache: db})
+	sup := supervisor.New(supervisor.Options{Logger: logger, Cache: db.Plugins()})
 	sup.Load(context.Background(), specs, time.Second)
 	runner := core.NewRunner(sup, db, core.Options{Logger: logger, QueueSize: 16, Workers: 2})
 	srv := httptest.NewServer(api.NewServer(runner, logger, api.Config{BootstrapKey: Key}))
