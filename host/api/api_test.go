@@ -348,7 +348,7 @@ func TestAccessLogNamesRequestAndKey(t *testing.T) {
 	e := newEnv(t)
 	var buf bytes.Buffer
 	logger := hclog.New(&hclog.LoggerOptions{Output: &buf, Level: hclog.Debug, JSONFormat: true})
-	h := api.NewServer(e.runner, logger, api.Config{BootstrapKey: testKey})
+	h := api.NewServer(api.Deps{Runner: e.runner, Keys: e.db.Keys(), Threads: e.db.Threads(), Logger: logger}, api.Config{BootstrapKey: testKey})
 	req := httptest.NewRequest("GET", "/v1/verify-access", nil)
 	req.Header.Set("x-api-key", testKey)
 	req.Header.Set("X-Request-Id", "abc-123")

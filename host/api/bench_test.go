@@ -82,7 +82,7 @@ func postRun(b *testing.B, client *http.Client, url, action, body string) {
 // lookup, answered 404.
 func BenchmarkRunRouteUnknownAction(b *testing.B) {
 	e := newEnv(b)
-	h := api.NewServer(e.runner, nil, api.Config{BootstrapKey: testKey})
+	h := api.NewServer(api.Deps{Runner: e.runner, Keys: e.db.Keys(), Threads: e.db.Threads()}, api.Config{BootstrapKey: testKey})
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {

@@ -1,14 +1,12 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 
 	"github.com/gorilla/mux"
 
 	"github.com/toolhost/toolhost/host/domain"
-	"github.com/toolhost/toolhost/host/store"
 )
 
 // refreshPlugins re-reads plugins.hcl and the plugin directory; runs in
@@ -34,7 +32,7 @@ type keyView struct {
 	Key        string   `json:"key,omitempty"` // only in the answer that creates it
 }
 
-func viewKey(k *store.APIKey) keyView {
+func viewKey(k *domain.APIKey) keyView {
 	v := keyView{Name: k.Name, Prefix: k.Prefix, Scopes: k.Held(), CreatedAt: k.CreatedAt.Format(rfc3339)}
 	if k.LastUsedAt != nil {
 		v.LastUsedAt = k.LastUsedAt.Format(rfc3339)
@@ -43,7 +41,7 @@ func viewKey(k *store.APIKey) keyView {
 }
 
 func (s *server) listKeys(w http.ResponseWriter, r *http.Request) {
-	keys, err := s.db.Keys().ListKeys(context.Background())
+	keys, err := s.keys.ListKeys(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -71,7 +69,7 @@ func (s *server) createKey(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fieldErr("name", "is required (a JSON body {\"name\":\"...\",\"scopes\":[\"read\",\"run\",\"admin\"]})"))
 		return
 	}
-	plain, k, err := s.db.Keys().CreateKey(context.Background(), in.Name, in.Scopes...)
+	plain, k, err := s.keys.CreateKey(r.Context(), in.Name, in.Scopes...)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -82,7 +80,7 @@ func (s *server) createKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) revokeKey(w http.ResponseWriter, r *http.Request) {
-	if err := s.db.Keys().RevokeKey(context.Background(), mux.Vars(r)["name"]); err != nil {
+	if err := s.keys.RevokeKey(r.Context(), mux.Vars(r)["name"]); err != nil {
 		s.fail(w, r, err)
 		return
 	}

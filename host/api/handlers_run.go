@@ -10,64 +10,62 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gorilla/mux"
 	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/domain"
-	"github.com/toolhost/toolhost/host/store"
 )
 
 // runAction runs an action: blocking (default), non-blocking, or streamed.
-// A request with an Idempotency-Key is checked against earlier ones before
-// anything else, so that a retry replays the first answer without asking a
-// model to fill a prompt again.
+// The core does the rest (decode, prompt, check, idempotency, record, run);
+// this decodes the HTTP request into a call and renders the result.
 func (s *server) runAction(w http.ResponseWriter, r *http.Request) {
-	a, err := s.action(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	body, err := readBody(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.withIdempotency(w, r, a.ID, body, func(w http.ResponseWriter, idempotencyKey string) {
-		req, stream, blocking, err := s.runRequest(r, a, body)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		req.IdempotencyKey = idempotencyKey
-		switch {
-		case stream:
-			s.runStreamed(w, r, req)
-		case !blocking:
-			s.runQueued(w, r, req)
-		default:
-			s.runBlocking(w, r, req)
-		}
+	mode, err := requestMode(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	res, err := s.runner.Submit(r.Context(), core.Call{
+		Action: mux.Vars(r)["actionId"], Args: body, Mode: mode,
+		Caller: callerOf(r), IdempotencyKey: r.Header.Get("Idempotency-Key"), Source: "http",
 	})
+	s.answerRun(w, r, res, err)
 }
 
-// runRequest turns a run body into a checked request: the input (filled
-// by the model when the body has a prompt) and how to answer.
-func (s *server) runRequest(r *http.Request, a *core.Action, body []byte) (req core.Request, stream, blocking bool, err error) {
-	rest, prompt, err := takePrompt(a, body) // "prompt": the model fills the input (handlers_threads.go)
-	if err != nil {
-		return req, false, false, err
-	}
-	input, mode, err := a.DecodeRunBody(rest)
-	if err == nil {
-		input, err = s.fillFromPrompt(r.Context(), a, prompt, input)
+// answerRun renders what Submit gave an action run: the final answer
+// (blocking, or a replay of one), 202 with the run id (non-blocking), or
+// the event stream.
+func (s *server) answerRun(w http.ResponseWriter, r *http.Request, res core.Result, err error) {
+	if res.Run != nil {
+		w.Header().Set("X-Run-Id", res.Run.ID)
 	}
 	if err != nil {
-		return req, false, false, err
+		if domain.ErrorCode(err) == domain.CodeRateLimited {
+			w.Header().Set("Retry-After", "1")
+		}
+		runID := ""
+		if res.Run != nil {
+			runID = res.Run.ID
+		}
+		writeJSON(w, s.errorStatus(r, err), s.errorEnvelope(r, err, runID))
+		return
 	}
-	checked, err := a.CheckInput(input)
-	if err != nil {
-		return req, false, false, err
+	if res.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	stream, blocking, err = runMode(r, mode)
-	return core.Request{Action: a, Input: checked, KeyName: keyName(r)}, stream, blocking, err
+	switch res.Mode {
+	case core.ModeStream:
+		s.streamRun(w, r, res.Run.ID, 0, nil)
+	case core.ModeBackground:
+		ok(w, http.StatusAccepted, map[string]any{"run_id": res.Run.ID, "status": res.Run.Status})
+	default:
+		status, body := s.runAnswer(r, res.Run)
+		writeRaw(w, status, body)
+	}
 }
 
 // readBody reads the capped body; going over the cap is a 413. A body of
@@ -99,68 +97,48 @@ func readBody(r *http.Request) ([]byte, error) {
 // readBody allocate.
 const preallocBody = 4 << 20
 
-// runMode combines the query string, the body's keys and the Accept header.
-func runMode(r *http.Request, m core.RunMode) (stream, blocking bool, err error) {
-	blocking = true
-	if m.Blocking != nil {
-		blocking = *m.Blocking
-	}
-	if m.Stream != nil {
-		stream = *m.Stream
-	}
-	if err := queryModes(r, &blocking, &stream); err != nil {
-		return false, false, err
+// requestMode is the answer mode the query string and the Accept header
+// ask for; the core combines it with the body's "blocking" and "stream".
+func requestMode(r *http.Request) (core.ModeRequest, error) {
+	var m core.ModeRequest
+	if err := queryModes(r, &m); err != nil {
+		return m, err
 	}
 	if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
-		stream = true
+		stream := true
+		m.Stream = &stream
 	}
-	return stream, blocking, nil
+	return m, nil
 }
 
 // queryModes applies the query's blocking and stream flags, if any (most
 // requests have no query string, which is then not parsed).
-func queryModes(r *http.Request, blocking, stream *bool) error {
+func queryModes(r *http.Request, mode *core.ModeRequest) error {
 	if r.URL.RawQuery == "" {
 		return nil
 	}
 	q := r.URL.Query()
 	for _, m := range [...]struct {
 		name string
-		dst  *bool
-	}{{"blocking", blocking}, {"stream", stream}} {
+		dst  **bool
+	}{{"blocking", &mode.Blocking}, {"stream", &mode.Stream}} {
 		if v := q.Get(m.name); v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
 				return &domain.Error{Code: domain.CodeInvalidRequest, Message: m.name + " must be true or false",
 					Fields: []domain.FieldError{{Field: m.name, Message: "must be true or false"}}}
 			}
-			*m.dst = b
+			*m.dst = &b
 		}
 	}
 	return nil
 }
 
-func (s *server) runBlocking(w http.ResponseWriter, r *http.Request, req core.Request) {
-	run, err := s.runner.Run(req)
-	if err != nil {
-		runID := ""
-		if run != nil {
-			runID = run.ID
-			w.Header().Set("X-Run-Id", runID)
-		}
-		writeJSON(w, s.errorStatus(r, err), s.errorEnvelope(r, err, runID))
-		return
-	}
-	w.Header().Set("X-Run-Id", run.ID)
-	status, body := s.runAnswer(r, run)
-	writeRaw(w, status, body)
-}
-
 // runAnswer is the Connery-shaped answer for a finished run, encoded. The
 // success envelope is written directly: input and output are valid JSON
 // already, and encoding/json would re-validate and compact every byte.
-func (s *server) runAnswer(r *http.Request, run *store.Run) (int, []byte) {
-	if run.Status != store.StatusSucceeded {
+func (s *server) runAnswer(r *http.Request, run *domain.Run) (int, []byte) {
+	if run.Status != domain.StatusSucceeded {
 		e := &domain.Error{Code: domain.CodeActionFailed, Message: "run " + run.Status}
 		if run.Error != nil {
 			e = &domain.Error{Code: run.Error.Code, Message: run.Error.Message}
@@ -171,10 +149,10 @@ func (s *server) runAnswer(r *http.Request, run *store.Run) (int, []byte) {
 	b := make([]byte, 0, len(run.Output)+len(run.Input)+160)
 	b = append(b, `{"status":"success","data":{"output":`...)
 	b = append(b, rawOr(run.Output)...)
-	b = store.AppendJSONString(append(b, `,"used":{"actionId":`...), run.ActionID)
+	b = domain.AppendJSONString(append(b, `,"used":{"actionId":`...), run.ActionID)
 	b = append(b, `,"input":`...)
 	b = append(b, rawOr(run.Input)...)
-	b = store.AppendJSONString(append(b, `},"run_id":`...), run.ID)
+	b = domain.AppendJSONString(append(b, `},"run_id":`...), run.ID)
 	return http.StatusOK, append(b, "}}\n"...)
 }
 
@@ -183,27 +161,4 @@ func rawOr(raw []byte) []byte {
 		return []byte("{}")
 	}
 	return raw
-}
-
-func (s *server) runQueued(w http.ResponseWriter, r *http.Request, req core.Request) {
-	run, err := s.runner.Enqueue(req)
-	if err != nil {
-		if domain.ErrorCode(err) == domain.CodeRateLimited {
-			w.Header().Set("Retry-After", "1")
-		}
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("X-Run-Id", run.ID)
-	ok(w, http.StatusAccepted, map[string]any{"run_id": run.ID, "status": run.Status})
-}
-
-func (s *server) runStreamed(w http.ResponseWriter, r *http.Request, req core.Request) {
-	id, err := s.runner.Start(req)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("X-Run-Id", id)
-	s.streamRun(w, r, id, 0, nil)
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/toolhost/toolhost/host/domain"
-	"github.com/toolhost/toolhost/host/store"
 )
 
 func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
@@ -24,7 +22,7 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	runs, more, err := s.db.Runs().ListRuns(context.Background(), f, page)
+	runs, more, err := s.runner.ListRuns(r.Context(), f, page)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -36,9 +34,9 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
 	ok(w, http.StatusOK, out)
 }
 
-func (s *server) runFilter(r *http.Request) (store.RunFilter, error) {
+func (s *server) runFilter(r *http.Request) (domain.RunFilter, error) {
 	q := r.URL.Query()
-	f := store.RunFilter{ActionID: q.Get("action_id"), PluginID: q.Get("plugin_id"), Status: q.Get("status"), ThreadID: q.Get("thread_id")}
+	f := domain.RunFilter{ActionID: q.Get("action_id"), PluginID: q.Get("plugin_id"), Status: q.Get("status"), ThreadID: q.Get("thread_id")}
 	cat := s.runner.Catalog()
 	if a := cat.Action(f.ActionID); a != nil {
 		f.ActionID = a.ID
@@ -46,8 +44,8 @@ func (s *server) runFilter(r *http.Request) (store.RunFilter, error) {
 	if p := cat.Plugin(f.PluginID); p != nil {
 		f.PluginID = p.ID
 	}
-	if f.Status != "" && !store.ValidStatus(f.Status) {
-		return f, fieldErr("status", "must be one of "+strings.Join(store.Statuses(), ", "))
+	if f.Status != "" && !domain.ValidStatus(f.Status) {
+		return f, fieldErr("status", "must be one of "+strings.Join(domain.Statuses(), ", "))
 	}
 	var err error
 	if f.From, err = timeParam(q.Get("created_after"), "created_after"); err != nil {
@@ -75,9 +73,9 @@ func timeParam(v, name string) (time.Time, error) {
 }
 
 // parsePage reads limit, order, after and before.
-func parsePage(r *http.Request) (store.Page, error) {
+func parsePage(r *http.Request) (domain.Page, error) {
 	q := r.URL.Query()
-	p := store.Page{Order: q.Get("order"), After: q.Get("after"), Before: q.Get("before")}
+	p := domain.Page{Order: q.Get("order"), After: q.Get("after"), Before: q.Get("before")}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
@@ -97,7 +95,7 @@ func fieldErr(field, msg string) error {
 }
 
 func (s *server) getRun(w http.ResponseWriter, r *http.Request) {
-	run, err := s.runner.Get(mux.Vars(r)["runId"])
+	run, err := s.runner.Get(r.Context(), mux.Vars(r)["runId"])
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -106,7 +104,7 @@ func (s *server) getRun(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) cancelRun(w http.ResponseWriter, r *http.Request) {
-	run, err := s.runner.Cancel(mux.Vars(r)["runId"])
+	run, err := s.runner.Cancel(r.Context(), mux.Vars(r)["runId"])
 	if err != nil {
 		s.fail(w, r, err)
 		return

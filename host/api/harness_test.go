@@ -13,8 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/toolhost/toolhost/host/api"
-	"github.com/toolhost/toolhost/host/assistant"
+	"github.com/toolhost/toolhost/host/app"
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/store"
@@ -42,8 +41,8 @@ type envOptions struct {
 	runBurst           int
 	bodyTimeout        time.Duration
 	mutate             func(*config.Plugin)
-	// assistant, when set, builds the assistant service the API serves.
-	assistant func(*core.Runner, hclog.Logger) *assistant.Service
+	// models are the model blocks the assistant serves.
+	models []config.Model
 }
 
 func testkit(t testing.TB) string {
@@ -62,41 +61,38 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 		o = opts[0]
 	}
 	dir := t.TempDir()
-	db, err := store.Open(dir, store.Options{SecretKey: bytes.Repeat([]byte{7}, 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := hclog.New(&hclog.LoggerOptions{Output: io.Discard})
-	sup := supervisor.New(supervisor.Options{Logger: logger, Cache: db.Plugins(), KillGrace: 300 * time.Millisecond})
 	sp := config.Plugin{Name: "testkit", Path: testkit(t), Timeout: 10 * time.Second, Concurrency: 32,
 		Config: map[string]string{"counterFile": dir + "/count", "token": "s3cr3t-config-token"}, ConfigEnv: map[string]string{},
 		ActionTimeouts: map[string]time.Duration{}}
 	if o.mutate != nil {
 		o.mutate(&sp)
 	}
-	sup.Load(context.Background(), []config.Plugin{sp}, time.Second)
 	if o.queueSize == 0 {
 		o.queueSize, o.workers = 64, 4
 	}
-	runner := core.NewRunner(sup, db, core.Options{Logger: logger, QueueSize: o.queueSize, Workers: o.workers})
-	var svc *assistant.Service
-	if o.assistant != nil {
-		svc = o.assistant(runner, logger)
+	cfg := &config.Config{DataDir: dir, Plugins: []config.Plugin{sp}, Models: o.models,
+		ShutdownGrace: time.Second, MaxBodyBytes: o.maxBody, CORSOrigins: []string{"https://app.example"},
+		BodyTimeout: o.bodyTimeout, Queue: config.Queue{Size: o.queueSize, Workers: o.workers},
+		RateLimit: config.RateLimit{RunsPerSecond: o.runsPerSecond, Burst: o.runBurst}}
+	logger := hclog.New(&hclog.LoggerOptions{Output: io.Discard})
+	a, err := app.New(context.Background(), app.Options{Config: cfg, Logger: logger, Version: "test",
+		SecretKey: bytes.Repeat([]byte{7}, 32), KillGrace: 300 * time.Millisecond,
+		Getenv: func(k string) string {
+			if k == "TOOLHOST_API_KEY" {
+				return testKey
+			}
+			return ""
+		}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.NewServer(runner, logger, api.Config{
-		Version: "test", BootstrapKey: testKey, MaxBodyBytes: o.maxBody, CORSOrigins: []string{"https://app.example"},
-		RunsPerSecond: o.runsPerSecond, RunBurst: o.runBurst, BodyTimeout: o.bodyTimeout,
-		Assistant: svc,
-		Refresh:   func(ctx context.Context) error { sup.Load(ctx, []config.Plugin{sp}, time.Second); return nil },
-	}))
-	e := &env{t: t, URL: srv.URL, db: db, runner: runner, sup: sup, dir: dir}
+	srv := httptest.NewServer(a.Handler)
+	e := &env{t: t, URL: srv.URL, db: a.DB, runner: a.Runner, sup: a.Supervisor, dir: dir}
 	t.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		runner.Shutdown(ctx)
-		sup.Shutdown(ctx)
-		db.Close()
+		_ = a.Close(ctx)
 	})
 	return e
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/toolhost/toolhost/host/domain"
-	"github.com/toolhost/toolhost/host/store"
 )
 
 type ctxKey int
@@ -21,11 +20,11 @@ type ctxKey int
 const keyRequestInfo ctxKey = iota
 
 // requestInfo is what the middleware learns about a request: its id and,
-// once authenticated, its key's name. It is one context value that each
+// once authenticated, its caller. It is one context value that each
 // middleware fills in, so the request is cloned once, not per middleware.
 type requestInfo struct {
-	id      string
-	keyName string
+	id     string
+	caller domain.Caller
 }
 
 // withInfo returns r's requestInfo, adding an empty one to r if it has
@@ -47,7 +46,10 @@ func infoOf(r *http.Request) requestInfo {
 
 func requestID(r *http.Request) string { return infoOf(r).id }
 
-func keyName(r *http.Request) string { return infoOf(r).keyName }
+func keyName(r *http.Request) string { return infoOf(r).caller.KeyName }
+
+// callerOf is the authenticated caller of r.
+func callerOf(r *http.Request) domain.Caller { return infoOf(r).caller }
 
 // withRequestID takes a sane X-Request-Id from the client or makes one, and
 // echoes it back.
@@ -222,9 +224,9 @@ func (s *server) withAuth(scope string, next http.Handler) http.Handler {
 			s.fail(w, r, domain.Errorf(domain.CodeUnauthorized, msgNoKey))
 			return
 		}
-		k, err := s.authenticate(key)
+		k, err := s.authenticate(r.Context(), key)
 		if err != nil {
-			if !errors.Is(err, store.ErrUnauthorized) && !errors.Is(err, store.ErrNotFound) {
+			if !errors.Is(err, domain.ErrUnauthorized) && !errors.Is(err, domain.ErrNotFound) {
 				s.log.Error("authenticate", "error", err)
 			}
 			s.fail(w, r, domain.Errorf(domain.CodeUnauthorized, msgBadKey))
@@ -234,21 +236,21 @@ func (s *server) withAuth(scope string, next http.Handler) http.Handler {
 			s.fail(w, r, domain.Errorf(domain.CodeForbidden, "API key %q lacks the %q scope that %s %s needs", k.Name, scope, r.Method, r.URL.Path))
 			return
 		}
-		if scope == store.ScopeRun && s.overLimit(w, r, k.Name) {
+		if scope == domain.ScopeRun && s.overLimit(w, r, k.Name) {
 			return
 		}
 		r, info := withInfo(r)
-		info.keyName = k.Name
+		info.caller = domain.CallerOf(k)
 		next.ServeHTTP(w, r)
 	})
 }
 
 // bootstrapKey is TOOLHOST_API_KEY's key: every scope.
-var bootstrapKey = &store.APIKey{Name: "bootstrap"}
+var bootstrapKey = domain.BootstrapKey()
 
-func (s *server) authenticate(key string) (*store.APIKey, error) {
+func (s *server) authenticate(ctx context.Context, key string) (*domain.APIKey, error) {
 	if b := s.cfg.BootstrapKey; b != "" && subtle.ConstantTimeCompare([]byte(key), []byte(b)) == 1 {
 		return bootstrapKey, nil
 	}
-	return s.db.Keys().Authenticate(context.Background(), key)
+	return s.keys.Authenticate(ctx, key)
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"github.com/toolhost/toolhost/host/domain"
-	"github.com/toolhost/toolhost/host/store"
 )
 
 // statusOf maps an error code to its HTTP status. Codes not listed are 500.
@@ -100,11 +99,11 @@ func toFault(err error) *domain.Error {
 		return f
 	}
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, domain.ErrNotFound):
 		return &domain.Error{Code: domain.CodeNotFound, Message: err.Error(), Err: err}
-	case errors.Is(err, store.ErrInvalid):
+	case errors.Is(err, domain.ErrInvalid):
 		return &domain.Error{Code: domain.CodeInvalidRequest, Message: err.Error(), Err: err}
-	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrTerminal):
+	case errors.Is(err, domain.ErrConflict), errors.Is(err, domain.ErrTerminal):
 		return &domain.Error{Code: domain.CodeConflict, Message: err.Error(), Err: err}
 	}
 	return &domain.Error{Code: domain.CodeInternal, Message: "internal error", Err: err}

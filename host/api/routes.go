@@ -7,7 +7,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/toolhost/toolhost/host/domain"
-	"github.com/toolhost/toolhost/host/store"
 )
 
 // routes registers every route. Public: /, /health and the OpenAPI
@@ -41,7 +40,18 @@ func (s *server) routes() http.Handler {
 	r.Handle(http.MethodGet, "/admin/keys", s.listKeys)
 	r.Handle(http.MethodPost, "/admin/keys", s.createKey)
 	r.Handle(http.MethodDelete, "/admin/keys/{name}", s.revokeKey)
-	s.threadRoutes(r)
+	r.Handle(http.MethodPost, "/threads", s.createThread)
+	r.Handle(http.MethodGet, "/threads", s.listThreads)
+	r.Handle(http.MethodGet, "/threads/{threadId}", s.getThread)
+	r.Handle(http.MethodPost, "/threads/{threadId}", s.updateThread)
+	r.Handle(http.MethodDelete, "/threads/{threadId}", s.deleteThread)
+	r.Handle(http.MethodPost, "/threads/{threadId}/messages", s.createMessage)
+	r.Handle(http.MethodGet, "/threads/{threadId}/messages", s.listMessages)
+	r.Handle(http.MethodGet, "/threads/{threadId}/messages/{messageId}", s.getMessage)
+	r.Handle(http.MethodPost, "/threads/{threadId}/runs", s.createThreadRun)
+	r.Handle(http.MethodGet, "/threads/{threadId}/runs/{runId}", s.getThreadRun)
+	r.Handle(http.MethodPost, "/threads/{threadId}/runs/{runId}/submit_tool_outputs", s.submitToolOutputs)
+	r.Handle(http.MethodPost, "/actions/identify", s.identifyAction)
 
 	var h http.Handler = root
 	h = s.withBodyLimit(h)
@@ -68,11 +78,11 @@ func (m muxRouter) Handle(method, path string, h http.HandlerFunc) {
 func routeScope(method, path string) string {
 	switch {
 	case strings.HasPrefix(path, "/admin/"):
-		return store.ScopeAdmin
+		return domain.ScopeAdmin
 	case method == http.MethodGet:
-		return store.ScopeRead
+		return domain.ScopeRead
 	}
-	return store.ScopeRun
+	return domain.ScopeRun
 }
 
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/toolhost/toolhost/host/assistant"
 	"github.com/toolhost/toolhost/host/core"
-	"github.com/toolhost/toolhost/host/store"
 )
 
 // Config is what the HTTP edge needs besides its dependencies.
@@ -32,19 +31,30 @@ type Config struct {
 	BodyTimeout time.Duration
 }
 
+// Deps are what the HTTP edge serves: the core's runner and the stores
+// the core declares for keys and threads.
+type Deps struct {
+	Runner  *core.Runner
+	Keys    core.KeyStore
+	Threads core.ThreadStore
+	Logger  hclog.Logger
+}
+
 type server struct {
-	runner *core.Runner
-	db     *store.DB
-	log    hclog.Logger
-	cfg    Config
-	limits *keyLimits // nil: no rate limit
+	runner  *core.Runner
+	keys    core.KeyStore
+	threads core.ThreadStore
+	log     hclog.Logger
+	cfg     Config
+	limits  *keyLimits // nil: no rate limit
 }
 
 // DefaultBodyTimeout is Config.BodyTimeout's default.
 const DefaultBodyTimeout = 30 * time.Second
 
 // NewServer returns the API's handler.
-func NewServer(runner *core.Runner, logger hclog.Logger, cfg Config) http.Handler {
+func NewServer(deps Deps, cfg Config) http.Handler {
+	logger := deps.Logger
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
@@ -54,7 +64,7 @@ func NewServer(runner *core.Runner, logger hclog.Logger, cfg Config) http.Handle
 	if cfg.BodyTimeout <= 0 {
 		cfg.BodyTimeout = DefaultBodyTimeout
 	}
-	s := &server{runner: runner, db: runner.Store(), log: logger.Named("api"), cfg: cfg,
+	s := &server{runner: deps.Runner, keys: deps.Keys, threads: deps.Threads, log: logger.Named("api"), cfg: cfg,
 		limits: newKeyLimits(cfg.RunsPerSecond, cfg.RunBurst)}
 	return s.routes()
 }

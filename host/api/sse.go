@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/toolhost/toolhost/host/store"
+	"github.com/toolhost/toolhost/host/domain"
 )
 
 // heartbeat is how often an idle stream gets a comment line, so proxies
@@ -17,12 +17,12 @@ var heartbeat = 15 * time.Second
 type sseWriter struct {
 	w     http.ResponseWriter
 	after int
-	endAt func(store.Event) bool
+	endAt func(domain.Event) bool
 }
 
-func (s *sseWriter) ends(e store.Event) bool { return s.endAt != nil && s.endAt(e) }
+func (s *sseWriter) ends(e domain.Event) bool { return s.endAt != nil && s.endAt(e) }
 
-func (s *sseWriter) send(e store.Event) bool {
+func (s *sseWriter) send(e domain.Event) bool {
 	if _, err := fmt.Fprintf(s.w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Type, eventData(e)); err != nil {
 		return false
 	}
@@ -45,8 +45,8 @@ func (s *sseWriter) flush() {
 // it live until it ends (or until an event for which endAt is true, such as
 // an assistant run stopping for tool outputs), then writes "data: [DONE]".
 // A client that leaves does not stop the run.
-func (s *server) streamRun(w http.ResponseWriter, r *http.Request, runID string, after int, endAt func(store.Event) bool) {
-	past, live, stop, err := s.runner.Follow(runID, after)
+func (s *server) streamRun(w http.ResponseWriter, r *http.Request, runID string, after int, endAt func(domain.Event) bool) {
+	past, live, stop, err := s.runner.Follow(r.Context(), runID, after)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -66,11 +66,11 @@ func (s *server) streamRun(w http.ResponseWriter, r *http.Request, runID string,
 			return
 		}
 		if !ended {
-			run, err := s.runner.Get(runID)
-			ended = err != nil || store.IsTerminal(run.Status) || !s.runner.Live(runID)
+			run, err := s.runner.Get(r.Context(), runID)
+			ended = err != nil || domain.IsTerminal(run.Status) || !s.runner.Live(runID)
 			if ended {
 				// Catch up on anything the live channel did not carry.
-				if rest, _, stop2, err := s.runner.Follow(runID, out.after); err == nil {
+				if rest, _, stop2, err := s.runner.Follow(r.Context(), runID, out.after); err == nil {
 					stop2()
 					for _, e := range rest {
 						out.send(e)
@@ -84,7 +84,7 @@ func (s *server) streamRun(w http.ResponseWriter, r *http.Request, runID string,
 			return
 		}
 		// The follower fell behind and was cut off: resume where it was.
-		if past, live, stop, err = s.runner.Follow(runID, out.after); err != nil {
+		if past, live, stop, err = s.runner.Follow(r.Context(), runID, out.after); err != nil {
 			return
 		}
 	}
@@ -92,7 +92,7 @@ func (s *server) streamRun(w http.ResponseWriter, r *http.Request, runID string,
 
 // relay sends past events, then live ones until the channel closes. It
 // reports whether an endAt event was sent (ended) or the client left (gone).
-func (s *server) relay(r *http.Request, out *sseWriter, past []store.Event, live <-chan store.Event, tick *time.Ticker) (ended, gone bool) {
+func (s *server) relay(r *http.Request, out *sseWriter, past []domain.Event, live <-chan domain.Event, tick *time.Ticker) (ended, gone bool) {
 	for _, e := range past {
 		if !out.send(e) {
 			return false, true
@@ -129,7 +129,7 @@ func (s *server) relay(r *http.Request, out *sseWriter, past []store.Event, live
 	}
 }
 
-func eventData(e store.Event) []byte {
+func eventData(e domain.Event) []byte {
 	data := map[string]any{"seq": e.Seq, "at": e.At}
 	if len(e.Data) > 0 {
 		data["data"] = json.RawMessage(e.Data)

@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-
 	"github.com/toolhost/toolhost/host/api"
 	"github.com/toolhost/toolhost/host/assistant"
 	"github.com/toolhost/toolhost/host/assistant/assistanttest"
@@ -50,9 +48,7 @@ func newThrEnv(t *testing.T, opts ...thrOptions) *thrEnv {
 			{Name: "slow", BaseURL: fake.URL, Model: "slow-model", Timeout: 300 * time.Millisecond},
 		}
 	}
-	e := newEnv(t, envOptions{queueSize: 16, workers: 4, assistant: func(r *core.Runner, l hclog.Logger) *assistant.Service {
-		return assistant.New(assistant.Options{Models: models, Runner: r, Logger: l})
-	}})
+	e := newEnv(t, envOptions{queueSize: 16, workers: 4, models: models})
 	t.Cleanup(func() {
 		if n := fake.Left(); n > 0 && !t.Failed() {
 			t.Errorf("%d scripted model replies were not asked for", n)
@@ -505,8 +501,10 @@ func TestThreadRunModelHTTPErrors(t *testing.T) {
 // newThrEnvWithModelURL is an env whose only model is at url.
 func newThrEnvWithModelURL(t *testing.T, url string) *thrEnv {
 	e := newThrEnv(t, thrOptions{noModels: true})
-	svc := assistant.New(assistant.Options{Runner: e.runner, Models: []config.Model{{Name: "dead", BaseURL: url, Model: "m", Timeout: 2 * time.Second}}})
-	srv := httptest.NewServer(api.NewServer(e.runner, nil, api.Config{BootstrapKey: testKey, Assistant: svc}))
+	svc := assistant.New(assistant.Options{Runner: e.runner, Threads: e.db.Threads(),
+		Models: []config.Model{{Name: "dead", BaseURL: url, Model: "m", Timeout: 2 * time.Second}}})
+	srv := httptest.NewServer(api.NewServer(api.Deps{Runner: e.runner, Keys: e.db.Keys(), Threads: e.db.Threads()},
+		api.Config{BootstrapKey: testKey, Assistant: svc}))
 	t.Cleanup(srv.Close)
 	e.URL = srv.URL
 	return e

@@ -4,12 +4,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/toolhost/toolhost/host/store"
+	"github.com/toolhost/toolhost/host/domain"
 )
 
-func storeFilter() store.RunFilter { return store.RunFilter{} }
+func storeFilter() domain.RunFilter { return domain.RunFilter{} }
 
-func storePage() store.Page { return store.Page{Limit: 100} }
+func storePage() domain.Page { return domain.Page{Limit: 100} }
 
 // waitFor polls cond every 10 ms for up to 10 s.
 func waitFor(t testing.TB, what string, cond func() bool) {

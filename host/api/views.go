@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/toolhost/toolhost/host/core"
-	"github.com/toolhost/toolhost/host/store"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/internal/manifest"
 )
 
@@ -74,27 +74,27 @@ func viewAction(a *core.Action) actionView {
 
 // runView is a run as the API shows it.
 type runView struct {
-	ID             string          `json:"id"`
-	Object         string          `json:"object"`
-	Kind           string          `json:"kind"`
-	ActionID       string          `json:"action_id,omitempty"`
-	Action         string          `json:"action,omitempty"`
-	PluginID       string          `json:"plugin_id,omitempty"`
-	ThreadID       string          `json:"thread_id,omitempty"`
-	ParentRunID    string          `json:"parent_run_id,omitempty"`
-	Status         string          `json:"status"`
-	Input          json.RawMessage `json:"input,omitempty"`
-	Output         json.RawMessage `json:"output,omitempty"`
-	Error          *store.RunError `json:"error,omitempty"`
-	Logs           []logLine       `json:"logs,omitempty"`
-	LogsDropped    int             `json:"logs_dropped,omitempty"`
-	Extra          json.RawMessage `json:"details,omitempty"`
-	CreatedAt      time.Time       `json:"created_at"`
-	StartedAt      *time.Time      `json:"started_at,omitempty"`
-	FinishedAt     *time.Time      `json:"finished_at,omitempty"`
-	DurationMS     float64         `json:"duration_ms,omitempty"`
-	KeyName        string          `json:"key_name,omitempty"`
-	IdempotencyKey string          `json:"idempotency_key,omitempty"`
+	ID             string           `json:"id"`
+	Object         string           `json:"object"`
+	Kind           string           `json:"kind"`
+	ActionID       string           `json:"action_id,omitempty"`
+	Action         string           `json:"action,omitempty"`
+	PluginID       string           `json:"plugin_id,omitempty"`
+	ThreadID       string           `json:"thread_id,omitempty"`
+	ParentRunID    string           `json:"parent_run_id,omitempty"`
+	Status         string           `json:"status"`
+	Input          json.RawMessage  `json:"input,omitempty"`
+	Output         json.RawMessage  `json:"output,omitempty"`
+	Error          *domain.RunError `json:"error,omitempty"`
+	Logs           []logLine        `json:"logs,omitempty"`
+	LogsDropped    int              `json:"logs_dropped,omitempty"`
+	Extra          json.RawMessage  `json:"details,omitempty"`
+	CreatedAt      time.Time        `json:"created_at"`
+	StartedAt      *time.Time       `json:"started_at,omitempty"`
+	FinishedAt     *time.Time       `json:"finished_at,omitempty"`
+	DurationMS     float64          `json:"duration_ms,omitempty"`
+	KeyName        string           `json:"key_name,omitempty"`
+	IdempotencyKey string           `json:"idempotency_key,omitempty"`
 }
 
 type logLine struct {
@@ -104,7 +104,7 @@ type logLine struct {
 	Fields  json.RawMessage `json:"fields,omitempty"`
 }
 
-func viewRun(r *store.Run, withLogs bool) runView {
+func viewRun(r *domain.Run, withLogs bool) runView {
 	v := runView{
 		ID: r.ID, Object: "run", Kind: r.Kind, ActionID: r.ActionID, Action: r.ActionKey, PluginID: r.PluginID,
 		ThreadID: r.ThreadID, ParentRunID: r.ParentRunID, Status: r.Status, Input: r.Input, Output: r.Output,

@@ -1,6 +1,7 @@
 package assistant
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,7 +13,6 @@ import (
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/domain"
-	"github.com/toolhost/toolhost/host/store"
 )
 
 func action(plugin, key string) *core.Action {
@@ -88,7 +88,7 @@ func TestToolCallAccumulator(t *testing.T) {
 func TestMessagesForAnswersDanglingToolCalls(t *testing.T) {
 	calls, _ := json.Marshal([]ToolCall{{ID: "c1", Type: "function", Function: FunctionCall{Name: "x", Arguments: "{}"}},
 		{ID: "c2", Type: "function", Function: FunctionCall{Name: "y", Arguments: "{}"}}})
-	msgs := []*store.Message{
+	msgs := []*domain.Message{
 		{Role: "user", Content: "hi"},
 		{Role: "assistant", ToolCalls: calls},
 		{Role: "tool", ToolCallID: "c1", Content: "one"},
@@ -130,7 +130,7 @@ func TestErrorBodyMessage(t *testing.T) {
 
 func TestNoModelIsAClear400(t *testing.T) {
 	for _, s := range []*Service{nil, New(Options{})} {
-		_, err := s.Start(RunRequest{ThreadID: "thread_x"})
+		_, err := s.Start(context.Background(), RunRequest{ThreadID: "thread_x"})
 		f := domain.AsError(err)
 		if f.Code != domain.CodeInvalidRequest || !strings.Contains(f.Message, `model "local" { base_url = `) || !strings.Contains(f.Message, "plugins.hcl") {
 			t.Errorf("no model: %v", err)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/toolhost/toolhost/host/domain"
-	"github.com/toolhost/toolhost/host/store"
 )
 
 // ToolOutput is the client's result of one tool call.
@@ -36,8 +35,8 @@ func (st *runState) waitForClient(ctx context.Context, calls []ToolCall) (map[st
 	st.c.SetExtra(st.details)
 	st.svc.addWaiter(w)
 	st.c.Emit("thread.run.requires_action", map[string]any{"id": st.c.ID(), "thread_id": st.req.ThreadID,
-		"status": store.StatusRequiresAction, "required_action": ra, "expires_at": expires})
-	if err := st.c.SetStatus(store.StatusRequiresAction); err != nil {
+		"status": domain.StatusRequiresAction, "required_action": ra, "expires_at": expires})
+	if err := st.c.SetStatus(domain.StatusRequiresAction); err != nil {
 		st.svc.removeWaiter(w)
 		return nil, domain.WrapError(err, domain.CodeInternal, "could not record the run as requires_action")
 	}
@@ -64,7 +63,7 @@ func (st *runState) waitForClient(ctx context.Context, calls []ToolCall) (map[st
 	}
 	st.details.RequiredAction, st.details.ExpiresAt = nil, nil
 	st.c.SetExtra(st.details)
-	if err := st.c.SetStatus(store.StatusRunning); err != nil {
+	if err := st.c.SetStatus(domain.StatusRunning); err != nil {
 		return nil, domain.WrapError(err, domain.CodeInternal, "could not record the run as running")
 	}
 	return outs, nil
@@ -101,7 +100,7 @@ func (s *Service) SubmitToolOutputs(threadID, runID string, outputs []ToolOutput
 	w := s.waiters[runID]
 	if w == nil || w.threadID != threadID {
 		s.mu.Unlock()
-		run, err := s.runner.Get(runID)
+		run, err := s.runner.Get(context.Background(), runID)
 		if err != nil || run.ThreadID != threadID || run.Kind != Kind {
 			return 0, domain.Errorf(domain.CodeNotFound, "run %s of thread %s not found", runID, threadID)
 		}
@@ -145,7 +144,7 @@ func (s *Service) SubmitToolOutputs(threadID, runID string, outputs []ToolOutput
 		return 0, &domain.Error{Code: domain.CodeInvalidRequest, Message: bad[0].Field + ": " + bad[0].Message, Fields: bad}
 	}
 	seq := 0
-	if run, err := s.runner.Get(runID); err == nil && len(run.Events) > 0 {
+	if run, err := s.runner.Get(context.Background(), runID); err == nil && len(run.Events) > 0 {
 		seq = run.Events[len(run.Events)-1].Seq
 	}
 	delete(s.waiters, runID)
@@ -157,22 +156,22 @@ func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
 
 // Idle reports whether an event ends a wait for a run: it reached
 // requires_action or a final status.
-func Idle(e store.Event) bool {
-	if e.Type == "run."+store.StatusRequiresAction {
+func Idle(e domain.Event) bool {
+	if e.Type == "run."+domain.StatusRequiresAction {
 		return true
 	}
 	status, ok := strings.CutPrefix(e.Type, "run.")
-	return ok && store.IsTerminal(status)
+	return ok && domain.IsTerminal(status)
 }
 
 // WaitIdle waits until the run, after event number after, reaches
 // requires_action or ends, and returns it then.
-func (s *Service) WaitIdle(ctx context.Context, runID string, after int) (*store.Run, error) {
+func (s *Service) WaitIdle(ctx context.Context, runID string, after int) (*domain.Run, error) {
 	if s == nil || s.runner == nil {
 		return nil, s.usable()
 	}
 	for {
-		past, live, stop, err := s.runner.Follow(runID, after)
+		past, live, stop, err := s.runner.Follow(ctx, runID, after)
 		if err != nil {
 			return nil, err
 		}
@@ -198,11 +197,11 @@ func (s *Service) WaitIdle(ctx context.Context, runID string, after int) (*store
 		}
 	next:
 		stop()
-		run, err := s.runner.Get(runID)
+		run, err := s.runner.Get(context.Background(), runID)
 		if err != nil {
 			return nil, err
 		}
-		if idle || store.IsTerminal(run.Status) {
+		if idle || domain.IsTerminal(run.Status) {
 			return run, nil
 		}
 		// The follower fell behind and was cut off: go on from where it was.

@@ -16,7 +16,6 @@ import (
 
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/domain"
-	"github.com/toolhost/toolhost/host/store"
 )
 
 // modelClient calls one model block's chat completions endpoint through
@@ -327,7 +326,7 @@ func errorBodyMessage(res *http.Response) string {
 // instructions first. Assistant tool calls without a stored answer (a run
 // that ended while they were out) get one, so the conversation stays well
 // formed for the model.
-func messagesFor(instructions string, msgs []*store.Message) []openai.ChatCompletionMessageParamUnion {
+func messagesFor(instructions string, msgs []*domain.Message) []openai.ChatCompletionMessageParamUnion {
 	var out []openai.ChatCompletionMessageParamUnion
 	if strings.TrimSpace(instructions) != "" {
 		out = append(out, openai.SystemMessage(instructions))

@@ -14,7 +14,6 @@ import (
 
 	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/domain"
-	"github.com/toolhost/toolhost/host/store"
 )
 
 // Tool execution modes.
@@ -37,7 +36,12 @@ type RunRequest struct {
 	Stream bool
 	// ExpiresAfter bounds a client tool execution wait; 0: the default.
 	ExpiresAfter time.Duration
-	KeyName      string
+	// Caller, IdempotencyKey, Mode and Source are the call's, as for an
+	// action run (core.Call).
+	Caller         domain.Caller
+	IdempotencyKey string
+	Mode           core.ModeRequest
+	Source         string
 }
 
 // runInput is the request as recorded in the run's input.
@@ -50,46 +54,44 @@ type runInput struct {
 	Stream        bool     `json:"stream,omitempty"`
 }
 
-// Start checks the request and starts the run; it returns the run id. The
-// run goes on without the caller; follow it through the Runner.
-func (s *Service) Start(req RunRequest) (string, error) {
+// Start checks the request and submits the run to the core's pipeline,
+// which applies the idempotency key and records and runs it. The run goes
+// on without the caller; follow it through the Runner.
+func (s *Service) Start(ctx context.Context, req RunRequest) (core.Result, error) {
 	if err := s.usable(); err != nil {
-		return "", err
+		return core.Result{}, err
 	}
 	model, err := s.model(req.Model)
 	if err != nil {
-		return "", err
+		return core.Result{}, err
 	}
 	switch req.ToolExecution {
 	case "":
 		req.ToolExecution = ToolsOnServer
 	case ToolsOnServer, ToolsOnClient:
 	default:
-		return "", fieldError("tool_execution", `must be "server" or "client"`)
+		return core.Result{}, fieldError("tool_execution", `must be "server" or "client"`)
 	}
 	switch {
 	case req.MaxSteps == 0:
 		req.MaxSteps = s.maxSteps
 	case req.MaxSteps < 1 || req.MaxSteps > MaxMaxSteps:
-		return "", fieldError("max_steps", fmt.Sprintf("must be from 1 to %d", MaxMaxSteps))
+		return core.Result{}, fieldError("max_steps", fmt.Sprintf("must be from 1 to %d", MaxMaxSteps))
 	}
 	if req.ExpiresAfter <= 0 {
 		req.ExpiresAfter = s.expiresAfter
 	}
 	tools, err := newToolset(s.runner.Catalog(), req.Actions)
 	if err != nil {
-		return "", err
+		return core.Result{}, err
 	}
-	if _, err := s.db.Threads().GetThread(context.Background(), req.ThreadID); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return "", domain.WrapError(err, domain.CodeNotFound, "thread %s not found", req.ThreadID)
+	if _, err := s.threads.GetThread(ctx, req.ThreadID); err != nil {
+		if errors.Is(err, domain.ErrNotFound) {
+			return core.Result{}, domain.WrapError(err, domain.CodeNotFound, "thread %s not found", req.ThreadID)
 		}
-		return "", err
+		return core.Result{}, err
 	}
-	runID := store.NewID(store.RunPrefix)
-	if err := s.claim(req.ThreadID, runID); err != nil {
-		return "", err
-	}
+	req.Stream = req.Mode.Mode() == core.ModeStream
 	in, _ := json.Marshal(runInput{Model: model.cfg.Name, Instructions: req.Instructions, Actions: req.Actions,
 		MaxSteps: req.MaxSteps, ToolExecution: req.ToolExecution, Stream: req.Stream})
 	st := &runState{svc: s, req: req, model: model, tools: tools}
@@ -97,17 +99,23 @@ func (s *Service) Start(req RunRequest) (string, error) {
 	for _, a := range tools.allowed {
 		st.details.Tools = append(st.details.Tools, tools.names[a.ID])
 	}
-	run := &store.Run{ID: runID, Kind: Kind, ThreadID: req.ThreadID, Input: in, KeyName: req.KeyName, Extra: mustJSON(st.details)}
-	id, err := s.runner.StartJob(core.Job{Run: run, Do: func(ctx context.Context, c *core.JobControl) (json.RawMessage, error) {
-		defer s.release(req.ThreadID, runID)
-		st.c = c
-		return st.run(ctx)
-	}})
-	if err != nil {
-		s.release(req.ThreadID, runID)
-		return "", err
+	var runID string
+	job := &core.Job{
+		Run:    &domain.Run{Kind: Kind, ThreadID: req.ThreadID, Input: in, Extra: mustJSON(st.details)},
+		Target: "thread:" + req.ThreadID, Request: in,
+		Claim: func(id string) error {
+			runID = id
+			return s.claim(req.ThreadID, id)
+		},
+		Unclaim: func() { s.release(req.ThreadID, runID) },
+		Do: func(ctx context.Context, c *core.JobControl) (json.RawMessage, error) {
+			defer s.release(req.ThreadID, runID)
+			st.c = c
+			return st.run(ctx)
+		},
 	}
-	return id, nil
+	return s.runner.Submit(ctx, core.Call{Job: job, Caller: req.Caller, IdempotencyKey: req.IdempotencyKey,
+		Mode: req.Mode, Source: req.Source, ThreadID: req.ThreadID})
 }
 
 // claim marks the thread busy with runID: one run at a time per thread, so
@@ -170,7 +178,7 @@ func (st *runState) run(ctx context.Context) (json.RawMessage, error) {
 		st.details.Steps = st.step
 		st.c.SetExtra(st.details)
 		st.c.Emit("thread.run.step", map[string]any{"step": st.step, "type": "model_call", "status": "in_progress", "model": st.model.cfg.Name})
-		msgID := store.NewID(store.MessagePrefix)
+		msgID := domain.NewID(domain.MessagePrefix)
 		var onDelta func(delta)
 		if st.req.Stream {
 			onDelta = func(d delta) {
@@ -186,7 +194,7 @@ func (st *runState) run(ctx context.Context) (json.RawMessage, error) {
 		st.c.Emit("thread.run.step", map[string]any{"step": st.step, "type": "model_call", "status": "completed",
 			"finish_reason": ans.FinishReason, "tool_calls": len(ans.ToolCalls)})
 		if len(ans.ToolCalls) == 0 {
-			m := &store.Message{ID: msgID, Role: "assistant", Content: ans.Content, RunID: st.c.ID()}
+			m := &domain.Message{ID: msgID, Role: "assistant", Content: ans.Content, RunID: st.c.ID()}
 			if err := st.append(m); err != nil {
 				return nil, err
 			}
@@ -196,11 +204,11 @@ func (st *runState) run(ctx context.Context) (json.RawMessage, error) {
 		calls := ans.ToolCalls
 		for i := range calls {
 			if calls[i].ID == "" { // some local servers leave ids out
-				calls[i].ID = "call_" + strings.ToLower(store.NewID("")[10:])
+				calls[i].ID = "call_" + strings.ToLower(domain.NewID("")[10:])
 			}
 			calls[i].Type = "function"
 		}
-		asst := &store.Message{ID: msgID, Role: "assistant", Content: ans.Content, ToolCalls: mustJSON(calls), RunID: st.c.ID()}
+		asst := &domain.Message{ID: msgID, Role: "assistant", Content: ans.Content, ToolCalls: mustJSON(calls), RunID: st.c.ID()}
 		if err := st.append(asst); err != nil {
 			return nil, err
 		}
@@ -270,9 +278,9 @@ func callNames(calls []ToolCall) string {
 }
 
 // append stores a message of this run on the thread and tells followers.
-func (st *runState) append(msgs ...*store.Message) error {
-	if err := st.svc.db.Threads().AddMessages(context.Background(), st.req.ThreadID, msgs...); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
+func (st *runState) append(msgs ...*domain.Message) error {
+	if err := st.svc.threads.AddMessages(context.Background(), st.req.ThreadID, msgs...); err != nil {
+		if errors.Is(err, domain.ErrNotFound) {
 			return domain.WrapError(err, domain.CodeNotFound, "thread %s was deleted during the run", st.req.ThreadID)
 		}
 		return domain.WrapError(err, domain.CodeInternal, "could not store the message")
@@ -286,26 +294,26 @@ func (st *runState) append(msgs ...*store.Message) error {
 // appendResults stores one tool message per call, in the calls' order, and
 // adds them to the conversation.
 func (st *runState) appendResults(calls []ToolCall, results map[string]string, meta map[string]map[string]string) error {
-	var msgs []*store.Message
+	var msgs []*domain.Message
 	for _, c := range calls {
 		content, ok := results[c.ID]
 		if !ok {
 			content = "error: no result"
 		}
-		msgs = append(msgs, &store.Message{Role: "tool", Content: content, ToolCallID: c.ID, RunID: st.c.ID(), Metadata: meta[c.ID]})
+		msgs = append(msgs, &domain.Message{Role: "tool", Content: content, ToolCallID: c.ID, RunID: st.c.ID(), Metadata: meta[c.ID]})
 		st.msgs = append(st.msgs, openai.ToolMessage(content, c.ID))
 	}
 	return st.append(msgs...)
 }
 
 // threadMessages reads the whole thread, oldest first.
-func (s *Service) threadMessages(threadID string) ([]*store.Message, error) {
-	var all []*store.Message
-	page := store.Page{Limit: store.MaxLimit, Order: store.OrderAsc}
+func (s *Service) threadMessages(threadID string) ([]*domain.Message, error) {
+	var all []*domain.Message
+	page := domain.Page{Limit: domain.MaxLimit, Order: domain.OrderAsc}
 	for {
-		msgs, more, err := s.db.Threads().ListMessages(context.Background(), threadID, page)
+		msgs, more, err := s.threads.ListMessages(context.Background(), threadID, page)
 		if err != nil {
-			if errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, domain.ErrNotFound) {
 				return nil, domain.WrapError(err, domain.CodeNotFound, "thread %s not found", threadID)
 			}
 			return nil, domain.WrapError(err, domain.CodeInternal, "could not read the thread")
@@ -348,8 +356,7 @@ func (o toolOutcome) meta() map[string]string {
 // error after nothing was run.
 func (st *runState) runTools(ctx context.Context, calls []ToolCall) ([]toolOutcome, error) {
 	out := make([]toolOutcome, len(calls))
-	inputs := make([][]byte, len(calls))
-	actions := make([]*core.Action, len(calls))
+	prepared := make([]*core.Prepared, len(calls))
 	var malformed []string
 	for i, c := range calls {
 		o := &out[i]
@@ -360,33 +367,28 @@ func (st *runState) runTools(ctx context.Context, calls []ToolCall) ([]toolOutco
 			continue
 		}
 		o.ActionID, o.Action = a.ID, a.Alias
-		args, err := decodeArgs(c.Function.Arguments)
-		var input map[string]any
-		if err == nil {
-			input, err = core.DecodeInput(args)
-		}
-		if err != nil {
+		p, err := st.svc.runner.Prepare(core.Call{Action: a.ID, Args: json.RawMessage(c.Function.Arguments), InputOnly: true})
+		switch {
+		case errors.Is(err, core.ErrMalformedArgs):
 			malformed = append(malformed, c.Function.Name)
 			o.Status = "rejected"
 			o.Error = fmt.Sprintf("error: the arguments are not a valid JSON object (%v); call %s again with a JSON object that matches its parameters",
-				err, c.Function.Name)
+				errors.Unwrap(err), c.Function.Name)
 			o.content = o.Error
 			continue
-		}
-		checked, err := a.CheckInput(input)
-		if err != nil {
+		case err != nil:
 			o.Status = "rejected"
 			o.Error = "error: " + domain.AsError(err).Message + "; call " + c.Function.Name + " again with input that matches its parameters"
 			o.content = o.Error
 			continue
 		}
-		actions[i], inputs[i] = a, checked
+		prepared[i] = p
 	}
 	if len(malformed) > 0 {
 		if st.malformed {
 			for i := range out {
-				if actions[i] != nil {
-					actions[i] = nil
+				if prepared[i] != nil {
+					prepared[i] = nil
 					out[i].Status, out[i].Error = "rejected", "error: not run: the run failed on malformed tool arguments"
 					out[i].content = out[i].Error
 				}
@@ -399,13 +401,13 @@ func (st *runState) runTools(ctx context.Context, calls []ToolCall) ([]toolOutco
 	}
 	var wg sync.WaitGroup
 	for i := range calls {
-		if actions[i] == nil {
+		if prepared[i] == nil {
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			st.runTool(ctx, actions[i], inputs[i], &out[i])
+			st.runTool(ctx, prepared[i], &out[i])
 		}()
 	}
 	wg.Wait()
@@ -429,21 +431,25 @@ func decodeArgs(s string) (map[string]json.RawMessage, error) {
 
 // runTool runs one action and records how it went; the content is the
 // action's output JSON or an error text.
-func (st *runState) runTool(ctx context.Context, a *core.Action, input []byte, o *toolOutcome) {
+func (st *runState) runTool(ctx context.Context, p *core.Prepared, o *toolOutcome) {
 	r := st.svc.runner
-	id, err := r.Start(core.Request{Action: a, Input: input, KeyName: st.req.KeyName, ThreadID: st.req.ThreadID, ParentRunID: st.c.ID()})
+	started := true
+	res, err := r.Submit(ctx, core.Call{Prepared: p, Mode: core.ModeRequest{Stream: &started}, Caller: st.req.Caller,
+		Source: "assistant", ThreadID: st.req.ThreadID, ParentRunID: st.c.ID()})
 	if err != nil {
 		f := domain.AsError(err)
 		o.Status, o.Error = "failed", f.Message
 		o.content = fmt.Sprintf("error (%s): %s", f.Code, f.Message)
 		return
 	}
+	id := res.Run.ID
 	o.RunID = id
 	run, err := r.Wait(ctx, id)
 	if err != nil { // this run was cancelled: cancel the action run too
-		run, _ = r.Cancel(id)
+		bg := context.WithoutCancel(ctx)
+		run, _ = r.Cancel(bg, id)
 		if run == nil {
-			run, _ = r.Get(id)
+			run, _ = r.Get(bg, id)
 		}
 	}
 	if run == nil {
@@ -451,7 +457,7 @@ func (st *runState) runTool(ctx context.Context, a *core.Action, input []byte, o
 		return
 	}
 	o.Status = run.Status
-	if run.Status == store.StatusSucceeded {
+	if run.Status == domain.StatusSucceeded {
 		o.content = unescapeHTML(run.Output)
 		if o.content == "" {
 			o.content = "{}"

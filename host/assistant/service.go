@@ -11,7 +11,6 @@ import (
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/domain"
-	"github.com/toolhost/toolhost/host/store"
 )
 
 // Defaults for runs that do not say otherwise.
@@ -27,9 +26,9 @@ type Options struct {
 	// and defaults to the first.
 	Models []config.Model
 	Runner *core.Runner
-	// DB is where threads and messages live; Runner.Store() when nil.
-	DB     *store.DB
-	Logger hclog.Logger
+	// Threads is where threads and messages live.
+	Threads core.ThreadStore
+	Logger  hclog.Logger
 	// HTTPClient talks to the models; a plain client when nil. Each call is
 	// bounded by its model's timeout.
 	HTTPClient *http.Client
@@ -44,7 +43,7 @@ type Options struct {
 // model-backed call with the "no model configured" error.
 type Service struct {
 	runner       *core.Runner
-	db           *store.DB
+	threads      core.ThreadStore
 	log          hclog.Logger
 	httpClient   *http.Client
 	modelsMu     sync.RWMutex
@@ -62,9 +61,6 @@ func New(opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	if opts.DB == nil && opts.Runner != nil {
-		opts.DB = opts.Runner.Store()
-	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{}
 	}
@@ -75,7 +71,7 @@ func New(opts Options) *Service {
 		opts.MaxSteps = DefaultMaxSteps
 	}
 	s := &Service{
-		runner: opts.Runner, db: opts.DB, log: opts.Logger.Named("assistant"), httpClient: opts.HTTPClient,
+		runner: opts.Runner, threads: opts.Threads, log: opts.Logger.Named("assistant"), httpClient: opts.HTTPClient,
 		expiresAfter: opts.ExpiresAfter, maxSteps: opts.MaxSteps,
 		busy: map[string]string{}, waiters: map[string]*waiter{},
 	}

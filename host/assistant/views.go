@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/toolhost/toolhost/host/store"
+	"github.com/toolhost/toolhost/host/domain"
 )
 
 // ThreadView is a thread as the Tool API shows it.
@@ -16,7 +16,7 @@ type ThreadView struct {
 }
 
 // ViewThread returns the API view of t.
-func ViewThread(t *store.Thread) ThreadView {
+func ViewThread(t *domain.Thread) ThreadView {
 	md := t.Metadata
 	if md == nil {
 		md = map[string]string{}
@@ -39,7 +39,7 @@ type MessageView struct {
 }
 
 // ViewMessage returns the API view of m.
-func ViewMessage(m *store.Message) MessageView {
+func ViewMessage(m *domain.Message) MessageView {
 	return MessageView{
 		ID: m.ID, Object: "thread.message", CreatedAt: m.CreatedAt.Unix(), ThreadID: m.ThreadID,
 		Role: m.Role, Content: m.Content, RunID: m.RunID, ToolCalls: m.ToolCalls, ToolCallID: m.ToolCallID,
@@ -73,7 +73,7 @@ type Details struct {
 
 // RunDetails decodes a run's Extra; ok is false for runs that are not
 // assistant runs.
-func RunDetails(run *store.Run) (d Details, ok bool) {
+func RunDetails(run *domain.Run) (d Details, ok bool) {
 	if run == nil || run.Kind != Kind || len(run.Extra) == 0 {
 		return d, false
 	}
@@ -87,5 +87,5 @@ type Output struct {
 	Steps     int    `json:"steps"`
 }
 
-// Kind is the store.Run kind of assistant runs.
+// Kind is the domain.Run kind of assistant runs.
 const Kind = "assistant"

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/toolhost/toolhost/host/store"
+	"github.com/toolhost/toolhost/host/domain"
 )
 
 // maxStoredEvents caps the events kept per run; later log and progress
@@ -17,8 +17,9 @@ const maxStoredEvents = 1000
 // followers waiting for more.
 type active struct {
 	r      *Runner
-	action *Action // nil for jobs
-	input  []byte  // as sent to the plugin (secrets intact; never stored)
+	action *Action                                                     // nil for jobs
+	input  []byte                                                      // as sent to the plugin (secrets intact; never stored)
+	job    func(context.Context, *JobControl) (json.RawMessage, error) // nil for actions
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -28,14 +29,14 @@ type active struct {
 	recordErr error // the final record could not be stored (under mu)
 
 	mu        sync.Mutex
-	run       *store.Run
-	followers map[chan store.Event]struct{}
+	run       *domain.Run
+	followers map[chan domain.Event]struct{}
 }
 
-func newActive(r *Runner, a *Action, run *store.Run, input []byte) *active {
+func (r *Runner) newActive(a *Action, run *domain.Run, input []byte) *active {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &active{r: r, action: a, input: input, ctx: ctx, cancel: cancel, done: make(chan struct{}),
-		run: run, followers: map[chan store.Event]struct{}{}}
+		run: run, followers: map[chan domain.Event]struct{}{}}
 }
 
 // addEvent appends an event to the run and hands it to followers. Log and
@@ -58,7 +59,7 @@ func (x *active) addLocked(typ string, raw json.RawMessage) {
 		r.EventsDropped++
 		return
 	}
-	ev := store.Event{Seq: len(r.Events) + 1, Type: typ, Data: raw, At: time.Now().UTC()}
+	ev := domain.Event{Seq: len(r.Events) + 1, Type: typ, Data: raw, At: time.Now().UTC()}
 	r.Events = append(r.Events, ev)
 	for ch := range x.followers {
 		select {
@@ -75,7 +76,7 @@ func (x *active) markRunning() {
 	now := time.Now().UTC()
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.run.Status, x.run.StartedAt = store.StatusRunning, &now
+	x.run.Status, x.run.StartedAt = domain.StatusRunning, &now
 	x.addLocked("run.running", startedData(now))
 }
 
@@ -96,31 +97,31 @@ func (x *active) recordError() error {
 }
 
 // snapshot returns a copy of the run record.
-func (x *active) snapshot() *store.Run {
+func (x *active) snapshot() *domain.Run {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return copyRun(x.run)
 }
 
-func copyRun(r *store.Run) *store.Run {
+func copyRun(r *domain.Run) *domain.Run {
 	c := *r
-	c.Events = append([]store.Event(nil), r.Events...)
+	c.Events = append([]domain.Event(nil), r.Events...)
 	return &c
 }
 
 // follow returns the events after seq so far and a channel of the ones to
 // come, closed when the run ends (or the follower falls behind).
-func (x *active) follow(after int) ([]store.Event, chan store.Event) {
+func (x *active) follow(after int) ([]domain.Event, chan domain.Event) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	var past []store.Event
+	var past []domain.Event
 	for _, e := range x.run.Events {
 		if e.Seq > after {
 			past = append(past, e)
 		}
 	}
-	ch := make(chan store.Event, 256)
-	if store.IsTerminal(x.run.Status) {
+	ch := make(chan domain.Event, 256)
+	if domain.IsTerminal(x.run.Status) {
 		close(ch)
 		return past, ch
 	}
@@ -128,7 +129,7 @@ func (x *active) follow(after int) ([]store.Event, chan store.Event) {
 	return past, ch
 }
 
-func (x *active) unfollow(ch chan store.Event) {
+func (x *active) unfollow(ch chan domain.Event) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if _, ok := x.followers[ch]; ok {
@@ -144,5 +145,5 @@ func (x *active) closeFollowers() {
 	for ch := range x.followers {
 		close(ch)
 	}
-	x.followers = map[chan store.Event]struct{}{}
+	x.followers = map[chan domain.Event]struct{}{}
 }

@@ -2,10 +2,11 @@ package core
 
 import (
 	"encoding/json"
+	"slices"
 	"sort"
 	"sync"
 
-	"github.com/toolhost/toolhost/host/supervisor"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/internal/manifest"
 	"github.com/toolhost/toolhost/internal/schemacheck"
 )
@@ -16,12 +17,12 @@ type PluginEntry struct {
 	Name     string
 	Manifest *manifest.Plugin
 	Actions  []*Action
-	sup      *supervisor.Plugin
+	plugin   Plugin
 }
 
 // Info is the plugin's state now (status, restarts, pid); the catalog is
 // rebuilt only when manifests change, so it is read live.
-func (p *PluginEntry) Info() supervisor.Info { return p.sup.Info() }
+func (p *PluginEntry) Info() domain.PluginInfo { return p.plugin.Info() }
 
 // Action is an action as the API shows it and the Runner runs it.
 type Action struct {
@@ -63,41 +64,32 @@ func (c *Catalog) Actions() []*Action { return c.list }
 type catalogCache struct {
 	mu   sync.Mutex
 	seen []*manifest.Plugin
-	sups []*supervisor.Plugin
+	ps   []Plugin
 	cur  *Catalog
 }
 
-func (cc *catalogCache) get(sup *supervisor.Supervisor) *Catalog {
-	ps := sup.List()
+func (cc *catalogCache) get(exec Executor) *Catalog {
+	var ps []Plugin
+	if exec != nil {
+		ps = exec.Plugins()
+	}
 	ms := make([]*manifest.Plugin, len(ps))
 	for i, p := range ps {
 		ms[i] = p.Manifest()
 	}
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	if cc.cur != nil && samePointers(cc.seen, ms) && samePointers(cc.sups, ps) {
+	if cc.cur != nil && slices.Equal(cc.seen, ms) && slices.Equal(cc.ps, ps) {
 		return cc.cur
 	}
-	cc.cur, cc.seen, cc.sups = buildCatalog(ps, ms), ms, ps
+	cc.cur, cc.seen, cc.ps = buildCatalog(ps, ms), ms, ps
 	return cc.cur
 }
 
-func samePointers[T any](a, b []*T) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func buildCatalog(ps []*supervisor.Plugin, ms []*manifest.Plugin) *Catalog {
+func buildCatalog(ps []Plugin, ms []*manifest.Plugin) *Catalog {
 	c := &Catalog{actions: map[string]*Action{}, plugins: map[string]*PluginEntry{}}
 	for i, p := range ps {
-		pe := &PluginEntry{ID: PluginID(p.Name()), Name: p.Name(), Manifest: ms[i], sup: p}
+		pe := &PluginEntry{ID: PluginID(p.Name()), Name: p.Name(), Manifest: ms[i], plugin: p}
 		c.Plugins = append(c.Plugins, pe)
 		c.plugins[pe.ID], c.plugins[pe.Name] = pe, pe
 		if ms[i] == nil {

@@ -126,69 +126,6 @@ func (a *Action) mentionsSecret(input []byte) bool {
 	return false
 }
 
-// DecodeRunBody reads a run request body in either form: Connery's
-// {"input":{...}} or the flat arguments object. It also takes the run-mode
-// keys "blocking" and "stream" out of the body when the action has no
-// parameters of those names. The body is decoded once, into the form the
-// schema validator takes (numbers kept exact as json.Number).
-func (a *Action) DecodeRunBody(body []byte) (input map[string]any, mode RunMode, err error) {
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 {
-		return nil, mode, domain.Errorf(domain.CodeInvalidInput, "request body is empty; send a JSON object of the action's input, or {\"input\":{...}}")
-	}
-	if body[0] != '{' {
-		return nil, mode, domain.Errorf(domain.CodeInvalidInput, "request body must be a JSON object, not %s", JSONKind(body))
-	}
-	doc, err := schemacheck.Decode(body)
-	if err != nil {
-		return nil, mode, domain.WrapError(err, domain.CodeInvalidInput, "request body is not valid JSON: %v", err)
-	}
-	obj := doc.(map[string]any) // valid JSON starting with '{'
-	mode, err = a.takeMode(obj)
-	if err != nil {
-		return nil, mode, err
-	}
-	if v, ok := obj["input"]; ok && len(obj) == 1 && !a.hasParam("input") {
-		in, isObject := v.(map[string]any)
-		if !isObject {
-			return nil, mode, &domain.Error{Code: domain.CodeInvalidInput, Message: "input must be a JSON object, not " + kindOf(v),
-				Fields: []domain.FieldError{{Field: "input", Message: "must be an object"}}}
-		}
-		return in, mode, nil
-	}
-	return obj, mode, nil
-}
-
-// RunMode is how the caller asked to be answered.
-type RunMode struct {
-	Blocking *bool
-	Stream   *bool
-}
-
-func (a *Action) takeMode(obj map[string]any) (RunMode, error) {
-	var m RunMode
-	for _, k := range []string{"blocking", "stream"} {
-		v, ok := obj[k]
-		if !ok || a.hasParam(k) {
-			continue
-		}
-		b, isBool := v.(bool) // null reads as false, as it always has
-		if !isBool && v != nil {
-			return m, &domain.Error{Code: domain.CodeInvalidInput, Message: k + " must be true or false",
-				Fields: []domain.FieldError{{Field: k, Message: "must be a boolean"}}}
-		}
-		if k == "blocking" {
-			m.Blocking = &b
-		} else {
-			m.Stream = &b
-		}
-		delete(obj, k)
-	}
-	return m, nil
-}
-
-func (a *Action) hasParam(key string) bool { return a.Input.Property(key) != nil }
-
 // kindOf names the kind of a decoded JSON value for error messages.
 func kindOf(v any) string {
 	switch v.(type) {

@@ -23,7 +23,8 @@ func benchInputOutput(b *testing.B, body, out string) {
 	b.SetBytes(int64(len(body) + len(out)))
 	b.ReportAllocs()
 	for b.Loop() {
-		in, _, err := a.DecodeRunBody([]byte(body))
+		d, err := a.decodeArgs([]byte(body), false)
+		in := d.input
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -42,7 +42,8 @@ func TestDecodeRunBodyForms(t *testing.T) {
 		{`{"s":"x","stream":null}`, `{"s":"x"}`, nil},
 	}
 	for _, c := range cases {
-		in, mode, err := a.DecodeRunBody([]byte(c.body))
+		d, err := a.decodeArgs([]byte(c.body), false)
+		in, mode := d.input, d.mode
 		if err != nil {
 			t.Fatalf("%s: %v", c.body, err)
 		}
@@ -58,7 +59,8 @@ func TestDecodeRunBodyForms(t *testing.T) {
 
 func TestCheckInputNamesEveryField(t *testing.T) {
 	a := testAction(t)
-	in, _, _ := a.DecodeRunBody([]byte(`{"n":"ten","i":1.5,"b":"yes","a":"x","zz":1}`))
+	d, _ := a.decodeArgs([]byte(`{"n":"ten","i":1.5,"b":"yes","a":"x","zz":1}`), false)
+	in := d.input
 	_, err := a.CheckInput(in)
 	var f *domain.Error
 	if !errors.As(err, &f) || f.Code != domain.CodeInvalidInput {
@@ -90,7 +92,8 @@ func FuzzDecodeRunBody(f *testing.F) {
 	}
 	a := testAction(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		in, _, err := a.DecodeRunBody(body)
+		d, err := a.decodeArgs(body, false)
+		in := d.input
 		if err != nil {
 			if domain.ErrorCode(err) != domain.CodeInvalidInput {
 				t.Fatalf("decode error without invalid_input code: %v", err)

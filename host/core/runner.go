@@ -10,17 +10,18 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/toolhost/toolhost/host/domain"
-	"github.com/toolhost/toolhost/host/store"
-	"github.com/toolhost/toolhost/host/supervisor"
 )
 
-// Runner runs actions and keeps their history.
+// Runner runs actions and keeps their history. Submit (submit.go) is the
+// way in; the rest reads, follows and cancels runs.
 type Runner struct {
-	sup     *supervisor.Supervisor
-	db      *store.DB
-	log     hclog.Logger
-	catalog catalogCache
-	queue   *queue
+	exec        Executor
+	runs        RunStore
+	idempotency *idempotency
+	filler      PromptFiller
+	log         hclog.Logger
+	catalog     catalogCache
+	queue       *queue
 
 	mu       sync.Mutex
 	active   map[string]*active
@@ -30,50 +31,31 @@ type Runner struct {
 
 // Options configure a Runner.
 type Options struct {
-	Logger    hclog.Logger
-	QueueSize int // non-blocking runs waiting for a worker
-	Workers   int // workers serving the queue
+	Executor    Executor
+	Runs        RunStore
+	Idempotency IdempotencyStore // nil: idempotency keys are ignored
+	Logger      hclog.Logger
+	QueueSize   int // non-blocking runs waiting for a worker
+	Workers     int // workers serving the queue
 }
 
-// NewRunner returns a Runner over a supervisor and a store.
-func NewRunner(sup *supervisor.Supervisor, db *store.DB, opts Options) *Runner {
+// NewRunner returns a Runner over an executor and a run store.
+func NewRunner(opts Options) *Runner {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	r := &Runner{sup: sup, db: db, log: opts.Logger.Named("runner"), active: map[string]*active{}}
+	r := &Runner{exec: opts.Executor, runs: opts.Runs, log: opts.Logger.Named("runner"), active: map[string]*active{}}
+	r.idempotency = &idempotency{store: opts.Idempotency, r: r}
 	r.queue = newQueue(r, max(opts.QueueSize, 1), max(opts.Workers, 1))
 	return r
 }
 
+// SetPromptFiller sets what fills an action's input from a prompt (the
+// assistant service, which is made after the Runner).
+func (r *Runner) SetPromptFiller(f PromptFiller) { r.filler = f }
+
 // Catalog returns the current plugins and actions.
-func (r *Runner) Catalog() *Catalog { return r.catalog.get(r.sup) }
-
-// Supervisor returns the plugin supervisor.
-func (r *Runner) Supervisor() *supervisor.Supervisor { return r.sup }
-
-// Store returns the store.
-func (r *Runner) Store() *store.DB { return r.db }
-
-// Request is one action run to start.
-type Request struct {
-	Action         *Action
-	Input          []byte // checked input (CheckInput)
-	KeyName        string
-	IdempotencyKey string
-	ThreadID       string
-	ParentRunID    string
-}
-
-func (r *Runner) newRun(req Request, status string) *store.Run {
-	a := req.Action
-	return &store.Run{
-		ID: store.NewID("run_"), Kind: "action", ActionID: a.ID, ActionKey: a.Alias,
-		PluginID: a.Plugin.ID, PluginName: a.Plugin.Name, ThreadID: req.ThreadID, ParentRunID: req.ParentRunID,
-		Status: status, Input: a.Redacted(req.Input), CreatedAt: time.Now().UTC(),
-		KeyName: req.KeyName, IdempotencyKey: req.IdempotencyKey,
-		RawValid: true, // req.Input is checked; only checked output is stored
-	}
-}
+func (r *Runner) Catalog() *Catalog { return r.catalog.get(r.exec) }
 
 // admit registers a new active run unless the runner is shutting down.
 func (r *Runner) admit(x *active) error {
@@ -94,78 +76,11 @@ func (r *Runner) release(x *active) {
 	r.inflight.Done()
 }
 
-// admitNew creates a queued run for req and registers it as active.
-func (r *Runner) admitNew(req Request) (*active, error) {
-	run := r.newRun(req, store.StatusQueued)
-	x := newActive(r, req.Action, run, req.Input)
-	x.addRawEvent("run.created", runSummary(run))
-	if err := r.admit(x); err != nil {
-		return nil, err
-	}
-	return x, nil
-}
-
-// Start begins a run now and returns its id; it runs to the end even if the
-// caller goes away. Use Wait or Follow to see it finish.
-func (r *Runner) Start(req Request) (string, error) {
-	x, err := r.admitNew(req)
-	if err != nil {
-		return "", err
-	}
-	go r.execute(x)
-	return x.run.ID, nil
-}
-
-// Run runs a request to its end on the caller's goroutine and returns the
-// record (blocking runs: one goroutine hand-off fewer than Start and Wait).
-// The run does not depend on the caller's context: a client that leaves
-// does not cancel it.
-func (r *Runner) Run(req Request) (*store.Run, error) {
-	x, err := r.admitNew(req)
-	if err != nil {
-		return nil, err
-	}
-	r.execute(x)
-	run := x.snapshot()
-	if err := x.recordError(); err != nil {
-		return run, domain.WrapError(err, domain.CodeNotRecorded,
-			"run %s %s, but its record could not be stored, so history will not show it (whatever the action did, it did); the host's log has the cause", run.ID, run.Status)
-	}
-	return run, nil
-}
-
-// Enqueue records a queued run durably and leaves it to the worker pool. A
-// full queue is a rate_limited fault.
-func (r *Runner) Enqueue(req Request) (*store.Run, error) {
-	x, err := r.admitNew(req)
-	if err != nil {
-		return nil, err
-	}
-	if !r.queue.reserve() {
-		r.release(x)
-		return nil, domain.Errorf(domain.CodeRateLimited, "the run queue is full (%d waiting); retry shortly", r.queue.size())
-	}
-	x.persisted = true
-	queued := x.snapshot() // the answer: a worker may start it at once
-	if err := r.db.Runs().PutRun(context.Background(), queued); err != nil {
-		r.queue.unreserve()
-		r.release(x)
-		return nil, domain.WrapError(err, domain.CodeInternal, "record run")
-	}
-	if !r.queue.push(x) {
-		// Shutting down since the reservation: the run is recorded and
-		// answered 202, so it still runs (shutdown waits for it).
-		r.queue.unreserve()
-		go r.execute(x)
-	}
-	return queued, nil
-}
-
 // Wait blocks until the run ends or ctx ends, and returns its record.
-func (r *Runner) Wait(ctx context.Context, id string) (*store.Run, error) {
+func (r *Runner) Wait(ctx context.Context, id string) (*domain.Run, error) {
 	x := r.lookup(id)
 	if x == nil {
-		return r.db.Runs().GetRun(context.Background(), id)
+		return r.runs.GetRun(ctx, id)
 	}
 	select {
 	case <-x.done:
@@ -185,22 +100,27 @@ func (r *Runner) lookup(id string) *active {
 func (r *Runner) Live(id string) bool { return r.lookup(id) != nil }
 
 // Get returns a run, live or stored.
-func (r *Runner) Get(id string) (*store.Run, error) {
+func (r *Runner) Get(ctx context.Context, id string) (*domain.Run, error) {
 	if x := r.lookup(id); x != nil {
 		return x.snapshot(), nil
 	}
-	return r.db.Runs().GetRun(context.Background(), id)
+	return r.runs.GetRun(ctx, id)
+}
+
+// ListRuns lists recorded runs.
+func (r *Runner) ListRuns(ctx context.Context, f domain.RunFilter, p domain.Page) ([]*domain.Run, bool, error) {
+	return r.runs.ListRuns(ctx, f, p)
 }
 
 // Cancel stops a queued or running run. A finished run is a conflict.
-func (r *Runner) Cancel(id string) (*store.Run, error) {
+func (r *Runner) Cancel(ctx context.Context, id string) (*domain.Run, error) {
 	x := r.lookup(id)
 	if x == nil {
-		run, err := r.db.Runs().GetRun(context.Background(), id)
+		run, err := r.runs.GetRun(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		if store.IsTerminal(run.Status) {
+		if domain.IsTerminal(run.Status) {
 			return run, domain.Errorf(domain.CodeConflict, "run %s already finished (%s)", id, run.Status)
 		}
 		return run, domain.Errorf(domain.CodeConflict, "run %s is not in progress on this host (%s)", id, run.Status)
@@ -211,7 +131,7 @@ func (r *Runner) Cancel(id string) (*store.Run, error) {
 	case <-time.After(10 * time.Second):
 	}
 	run := x.snapshot()
-	if run.Status != store.StatusCancelled && store.IsTerminal(run.Status) && run.Error == nil {
+	if run.Status != domain.StatusCancelled && domain.IsTerminal(run.Status) && run.Error == nil {
 		return run, domain.Errorf(domain.CodeConflict, "run %s finished (%s) before it could be cancelled", id, run.Status)
 	}
 	return run, nil
@@ -227,13 +147,22 @@ func (r *Runner) execute(x *active) {
 		return
 	}
 	x.markRunning()
-	if x.action.SideEffects() || x.persisted {
-		if err := r.db.Runs().PutRun(context.Background(), x.snapshot()); err != nil {
-			r.finish(x, nil, domain.WrapError(err, domain.CodeInternal, "could not record the run before calling the plugin; it was not called"))
+	if x.job != nil || x.action.SideEffects() || x.persisted {
+		if err := r.runs.PutRun(x.ctx, x.snapshot()); err != nil {
+			what := "record the run before calling the plugin; it was not called"
+			if x.job != nil {
+				what = "record the run"
+			}
+			r.finish(x, nil, storeError(err, what))
 			return
 		}
 	}
-	out, err := x.action.Plugin.sup.Run(x.ctx, supervisor.Call{
+	if x.job != nil {
+		out, err := x.runJob()
+		r.finish(x, out, err)
+		return
+	}
+	out, err := x.action.Plugin.plugin.Run(x.ctx, domain.Invocation{
 		RunID: x.run.ID, Action: x.action.Key, Input: x.input, OnEvent: x.pluginEvent,
 	})
 	if err == nil {
@@ -242,7 +171,7 @@ func (r *Runner) execute(x *active) {
 	r.finish(x, out, err)
 }
 
-func (x *active) pluginEvent(e supervisor.Event) {
+func (x *active) pluginEvent(e domain.PluginEvent) {
 	if e.Kind == "progress" {
 		x.addEvent("run.progress", e)
 		return
@@ -260,7 +189,7 @@ func (r *Runner) finish(x *active, out []byte, err error) {
 		run.DurationMS = float64(now.Sub(*run.StartedAt).Microseconds()) / 1000
 	}
 	if err == nil {
-		run.Status, run.Output = store.StatusSucceeded, out
+		run.Status, run.Output = domain.StatusSucceeded, out
 		x.addLocked("run.output", out)
 	} else {
 		f := domain.AsError(err)
@@ -268,13 +197,13 @@ func (r *Runner) finish(x *active, out []byte, err error) {
 			r.log.Error("run failed inside the host", "run_id", run.ID, "error", f.Err)
 		}
 		run.Status = statusFor(f.Code)
-		run.Error = &store.RunError{Code: f.Code, Message: f.Message}
+		run.Error = &domain.RunError{Code: f.Code, Message: f.Message}
 	}
 	x.addLocked("run."+run.Status, runSummary(run))
 	snap := copyRun(run)
 	x.mu.Unlock()
 	withoutOutputEvent(snap)
-	if err := r.db.Runs().PutRun(context.Background(), snap); err != nil {
+	if err := r.runs.PutRun(context.WithoutCancel(x.ctx), snap); err != nil {
 		r.log.Error("could not record the run's end", "run_id", snap.ID, "error", err)
 		x.mu.Lock()
 		x.recordErr = err
@@ -286,29 +215,29 @@ func (r *Runner) finish(x *active, out []byte, err error) {
 func statusFor(code string) string {
 	switch code {
 	case domain.CodeActionTimeout:
-		return store.StatusTimedOut
+		return domain.StatusTimedOut
 	case domain.CodeCancelled:
-		return store.StatusCancelled
+		return domain.StatusCancelled
 	case domain.CodeExpired:
-		return store.StatusExpired
+		return domain.StatusExpired
 	}
-	return store.StatusFailed
+	return domain.StatusFailed
 }
 
 // runSummary is the data of a state event (run.created, run.succeeded...)
 // for the run as it is now: {"id","status","action_id","error"}, the last
 // two omitted when empty, encoded as encoding/json would encode such a
 // struct (written by hand: every run has two or three of these).
-func runSummary(r *store.Run) json.RawMessage {
+func runSummary(r *domain.Run) json.RawMessage {
 	b := make([]byte, 0, 96)
-	b = store.AppendJSONString(append(b, `{"id":`...), r.ID)
-	b = store.AppendJSONString(append(b, `,"status":`...), r.Status)
+	b = domain.AppendJSONString(append(b, `{"id":`...), r.ID)
+	b = domain.AppendJSONString(append(b, `,"status":`...), r.Status)
 	if r.ActionID != "" {
-		b = store.AppendJSONString(append(b, `,"action_id":`...), r.ActionID)
+		b = domain.AppendJSONString(append(b, `,"action_id":`...), r.ActionID)
 	}
 	if e := r.Error; e != nil {
-		b = store.AppendJSONString(append(b, `,"error":{"code":`...), e.Code)
-		b = append(store.AppendJSONString(append(b, `,"message":`...), e.Message), '}')
+		b = domain.AppendJSONString(append(b, `,"error":{"code":`...), e.Code)
+		b = append(domain.AppendJSONString(append(b, `,"message":`...), e.Message), '}')
 	}
 	return append(b, '}')
 }
@@ -316,12 +245,12 @@ func runSummary(r *store.Run) json.RawMessage {
 // Follow returns a run's events after seq and, while it is live, a channel
 // of the ones to come (closed at the end). For a finished run the channel
 // is closed at once. stop releases the follower.
-func (r *Runner) Follow(id string, after int) (past []store.Event, live <-chan store.Event, stop func(), err error) {
+func (r *Runner) Follow(ctx context.Context, id string, after int) (past []domain.Event, live <-chan domain.Event, stop func(), err error) {
 	if x := r.lookup(id); x != nil {
 		p, ch := x.follow(after)
 		return p, ch, func() { x.unfollow(ch) }, nil
 	}
-	run, err := r.db.Runs().GetRun(context.Background(), id)
+	run, err := r.runs.GetRun(ctx, id)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -330,7 +259,7 @@ func (r *Runner) Follow(id string, after int) (past []store.Event, live <-chan s
 			past = append(past, withOutput(e, run))
 		}
 	}
-	ch := make(chan store.Event)
+	ch := make(chan domain.Event)
 	close(ch)
 	return past, ch, func() {}, nil
 }
@@ -364,7 +293,7 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 // The run.output event carries the run's output. The stored record keeps
 // the output once, in Output, and the event without data; withOutput puts
 // it back when the event is replayed.
-func withoutOutputEvent(r *store.Run) {
+func withoutOutputEvent(r *domain.Run) {
 	for i := range r.Events {
 		if r.Events[i].Type == "run.output" {
 			r.Events[i].Data = nil
@@ -372,7 +301,7 @@ func withoutOutputEvent(r *store.Run) {
 	}
 }
 
-func withOutput(e store.Event, r *store.Run) store.Event {
+func withOutput(e domain.Event, r *domain.Run) domain.Event {
 	if e.Type == "run.output" && len(e.Data) == 0 {
 		e.Data = r.Output
 	}

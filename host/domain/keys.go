@@ -52,6 +52,16 @@ func (k *APIKey) Held() []string {
 	return k.Scopes
 }
 
+// BootstrapKeyName is the name of the key TOOLHOST_API_KEY gives; no
+// stored key may take it.
+const BootstrapKeyName = "bootstrap"
+
+// BootstrapKey is the key TOOLHOST_API_KEY gives: every scope, and an
+// identity no stored key can have.
+func BootstrapKey() *APIKey {
+	return &APIKey{ID: "bootstrap", Name: BootstrapKeyName, Scopes: Scopes}
+}
+
 // Caller is who asks for a run: the key's identity, its name (recorded
 // on the run, shown in history) and the scopes it holds.
 type Caller struct {

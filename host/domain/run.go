@@ -19,27 +19,31 @@ const (
 
 // Run is one execution of an action, or of an assistant on a thread.
 type Run struct {
-	ID             string          `json:"id"`   // run_<ULID>
-	Kind           string          `json:"kind"` // "action" or "assistant"
-	ActionID       string          `json:"action_id,omitempty"`
-	ActionKey      string          `json:"action_key,omitempty"` // plugin.actionKey
-	PluginID       string          `json:"plugin_id,omitempty"`
-	PluginName     string          `json:"plugin_name,omitempty"`
-	ThreadID       string          `json:"thread_id,omitempty"`
-	ParentRunID    string          `json:"parent_run_id,omitempty"`
-	Status         string          `json:"status"`
-	Input          json.RawMessage `json:"input,omitempty"` // secrets already redacted
-	Output         json.RawMessage `json:"output,omitempty"`
-	Error          *RunError       `json:"error,omitempty"`
-	Events         []Event         `json:"events,omitempty"` // log/progress/output/state events, capped
-	EventsDropped  int             `json:"events_dropped,omitempty"`
-	Extra          json.RawMessage `json:"extra,omitempty"` // kind-specific state (assistant runs)
-	CreatedAt      time.Time       `json:"created_at"`
-	StartedAt      *time.Time      `json:"started_at,omitempty"`
-	FinishedAt     *time.Time      `json:"finished_at,omitempty"`
-	DurationMS     float64         `json:"duration_ms,omitempty"`
-	KeyName        string          `json:"key_name,omitempty"`
-	IdempotencyKey string          `json:"idempotency_key,omitempty"`
+	ID            string          `json:"id"`   // run_<ULID>
+	Kind          string          `json:"kind"` // "action" or "assistant"
+	ActionID      string          `json:"action_id,omitempty"`
+	ActionKey     string          `json:"action_key,omitempty"` // plugin.actionKey
+	PluginID      string          `json:"plugin_id,omitempty"`
+	PluginName    string          `json:"plugin_name,omitempty"`
+	ThreadID      string          `json:"thread_id,omitempty"`
+	ParentRunID   string          `json:"parent_run_id,omitempty"`
+	Status        string          `json:"status"`
+	Input         json.RawMessage `json:"input,omitempty"` // secrets already redacted
+	Output        json.RawMessage `json:"output,omitempty"`
+	Error         *RunError       `json:"error,omitempty"`
+	Events        []Event         `json:"events,omitempty"` // log/progress/output/state events, capped
+	EventsDropped int             `json:"events_dropped,omitempty"`
+	Extra         json.RawMessage `json:"extra,omitempty"` // kind-specific state (assistant runs)
+	CreatedAt     time.Time       `json:"created_at"`
+	StartedAt     *time.Time      `json:"started_at,omitempty"`
+	FinishedAt    *time.Time      `json:"finished_at,omitempty"`
+	DurationMS    float64         `json:"duration_ms,omitempty"`
+	KeyName       string          `json:"key_name,omitempty"`
+	// KeyID is the identity of the key that asked for the run (its owner).
+	KeyID string `json:"key_id,omitempty"`
+	// Source is the door the run came in by: "http", "mcp", "assistant"...
+	Source         string `json:"source,omitempty"`
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
 	// RawValid says the caller has checked that Input, Output and Extra
 	// are valid JSON (the core has: it made the input from the checked
 	// request and checked the output against the action's schema), so a

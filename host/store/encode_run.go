@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/toolhost/toolhost/host/domain"
 )
 
 // encodeRun encodes r as stored: the bytes json.Marshal gives for r
@@ -72,7 +74,7 @@ func appendRawFields(b []byte, r *Run) []byte {
 // encodedSize guesses the length of r's record, so that encodeRun
 // allocates once in the common case.
 func encodedSize(r *Run) int {
-	n := 400 + len(r.ActionKey) + len(r.PluginName) + len(r.Input) + len(r.Output) + len(r.Extra)
+	n := 400 + len(r.KeyID) + len(r.Source) + len(r.ActionKey) + len(r.PluginName) + len(r.Input) + len(r.Output) + len(r.Extra)
 	if r.Error != nil {
 		n += len(r.Error.Code) + len(r.Error.Message)
 	}
@@ -127,6 +129,8 @@ func appendRunFields(b []byte, r *Run) ([]byte, error) {
 		}
 	}
 	b = appendOptString(b, `,"key_name":`, r.KeyName)
+	b = appendOptString(b, `,"key_id":`, r.KeyID)
+	b = appendOptString(b, `,"source":`, r.Source)
 	return appendOptString(b, `,"idempotency_key":`, r.IdempotencyKey), nil
 }
 
@@ -162,7 +166,7 @@ func appendEvent(b []byte, e Event) ([]byte, error) {
 // appendStringField appends key (with its punctuation) and s as a JSON
 // string.
 func appendStringField(b []byte, key, s string) []byte {
-	return AppendJSONString(append(b, key...), s)
+	return domain.AppendJSONString(append(b, key...), s)
 }
 
 // appendOptString is appendStringField for an omitempty field.
@@ -172,34 +176,6 @@ func appendOptString(b []byte, key, s string) []byte {
 	}
 	return appendStringField(b, key, s)
 }
-
-// AppendJSONString appends s as encoding/json quotes it (HTML escaping
-// on), for other encoders of records and events. Strings of printable
-// ASCII that HTML does not mind are copied; others are left to
-// encoding/json.
-func AppendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if !plainStringByte[s[i]] {
-			q, _ := json.Marshal(s) // a string always encodes
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
-// plainStringByte holds the bytes encoding/json copies into a string
-// as they are (with HTML escaping on).
-var plainStringByte = func() (t [256]bool) {
-	for c := 0x20; c < 0x7f; c++ {
-		t[c] = true
-	}
-	for _, c := range `"\<>&` {
-		t[c] = false
-	}
-	return t
-}()
 
 // appendCompactJSON appends raw as encoding/json encodes a
 // json.RawMessage: checked, compacted and HTML-escaped. Valid JSON with

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -94,7 +95,7 @@ func variedRun(rng *mrand.Rand) *store.Run {
 		return str()
 	}
 	r := &store.Run{ID: str(), Kind: str(), ActionID: opt(), ActionKey: opt(), PluginID: opt(), PluginName: opt(),
-		ThreadID: opt(), ParentRunID: opt(), Status: str(), KeyName: opt(), IdempotencyKey: opt(),
+		ThreadID: opt(), ParentRunID: opt(), Status: str(), KeyName: opt(), KeyID: opt(), Source: opt(), IdempotencyKey: opt(),
 		CreatedAt: variedTime(rng)}
 	if rng.IntN(4) == 0 {
 		r.DurationMS = pick(rng, awkwardFloats)
@@ -174,7 +175,7 @@ func FuzzEncodeRun(f *testing.F) {
 func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 	for _, s := range append(awkwardStrings, "\t", "\x7f", "~", " ") {
 		want, _ := json.Marshal(s)
-		if got := store.AppendJSONString([]byte("x"), s); string(got) != "x"+string(want) {
+		if got := domain.AppendJSONString([]byte("x"), s); string(got) != "x"+string(want) {
 			t.Errorf("AppendJSONString(%q) = %s, encoding/json gives %s", s, got[1:], want)
 		}
 	}

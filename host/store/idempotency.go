@@ -17,9 +17,9 @@ const maxIdempotencyKey = 1024
 
 // BeginIdempotent claims rec.Key for a request. When the key is free (never
 // used, or its record is older than IdempotencyTTL at rec.CreatedAt) it
-// stores rec as in flight (Status 0) and returns nil, nil. Otherwise it
+// stores rec as in flight (no RunID yet) and returns nil, nil. Otherwise it
 // stores nothing and returns the existing record; the caller decides: same
-// BodyDigest and finished → replay the answer, else → 409.
+// BodyDigest and a run → replay that run, else → 409.
 // rec.CreatedAt defaults to now.
 func (is Idempotency) BeginIdempotent(ctx context.Context, rec *IdempotencyRecord) (existing *IdempotencyRecord, err error) {
 	if rec.Key == "" || len(rec.Key) > maxIdempotencyKey {
@@ -28,7 +28,7 @@ func (is Idempotency) BeginIdempotent(ctx context.Context, rec *IdempotencyRecor
 	if rec.CreatedAt.IsZero() {
 		rec.CreatedAt = time.Now().UTC()
 	}
-	rec.Status, rec.Response = 0, nil
+	rec.RunID, rec.Status, rec.Response = "", 0, nil
 	enc, err := json.Marshal(rec)
 	if err != nil {
 		return nil, fmt.Errorf("encoding idempotency record: %w", err)
@@ -51,15 +51,12 @@ func (is Idempotency) BeginIdempotent(ctx context.Context, rec *IdempotencyRecor
 	return existing, nil
 }
 
-// FinishIdempotent records the answer (HTTP status and body, which must be
-// JSON) for key, so that a retry gets it again. A missing record gives
-// ErrNotFound and stores nothing.
-func (is Idempotency) FinishIdempotent(ctx context.Context, key string, status int, response []byte) error {
-	if status <= 0 {
-		return invalidf("status must be an HTTP status, got %d", status)
-	}
-	if len(response) > 0 && !json.Valid(response) {
-		return invalidf("response must be JSON")
+// FinishIdempotent links key's claim to the run its request made, so
+// that a retry finds that run. A missing record gives ErrNotFound and
+// stores nothing.
+func (is Idempotency) FinishIdempotent(ctx context.Context, key, runID string) error {
+	if runID == "" {
+		return invalidf("run id must not be empty")
 	}
 	err := is.db.batch(func(tx *bbolt.Tx) error {
 		rec, err := getIdempotent(tx, key)
@@ -69,7 +66,7 @@ func (is Idempotency) FinishIdempotent(ctx context.Context, key string, status i
 		if rec == nil {
 			return reject(ErrNotFound)
 		}
-		rec.Status, rec.Response = status, json.RawMessage(response)
+		rec.RunID = runID
 		enc, err := json.Marshal(rec)
 		if err != nil {
 			return reject(err)
@@ -91,8 +88,8 @@ func (is Idempotency) AbandonIdempotent(ctx context.Context, key string) error {
 		if err != nil || rec == nil {
 			return err
 		}
-		if rec.Status != 0 {
-			return reject(fmt.Errorf("request already answered: %w", ErrConflict))
+		if rec.RunID != "" || rec.Status != 0 {
+			return reject(fmt.Errorf("request already made a run: %w", ErrConflict))
 		}
 		return tx.Bucket(bucketIdempotency).Delete([]byte(key))
 	})

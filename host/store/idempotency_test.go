@@ -15,7 +15,7 @@ func TestIdempotency(t *testing.T) {
 	t0 := time.Now().UTC()
 	digest := []byte("digest-1")
 	rec := func(key string, digest []byte, at time.Time) *store.IdempotencyRecord {
-		return &store.IdempotencyRecord{Key: key, BodyDigest: digest, RunID: store.NewID(store.RunPrefix), CreatedAt: at}
+		return &store.IdempotencyRecord{Key: key, BodyDigest: digest, RunID: "run_ignored_at_begin", CreatedAt: at}
 	}
 
 	// First use: claimed.
@@ -26,17 +26,17 @@ func TestIdempotency(t *testing.T) {
 
 	// While in flight: a retry sees the in-flight record (caller answers 409).
 	ex, err := db.Idempotency().BeginIdempotent(context.Background(), rec("key1\x00abc", digest, t0.Add(time.Second)))
-	if err != nil || ex == nil || ex.Status != 0 || ex.RunID != first.RunID {
+	if err != nil || ex == nil || ex.RunID != "" {
 		t.Fatalf("Begin(in flight) = %+v, %v", ex, err)
 	}
 
-	// Finished: a retry replays the answer.
-	resp := []byte(`{"status":"success","data":{"output":{}}}`)
-	if err := db.Idempotency().FinishIdempotent(context.Background(), first.Key, 200, resp); err != nil {
+	// Finished: a retry finds the run.
+	runID := store.NewID(store.RunPrefix)
+	if err := db.Idempotency().FinishIdempotent(context.Background(), first.Key, runID); err != nil {
 		t.Fatal(err)
 	}
 	ex, err = db.Idempotency().BeginIdempotent(context.Background(), rec(first.Key, digest, t0.Add(time.Hour)))
-	if err != nil || ex == nil || ex.Status != 200 || !bytes.Equal(ex.Response, resp) || !bytes.Equal(ex.BodyDigest, digest) {
+	if err != nil || ex == nil || ex.RunID != runID || !bytes.Equal(ex.BodyDigest, digest) {
 		t.Fatalf("Begin(replay) = %+v, %v", ex, err)
 	}
 
@@ -70,11 +70,11 @@ func TestIdempotency(t *testing.T) {
 	}
 
 	// Finish on a missing key, bad arguments.
-	if err := db.Idempotency().FinishIdempotent(context.Background(), "missing", 200, resp); !errors.Is(err, store.ErrNotFound) {
+	if err := db.Idempotency().FinishIdempotent(context.Background(), "missing", runID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Finish(missing) = %v", err)
 	}
-	if err := db.Idempotency().FinishIdempotent(context.Background(), "key2", 200, []byte("not json")); !errors.Is(err, store.ErrInvalid) {
-		t.Errorf("Finish(non-JSON) = %v", err)
+	if err := db.Idempotency().FinishIdempotent(context.Background(), "key2", ""); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("Finish(no run id) = %v", err)
 	}
 	if _, err := db.Idempotency().BeginIdempotent(context.Background(), &store.IdempotencyRecord{}); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("Begin(empty key) = %v", err)

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/toolhost/toolhost/host/domain"
 	"go.etcd.io/bbolt"
 )
 
@@ -58,6 +59,9 @@ func (ks Keys) CreateKey(ctx context.Context, name string, scopes ...string) (pl
 	if !keyNameRE.MatchString(name) {
 		return "", nil, invalidf("key name must match %s, got %q", keyNameRE, name)
 	}
+	if name == domain.BootstrapKeyName {
+		return "", nil, &wrapped{Msg: fmt.Sprintf("key name %q is the bootstrap key's (TOOLHOST_API_KEY); pick another", name), Err: ErrConflict}
+	}
 	scopes, err = normalizeScopes(scopes)
 	if err != nil {
 		return "", nil, err
@@ -69,6 +73,7 @@ func (ks Keys) CreateKey(ctx context.Context, name string, scopes ...string) (pl
 	plaintext = KeyPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	digest := sha256.Sum256([]byte(plaintext))
 	key = &APIKey{
+		ID:        domain.NewID(domain.KeyIDPrefix),
 		Name:      name,
 		Prefix:    plaintext[:keyShownChars],
 		Digest:    digest[:],

@@ -64,7 +64,7 @@ func TestEncoderKnowsEveryField(t *testing.T) {
 	known := map[reflect.Type][]string{
 		reflect.TypeFor[Run](): {"id", "kind", "action_id", "action_key", "plugin_id", "plugin_name", "thread_id",
 			"parent_run_id", "status", "input", "output", "error", "events", "events_dropped", "extra",
-			"created_at", "started_at", "finished_at", "duration_ms", "key_name", "idempotency_key"},
+			"created_at", "started_at", "finished_at", "duration_ms", "key_name", "key_id", "source", "idempotency_key"},
 		reflect.TypeFor[RunError](): {"code", "message"},
 		reflect.TypeFor[Event]():    {"seq", "type", "data", "at"},
 	}

@@ -17,11 +17,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/toolhost/toolhost/host/api"
+	"github.com/toolhost/toolhost/host/app"
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/core"
-	"github.com/toolhost/toolhost/host/store"
-	"github.com/toolhost/toolhost/host/supervisor"
 	"github.com/toolhost/toolhost/internal/testbin"
 )
 
@@ -47,10 +45,6 @@ type Plugin struct {
 // Start builds the plugins, starts the host and stops it when the test ends.
 func Start(t testing.TB, ps ...Plugin) *Host {
 	t.Helper()
-	db, err := store.Open(t.TempDir(), store.Options{SecretKey: bytes.Repeat([]byte{1}, 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var specs []config.Plugin
 	for _, p := range ps {
 		bin, err := testbin.Build(p.Package)
@@ -64,20 +58,27 @@ func Start(t testing.TB, ps ...Plugin) *Host {
 		specs = append(specs, config.Plugin{Name: p.Name, Path: bin, Config: p.Config, ConfigEnv: map[string]string{},
 			Timeout: timeout, Concurrency: 8, AutoMTLS: true, ActionTimeouts: map[string]time.Duration{}})
 	}
-	logger := hclog.New(&hclog.LoggerOptions{Output: io.Discard})
-	sup := supervisor.New(supervisor.Options{Logger: logger, Cache: db.Plugins()})
-	sup.Load(context.Background(), specs, time.Second)
-	runner := core.NewRunner(sup, db, core.Options{Logger: logger, QueueSize: 16, Workers: 2})
-	srv := httptest.NewServer(api.NewServer(runner, logger, api.Config{BootstrapKey: Key}))
+	cfg := &config.Config{DataDir: t.TempDir(), Plugins: specs, ShutdownGrace: time.Second,
+		Queue: config.Queue{Size: 16, Workers: 2}}
+	a, err := app.New(context.Background(), app.Options{Config: cfg, SecretKey: bytes.Repeat([]byte{1}, 32),
+		Logger: hclog.New(&hclog.LoggerOptions{Output: io.Discard}),
+		Getenv: func(k string) string {
+			if k == "TOOLHOST_API_KEY" {
+				return Key
+			}
+			return ""
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		runner.Shutdown(ctx)
-		sup.Shutdown(ctx)
-		db.Close()
+		_ = a.Close(ctx)
 	})
-	return &Host{URL: srv.URL, Runner: runner, t: t}
+	return &Host{URL: srv.URL, Runner: a.Runner, t: t}
 }
 
 // Response is an HTTP answer.

@@ -1,0 +1,283 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/toolhost/toolhost/host/api"
+	"github.com/toolhost/toolhost/host/assistant"
+	"github.com/toolhost/toolhost/host/config"
+	"github.com/toolhost/toolhost/host/core"
+	"github.com/toolhost/toolhost/host/store"
+	"github.com/toolhost/toolhost/host/supervisor"
+)
+
+// Options say how to build a host.
+type Options struct {
+	// Config is plugins.hcl as loaded (with overrides applied).
+	Config *config.Config
+	// ConfigPath is where Config came from; Reload reads it again. Empty:
+	// the refresh route reloads the plugins of Config as they are.
+	ConfigPath string
+	// Getenv reads the environment (env() in plugins.hcl, the secret
+	// key, TOOLHOST_API_KEY); os.Getenv when nil.
+	Getenv func(string) string
+	// Logger gets the host's log; a null logger when nil.
+	Logger hclog.Logger
+	// Notices gets start-up notices for people (recovered runs); io.Discard
+	// when nil.
+	Notices io.Writer
+	// SecretKey seals plugin secrets at rest; when nil it is loaded (or
+	// made) as store.LoadSecretKey does.
+	SecretKey []byte
+	// Version is what the API reports.
+	Version string
+	// KillGrace, when set, overrides Config.KillGrace (tests shorten it).
+	KillGrace time.Duration
+}
+
+// App is a built host: its store, supervisor, runner, assistant and HTTP
+// handler. Serve Handler however you like; Close stops it all.
+type App struct {
+	Config     *config.Config
+	Log        hclog.Logger
+	DB         *store.DB
+	Supervisor *supervisor.Supervisor
+	Runner     *core.Runner
+	Assistant  *assistant.Service
+	Handler    http.Handler
+
+	opts     Options
+	reloadMu sync.Mutex
+	stopBg   context.CancelFunc
+	bg       sync.WaitGroup
+}
+
+// New builds a host: it opens the store (replaying the run journal and
+// failing runs a stopped host left in progress), loads the plugins, and
+// wires the runner, the assistant and the API over them.
+func New(ctx context.Context, opts Options) (*App, error) {
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	if opts.Notices == nil {
+		opts.Notices = io.Discard
+	}
+	cfg := opts.Config
+	if cfg.PluginDir == "" {
+		cfg.PluginDir = filepath.Join(cfg.DataDir, "plugins")
+	}
+	a := &App{Config: cfg, Log: opts.Logger, opts: opts}
+	db, err := openStore(cfg.DataDir, opts)
+	if err != nil {
+		return nil, err
+	}
+	a.DB = db
+	a.recover()
+	grace := cfg.KillGrace
+	if opts.KillGrace > 0 {
+		grace = opts.KillGrace
+	}
+	a.Supervisor = supervisor.New(supervisor.Options{Logger: a.Log, StartTimeout: cfg.StartTimeout, KillGrace: grace,
+		Cache: db.Plugins(), Getenv: opts.Getenv})
+	if err := a.loadPlugins(ctx); err != nil {
+		db.Close()
+		return nil, &ConfigError{Err: err}
+	}
+	a.Runner = core.NewRunner(core.Options{
+		Executor: executor{a.Supervisor}, Runs: db.Runs(), Idempotency: db.Idempotency(),
+		Logger: a.Log, QueueSize: cfg.Queue.Size, Workers: cfg.Queue.Workers,
+	})
+	a.Assistant = a.newAssistant()
+	a.Runner.SetPromptFiller(a.Assistant)
+	a.Handler = api.NewServer(api.Deps{Runner: a.Runner, Keys: db.Keys(), Threads: db.Threads(), Logger: a.Log}, api.Config{
+		Version: opts.Version, MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins,
+		BootstrapKey: opts.Getenv("TOOLHOST_API_KEY"), Refresh: a.Reload, Assistant: a.Assistant,
+		RunsPerSecond: cfg.RateLimit.RunsPerSecond, RunBurst: cfg.RateLimit.Burst, BodyTimeout: cfg.BodyTimeout,
+	})
+	a.startRetention()
+	return a, nil
+}
+
+func openStore(dataDir string, opts Options) (*store.DB, error) {
+	key := opts.SecretKey
+	if key == nil {
+		var err error
+		if key, err = store.LoadSecretKey(dataDir, opts.Getenv); err != nil {
+			return nil, err
+		}
+	}
+	return store.Open(dataDir, store.Options{SecretKey: key})
+}
+
+// recover reports what the run journal gave back and fails the runs a
+// stopped host left in progress (they are never run again).
+func (a *App) recover() {
+	if n := a.DB.Recovered(); n > 0 {
+		fmt.Fprintf(a.opts.Notices, "recovered %d run record(s) from the run journal (the host last stopped without closing it).\n", n)
+	}
+	n, err := a.DB.Runs().InterruptRuns(context.Background())
+	if err != nil {
+		a.Log.Error("could not mark interrupted runs", "error", err)
+	} else if n > 0 {
+		fmt.Fprintf(a.opts.Notices, "%d run(s) were in progress when the host last stopped; they are marked failed (interrupted) and were not retried.\n", n)
+	}
+}
+
+func (a *App) newAssistant() *assistant.Service {
+	var expires time.Duration
+	if v := a.opts.Getenv("TOOLHOST_REQUIRES_ACTION_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			a.Log.Warn("TOOLHOST_REQUIRES_ACTION_TIMEOUT is not a positive duration such as 10m; using the default", "value", v)
+		} else {
+			expires = d
+		}
+	}
+	if len(a.Config.Models) == 0 {
+		a.Log.Info("no model blocks in plugins.hcl: thread runs and identify are off until one is added")
+	}
+	return assistant.New(assistant.Options{
+		Models: a.Config.Models, Runner: a.Runner, Threads: a.DB.Threads(), Logger: a.Log, ExpiresAfter: expires,
+	})
+}
+
+// pluginSpecs merges plugins.hcl, the plugin directory and the installed
+// plugin records (whose recorded sha256 pins the binary).
+func (a *App) pluginSpecs(ctx context.Context) ([]config.Plugin, error) {
+	specs, err := a.Config.AllPlugins()
+	if err != nil {
+		return nil, err
+	}
+	recs, err := a.DB.Plugins().ListPlugins(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pins := map[string]string{}
+	for _, r := range recs {
+		if r.SHA256 != "" {
+			pins[absPath(r.Path)] = r.SHA256
+		}
+	}
+	for i := range specs {
+		if specs[i].SHA256 == "" {
+			specs[i].SHA256 = pins[absPath(specs[i].Path)]
+		}
+	}
+	return specs, nil
+}
+
+// Reload re-reads plugins.hcl and the plugin directory, reloads changed
+// plugins (runs in flight finish on the old ones) and takes the model
+// blocks as they now are.
+func (a *App) Reload(ctx context.Context) error {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	if a.opts.ConfigPath == "" {
+		return a.loadPlugins(ctx)
+	}
+	cfg, err := config.Load(a.opts.ConfigPath, a.opts.Getenv)
+	if err != nil {
+		return err
+	}
+	old := a.Config.Plugins
+	a.Config.Plugins = cfg.Plugins
+	if err := a.loadPlugins(ctx); err != nil {
+		a.Config.Plugins = old // keep serving what was loaded
+		return err
+	}
+	a.Config.Models = cfg.Models
+	a.Assistant.SetModels(cfg.Models)
+	return nil
+}
+
+func (a *App) loadPlugins(ctx context.Context) error {
+	specs, err := a.pluginSpecs(ctx)
+	if err != nil {
+		return err
+	}
+	a.Supervisor.Load(ctx, specs, a.Config.ShutdownGrace)
+	return nil
+}
+
+// startRetention keeps the run count limit as runs are stored and applies
+// the age limit (by default every minute) in small transactions.
+func (a *App) startRetention() {
+	a.DB.Runs().LimitRuns(a.Config.Retention.MaxRuns)
+	ctx, cancel := context.WithCancel(context.Background())
+	a.stopBg = cancel
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		a.pruneLoop(ctx)
+	}()
+}
+
+func (a *App) pruneLoop(ctx context.Context) {
+	interval := a.Config.Retention.Interval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n, err := a.DB.Runs().Prune(ctx, a.Config.Retention.MaxRuns, a.Config.Retention.MaxAge, time.Now())
+		if err != nil && !strings.Contains(err.Error(), "closed") {
+			a.Log.Error("prune runs", "error", err)
+		} else if n > 0 {
+			a.Log.Info("pruned old runs", "deleted", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Close stops the host: no new runs, runs in flight finish until ctx ends
+// (then they are cancelled), plugins stop, the store closes. Stop serving
+// Handler first.
+func (a *App) Close(ctx context.Context) error {
+	if a.stopBg != nil {
+		a.stopBg()
+		a.bg.Wait()
+	}
+	err := a.Runner.Shutdown(ctx)
+	if err != nil {
+		a.Log.Warn(err.Error())
+	}
+	a.Supervisor.Shutdown(ctx)
+	if cerr := a.DB.Close(); cerr != nil {
+		a.Log.Error("close store", "error", cerr)
+	}
+	return err
+}
+
+// ConfigError is New's error when the plugins it was given cannot be
+// loaded as configured (the configuration is at fault, not the machine).
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// absPath cleans p and makes it absolute, so paths written from different
+// working directories compare equal.
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return filepath.Clean(p)
+}
