@@ -32,13 +32,14 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./host/config
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 20s ./internal/manifest
 	$(GO) test -run '^$$' -fuzz FuzzReadJournal -fuzztime 20s ./host/store
-	$(GO) test -run '^$$' -fuzz FuzzDecodeRunBody -fuzztime 20s ./host
+	$(GO) test -run '^$$' -fuzz FuzzDecodeRunBody -fuzztime 20s ./host/core
 	$(GO) test -run '^$$' -fuzz FuzzAPIKeyFromHeaders -fuzztime 20s ./host/api
 	$(GO) test -run '^$$' -fuzz FuzzLoadSecretKey -fuzztime 20s ./host/store
 	$(GO) test -run '^$$' -fuzz FuzzEncodeRun -fuzztime 20s ./host/store
 	$(GO) test -run '^$$' -fuzz FuzzLocalRun -fuzztime 20s ./sdk
 	$(GO) test -run '^$$' -fuzz FuzzDecodeArgs -fuzztime 20s ./host/assistant
 	$(GO) test -run '^$$' -fuzz FuzzErrorBodyMessage -fuzztime 20s ./host/assistant
+	$(GO) test -run '^$$' -fuzz FuzzEventReader -fuzztime 20s ./client
 
 ## bench: the benchmark harness (see bench/README.md)
 bench:

@@ -65,7 +65,7 @@ func TestCrashRecovery(t *testing.T) {
 	// A run that is certainly running (recorded so) when the host dies.
 	r := s.do("POST", "/v1/actions/testkit.sleep/run?blocking=false", `{"ms":60000}`)
 	wantStatus(t, r, 202)
-	sentinel := r.data(t)["run_id"].(string)
+	sentinel := r.Data(t)["run_id"].(string)
 	waitStatus(t, s, sentinel, "running", 5*time.Second)
 
 	rng := rand.New(rand.NewPCG(5, 5))

@@ -2,10 +2,9 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/toolhost/toolhost/client"
+	"github.com/toolhost/toolhost/internal/hosttest"
 	"github.com/toolhost/toolhost/internal/testbin"
 )
 
@@ -446,93 +447,31 @@ func toolhostCmd(tb testing.TB, timeout time.Duration, args ...string) (out stri
 
 // --- HTTP ---
 
-type resp struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
+type resp = hosttest.Response
 
 // do sends a request with the server's key unless headers override it
 // ("x-api-key", "" removes the header). Transport errors fail the test.
 func (p *proc) do(method, path, body string, headers ...string) resp {
 	p.tb.Helper()
-	r, err := p.try(method, path, body, headers...)
-	if err != nil {
-		p.tb.Fatalf("%s %s: %v", method, path, err)
-	}
-	return r
+	return hosttest.Do(p.tb, p.api(), method, path, body, headers...)
 }
 
 // try is do that returns transport errors.
 func (p *proc) try(method, path, body string, headers ...string) (resp, error) {
-	var rd io.Reader
+	var b any
 	if body != "" {
-		rd = strings.NewReader(body)
+		b = body
 	}
-	req, err := http.NewRequest(method, p.URL+path, rd)
+	r, err := p.api().Do(context.Background(), method, path, b, client.Header(headers))
 	if err != nil {
 		return resp{}, err
 	}
-	req.Header.Set("x-api-key", p.Key)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		if headers[i+1] == "" {
-			req.Header.Del(headers[i])
-		} else {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-	}
-	res, err := p.client.Do(req)
-	if err != nil {
-		return resp{}, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return resp{}, err
-	}
-	return resp{Status: res.StatusCode, Header: res.Header, Body: b}, nil
+	return resp{Response: *r}, nil
 }
 
-func (r resp) JSON(tb testing.TB) map[string]any {
-	tb.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Body, &m); err != nil {
-		tb.Fatalf("body is not a JSON object (%v): %s", err, r.Body)
-	}
-	return m
-}
-
-// data is the success envelope's data object.
-func (r resp) data(tb testing.TB) map[string]any {
-	tb.Helper()
-	m := r.JSON(tb)
-	d, ok := m["data"].(map[string]any)
-	if m["status"] != "success" || !ok {
-		tb.Fatalf("not a success envelope with an object: %s", r.Body)
-	}
-	return d
-}
-
-// errorOf checks the error envelope and returns its code and message.
-func (r resp) errorOf(tb testing.TB) (code, message string) {
-	tb.Helper()
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		tb.Fatalf("error answer %d has Content-Type %q: %s", r.Status, ct, r.Body)
-	}
-	m := r.JSON(tb)
-	e, ok := m["error"].(map[string]any)
-	if m["status"] != "error" || !ok {
-		tb.Fatalf("not an error envelope: %s", r.Body)
-	}
-	code, _ = e["code"].(string)
-	message, _ = e["message"].(string)
-	if code == "" || message == "" {
-		tb.Fatalf("error envelope without code or message: %s", r.Body)
-	}
-	return code, message
+// api is a client of the server with its key.
+func (p *proc) api() *client.Client {
+	return client.New(p.URL, p.Key, client.WithHTTPClient(p.client))
 }
 
 func wantStatus(tb testing.TB, r resp, status int) {

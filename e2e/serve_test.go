@@ -76,7 +76,7 @@ func TestServeConneryAPI(t *testing.T) {
 	t.Run("public routes", func(t *testing.T) {
 		r := s.do("GET", "/", "", "x-api-key", "")
 		wantStatus(t, r, 200)
-		if msg, _ := r.data(t)["message"].(string); msg == "" {
+		if msg, _ := r.Data(t)["message"].(string); msg == "" {
 			t.Errorf("welcome without message: %s", r.Body)
 		}
 		if r.Header.Get("X-Request-Id") == "" {
@@ -112,12 +112,12 @@ func TestServeConneryAPI(t *testing.T) {
 		} {
 			r := s.do(c.method, c.path, c.body, "x-api-key", "")
 			wantStatus(t, r, 401)
-			if _, msg := r.errorOf(t); msg != msgNoKey {
+			if _, msg := r.ErrorOf(t); msg != msgNoKey {
 				t.Errorf("%s %s without key: message %q", c.method, c.path, msg)
 			}
 			r = s.do(c.method, c.path, c.body, "x-api-key", "th_not_a_key")
 			wantStatus(t, r, 401)
-			if _, msg := r.errorOf(t); msg != msgBadKey {
+			if _, msg := r.ErrorOf(t); msg != msgBadKey {
 				t.Errorf("%s %s with a wrong key: message %q", c.method, c.path, msg)
 			}
 		}
@@ -125,7 +125,7 @@ func TestServeConneryAPI(t *testing.T) {
 		wantStatus(t, s.do("GET", "/v1/verify-access", "", "x-api-key", "", "Authorization", "Bearer "+testKey), 200)
 		r := s.do("GET", "/v1/verify-access", "", "x-api-key", "", "Authorization", "Bearer nope")
 		wantStatus(t, r, 401)
-		if _, msg := r.errorOf(t); msg != msgBadKey {
+		if _, msg := r.ErrorOf(t); msg != msgBadKey {
 			t.Errorf("wrong bearer: %q", msg)
 		}
 		if m := s.do("GET", "/v1/verify-access", "").JSON(t); m["status"] != "success" {
@@ -233,7 +233,7 @@ func TestServeConneryAPI(t *testing.T) {
 		for _, ref := range []string{core.ActionID("gmail", "sendEmail"), "gmail.sendEmail"} {
 			d := s.do("GET", "/v1/actions/"+ref, "")
 			wantStatus(t, d, 200)
-			if got := d.data(t); got["id"] != core.ActionID("gmail", "sendEmail") || got["title"] != "Send email" {
+			if got := d.Data(t); got["id"] != core.ActionID("gmail", "sendEmail") || got["title"] != "Send email" {
 				t.Errorf("GET /v1/actions/%s: %s", ref, d.Body)
 			}
 		}
@@ -325,7 +325,7 @@ func TestServeConneryAPI(t *testing.T) {
 		} {
 			r := s.do("POST", "/v1/actions/"+c.ref+"/run", c.body)
 			wantStatus(t, r, 200)
-			d := r.data(t)
+			d := r.Data(t)
 			out, _ := d["output"].(map[string]any)
 			used, _ := d["used"].(map[string]any)
 			runID, _ := d["run_id"].(string)
@@ -337,7 +337,7 @@ func TestServeConneryAPI(t *testing.T) {
 			}
 			run := s.do("GET", "/v1/runs/"+runID, "")
 			wantStatus(t, run, 200)
-			if rd := run.data(t); rd["status"] != "succeeded" || rd["action_id"] != id {
+			if rd := run.Data(t); rd["status"] != "succeeded" || rd["action_id"] != id {
 				t.Errorf("history of %s: %s", runID, run.Body)
 			}
 		}
@@ -358,7 +358,7 @@ func TestServeConneryAPI(t *testing.T) {
 				t.Errorf("%s %s: %d %s", c.method, c.path, r.Status, r.Body)
 				continue
 			}
-			if code, _ := r.errorOf(t); code != "not_found" {
+			if code, _ := r.ErrorOf(t); code != "not_found" {
 				t.Errorf("%s %s: code %q", c.method, c.path, code)
 			}
 		}
@@ -373,7 +373,7 @@ func TestServeConneryAPI(t *testing.T) {
 				t.Errorf("%s %s: %d %s", c.method, c.path, r.Status, r.Body)
 				continue
 			}
-			if code, _ := r.errorOf(t); code != "method_not_allowed" {
+			if code, _ := r.ErrorOf(t); code != "method_not_allowed" {
 				t.Errorf("%s %s: code %q", c.method, c.path, code)
 			}
 		}
@@ -382,14 +382,14 @@ func TestServeConneryAPI(t *testing.T) {
 	t.Run("403", func(t *testing.T) {
 		r := s.do("POST", "/v1/admin/keys", `{"name":"e2e-reader","scopes":["read"]}`)
 		wantStatus(t, r, 201)
-		reader, _ := r.data(t)["key"].(string)
+		reader, _ := r.Data(t)["key"].(string)
 		wantStatus(t, s.do("GET", "/v1/actions", "", "x-api-key", reader), 200)
 		for _, c := range []struct{ method, path, body, scope string }{
 			{"POST", "/v1/actions/testkit.noop/run", `{}`, "run"}, {"GET", "/v1/admin/keys", "", "admin"},
 		} {
 			r := s.do(c.method, c.path, c.body, "x-api-key", reader)
 			wantStatus(t, r, 403)
-			if code, msg := r.errorOf(t); code != "forbidden" || !strings.Contains(msg, `"`+c.scope+`" scope`) {
+			if code, msg := r.ErrorOf(t); code != "forbidden" || !strings.Contains(msg, `"`+c.scope+`" scope`) {
 				t.Errorf("%s %s with a read key: %s", c.method, c.path, r.Body)
 			}
 		}
@@ -398,7 +398,7 @@ func TestServeConneryAPI(t *testing.T) {
 	t.Run("413", func(t *testing.T) {
 		r := s.do("POST", "/v1/actions/testkit.echo/run", `{"text":"`+strings.Repeat("a", 2000)+`"}`)
 		wantStatus(t, r, 413)
-		if code, msg := r.errorOf(t); code != "request_too_large" || !strings.Contains(msg, "1024") {
+		if code, msg := r.ErrorOf(t); code != "request_too_large" || !strings.Contains(msg, "1024") {
 			t.Errorf("413: %s", r.Body)
 		}
 		wantStatus(t, s.do("POST", "/v1/actions/testkit.echo/run", `{"text":"`+strings.Repeat("a", 900)+`"}`), 200)
@@ -425,7 +425,7 @@ func TestServeConneryAPI(t *testing.T) {
 				t.Errorf("%s: %d %s", c.name, r.Status, r.Body)
 				continue
 			}
-			_, msg := r.errorOf(t)
+			_, msg := r.ErrorOf(t)
 			for _, w := range c.want {
 				if !strings.Contains(msg, w) {
 					t.Errorf("%s: message %q does not name %q", c.name, msg, w)
@@ -438,7 +438,7 @@ func TestServeConneryAPI(t *testing.T) {
 		before := testkitPID(t, s)
 		r := s.do("POST", "/v1/actions/testkit.crash/run", `{"ms":20}`)
 		wantStatus(t, r, 502)
-		if code, _ := r.errorOf(t); code != "plugin_unavailable" {
+		if code, _ := r.ErrorOf(t); code != "plugin_unavailable" {
 			t.Errorf("crash: %s", r.Body)
 		}
 		if alive(before) {
@@ -454,7 +454,7 @@ func TestServeConneryAPI(t *testing.T) {
 	t.Run("gmail misconfigured is 502", func(t *testing.T) {
 		r := s.do("POST", "/v1/actions/gmail.sendEmail/run", `{"input":{"recipient":"a@example.com","subject":"hi","body":"text"}}`)
 		wantStatus(t, r, 502)
-		code, msg := r.errorOf(t)
+		code, msg := r.ErrorOf(t)
 		if code != "plugin_misconfigured" {
 			t.Errorf("code %q", code)
 		}
@@ -491,7 +491,7 @@ func TestServeConneryAPI(t *testing.T) {
 		wantStatus(t, slow, 200)
 		r := s.do("POST", "/v1/actions/testkit.echo/run", `{"text":"connery"}`)
 		wantStatus(t, r, 200)
-		if out, _ := r.data(t)["output"].(map[string]any); out["text"] != "hello connery" {
+		if out, _ := r.Data(t)["output"].(map[string]any); out["text"] != "hello connery" {
 			t.Errorf("after changing the config and refreshing, echo says %v", out["text"])
 		}
 	})
@@ -552,7 +552,7 @@ func sigtermDuringRun(t *testing.T, s *proc) {
 		t.Fatalf("run during SIGTERM: %v", res.err)
 	}
 	wantStatus(t, res.r, 200)
-	if out, _ := res.r.data(t)["output"].(map[string]any); out["sleptMs"] == nil || out["sleptMs"].(float64) < 1500 {
+	if out, _ := res.r.Data(t)["output"].(map[string]any); out["sleptMs"] == nil || out["sleptMs"].(float64) < 1500 {
 		t.Errorf("run output: %s", res.r.Body)
 	}
 	code, exited := s.wait(15 * time.Second)
@@ -678,7 +678,7 @@ func TestSIGTERMWhileRunsArrive(t *testing.T) {
 			t.Errorf("run %s (answered %d) not in history: %d %s", a.runID, a.status, r.Status, r.Body)
 			continue
 		}
-		if st := r.data(t)["status"]; st != "succeeded" {
+		if st := r.Data(t)["status"]; st != "succeeded" {
 			t.Errorf("run %s (answered %d) is %v after a graceful stop: %s", a.runID, a.status, st, r.Body)
 		}
 	}
@@ -749,7 +749,7 @@ func TestHostSIGKILLLeavesNoPlugins(t *testing.T) {
 	kids := s.pluginPIDs(t, 2)
 	r := s.do("POST", "/v1/actions/testkit.stubborn/run?blocking=false", `{"ms":20000}`)
 	wantStatus(t, r, 202)
-	waitStatus(t, s, r.data(t)["run_id"].(string), "running", 5*time.Second)
+	waitStatus(t, s, r.Data(t)["run_id"].(string), "running", 5*time.Second)
 	s.kill9(t)
 	start := time.Now()
 	if left := waitGone(kids, 3*time.Second); len(left) > 0 {
@@ -769,7 +769,7 @@ func waitStatus(t *testing.T, s *proc, id, status string, timeout time.Duration)
 	for {
 		r := s.do("GET", "/v1/runs/"+id, "")
 		wantStatus(t, r, 200)
-		d := r.data(t)
+		d := r.Data(t)
 		if d["status"] == status {
 			return d
 		}
@@ -787,7 +787,7 @@ func TestRateLimitFromConfig(t *testing.T) {
 	wantStatus(t, s.do("POST", "/v1/actions/testkit.noop/run", `{}`), 200)
 	r := s.do("POST", "/v1/actions/testkit.noop/run", `{}`)
 	wantStatus(t, r, 429)
-	if code, _ := r.errorOf(t); code != "rate_limited" || r.Header.Get("Retry-After") == "" {
+	if code, _ := r.ErrorOf(t); code != "rate_limited" || r.Header.Get("Retry-After") == "" {
 		t.Errorf("429: %s (Retry-After %q)", r.Body, r.Header.Get("Retry-After"))
 	}
 	wantStatus(t, s.do("GET", "/v1/runs", ""), 200)

@@ -25,12 +25,12 @@ func TestAuthMessagesExactly(t *testing.T) {
 	e := newEnv(t)
 	r := e.do("GET", "/v1/actions", "", "x-api-key", "")
 	e.wantStatus(r, 401)
-	if msg := r.errorMessage(t); msg != "API key is not provided in the x-api-key request header." {
+	if msg := r.ErrorMessage(t); msg != "API key is not provided in the x-api-key request header." {
 		t.Fatalf("missing-key message %q", msg)
 	}
 	r = e.do("GET", "/v1/actions", "", "x-api-key", "wrong")
 	e.wantStatus(r, 401)
-	if msg := r.errorMessage(t); msg != "API key is not valid." {
+	if msg := r.ErrorMessage(t); msg != "API key is not valid." {
 		t.Fatalf("wrong-key message %q", msg)
 	}
 	e.wantStatus(e.do("GET", "/v1/verify-access", "", "x-api-key", "", "Authorization", "Bearer "+testKey), 200)
@@ -79,7 +79,7 @@ func TestNotFoundAndMethodNotAllowedAreEnvelopes(t *testing.T) {
 			t.Errorf("%s %s: %d %s, want %d JSON", c.method, c.path, r.Status, r.Header.Get("Content-Type"), c.status)
 			continue
 		}
-		if r.JSON(t)["status"] != "error" || r.errorMessage(t) == "" {
+		if r.JSON(t)["status"] != "error" || r.ErrorMessage(t) == "" {
 			t.Errorf("%s %s: not an error envelope: %s", c.method, c.path, r.Body)
 		}
 	}
@@ -89,7 +89,7 @@ func TestBodyTooLarge(t *testing.T) {
 	e := newEnv(t, envOptions{maxBody: 1024})
 	r := e.do("POST", "/v1/actions/testkit.echo/run", `{"text":"`+strings.Repeat("a", 2000)+`"}`)
 	e.wantStatus(r, 413)
-	if r.errorCode(t) != "request_too_large" {
+	if r.ErrorCode(t) != "request_too_large" {
 		t.Fatal(string(r.Body))
 	}
 }
@@ -118,7 +118,7 @@ func TestBadInputNamesTheField(t *testing.T) {
 			}
 			r := e.do("POST", path, c.body)
 			e.wantStatus(r, 400)
-			msg := r.errorMessage(t)
+			msg := r.ErrorMessage(t)
 			for _, w := range c.want {
 				if !strings.Contains(msg, w) {
 					t.Errorf("message %q does not name %q", msg, w)
@@ -291,7 +291,7 @@ func TestOutputNotMatchingSchemaFailsTheRun(t *testing.T) {
 	e := newEnv(t)
 	r := e.do("POST", "/v1/actions/testkit.badOutput/run", `{}`)
 	e.wantStatus(r, 500)
-	if r.errorCode(t) != "output_invalid" || !strings.Contains(r.errorMessage(t), "value") {
+	if r.ErrorCode(t) != "output_invalid" || !strings.Contains(r.ErrorMessage(t), "value") {
 		t.Fatalf("%s", r.Body)
 	}
 }
@@ -300,7 +300,7 @@ func TestPluginCrashDuringRequestIs502(t *testing.T) {
 	e := newEnv(t)
 	r := e.do("POST", "/v1/actions/testkit.crash/run", `{"ms":20}`)
 	e.wantStatus(r, 502)
-	if r.errorCode(t) != "plugin_unavailable" {
+	if r.ErrorCode(t) != "plugin_unavailable" {
 		t.Fatal(string(r.Body))
 	}
 	e.wantStatus(e.do("POST", "/v1/actions/testkit.noop/run", `{}`), 200)
@@ -401,7 +401,7 @@ func TestScopes(t *testing.T) {
 			case !allowed && r.Status != 403:
 				t.Errorf("%s %s with a %s key: %d, want 403", rt.method, rt.path, name, r.Status)
 			case !allowed:
-				if msg := r.errorMessage(t); r.errorCode(t) != "forbidden" || !strings.Contains(msg, `"`+rt.scope+`" scope`) || !strings.Contains(msg, `"`+name+`"`) {
+				if msg := r.ErrorMessage(t); r.ErrorCode(t) != "forbidden" || !strings.Contains(msg, `"`+rt.scope+`" scope`) || !strings.Contains(msg, `"`+name+`"`) {
 					t.Errorf("403 envelope: %s", r.Body)
 				}
 			}
@@ -417,7 +417,7 @@ func TestScopes(t *testing.T) {
 	e.wantStatus(e.do("POST", "/v1/actions/testkit.noop/run", `{}`, "x-api-key", data["key"].(string)), 403)
 	r = e.do("POST", "/v1/admin/keys", `{"name":"bad","scopes":["read","root"]}`)
 	e.wantStatus(r, 400)
-	if msg := r.errorMessage(t); !strings.Contains(msg, "scopes") || !strings.Contains(msg, `"root"`) {
+	if msg := r.ErrorMessage(t); !strings.Contains(msg, "scopes") || !strings.Contains(msg, `"root"`) {
 		t.Fatalf("unknown scope message %q", msg)
 	}
 	e.wantStatus(e.do("POST", "/v1/admin/keys", `{"name":"all"}`), 201)
@@ -443,7 +443,7 @@ func TestRunRateLimit(t *testing.T) {
 	e.wantStatus(e.do("POST", "/v1/threads", `{}`), 200)
 	r := e.do("POST", "/v1/actions/testkit.noop/run", `{}`)
 	e.wantStatus(r, 429)
-	if r.errorCode(t) != "rate_limited" || !strings.Contains(r.errorMessage(t), `"bootstrap"`) {
+	if r.ErrorCode(t) != "rate_limited" || !strings.Contains(r.ErrorMessage(t), `"bootstrap"`) {
 		t.Fatalf("429 envelope: %s", r.Body)
 	}
 	if ra, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 2 {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/toolhost/toolhost/client"
 	"github.com/toolhost/toolhost/host/domain"
 )
 
@@ -23,21 +24,10 @@ func (s *server) refreshPlugins(w http.ResponseWriter, r *http.Request) {
 	s.listPlugins(w, r)
 }
 
-type keyView struct {
-	Name       string   `json:"name"`
-	Prefix     string   `json:"prefix"`
-	Scopes     []string `json:"scopes"`
-	CreatedAt  string   `json:"created_at"`
-	LastUsedAt string   `json:"last_used_at,omitempty"`
-	Key        string   `json:"key,omitempty"` // only in the answer that creates it
-}
+type keyView = client.Key
 
 func viewKey(k *domain.APIKey) keyView {
-	v := keyView{Name: k.Name, Prefix: k.Prefix, Scopes: k.Held(), CreatedAt: k.CreatedAt.Format(rfc3339)}
-	if k.LastUsedAt != nil {
-		v.LastUsedAt = k.LastUsedAt.Format(rfc3339)
-	}
-	return v
+	return client.NewKey(k.Name, k.Prefix, k.Held(), k.CreatedAt, k.LastUsedAt)
 }
 
 func (s *server) listKeys(w http.ResponseWriter, r *http.Request) {
@@ -52,8 +42,6 @@ func (s *server) listKeys(w http.ResponseWriter, r *http.Request) {
 	}
 	ok(w, http.StatusOK, out)
 }
-
-const rfc3339 = "2006-01-02T15:04:05Z07:00"
 
 func (s *server) createKey(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(r)

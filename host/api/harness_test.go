@@ -3,9 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -13,11 +11,13 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/toolhost/toolhost/client"
 	"github.com/toolhost/toolhost/host/app"
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/store"
 	"github.com/toolhost/toolhost/host/supervisor"
+	"github.com/toolhost/toolhost/internal/hosttest"
 	"github.com/toolhost/toolhost/internal/testbin"
 )
 
@@ -32,6 +32,7 @@ type env struct {
 	runner *core.Runner
 	sup    *supervisor.Supervisor
 	dir    string
+	client *client.Client
 }
 
 type envOptions struct {
@@ -87,7 +88,7 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(a.Handler)
-	e := &env{t: t, URL: srv.URL, db: a.DB, runner: a.Runner, sup: a.Supervisor, dir: dir}
+	e := &env{t: t, URL: srv.URL, db: a.DB, runner: a.Runner, sup: a.Supervisor, dir: dir, client: client.New(srv.URL, testKey)}
 	t.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -97,64 +98,12 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 	return e
 }
 
-type resp struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
-
-func (r resp) JSON(t testing.TB) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Body, &m); err != nil {
-		t.Fatalf("body is not a JSON object (%v): %s", err, r.Body)
-	}
-	return m
-}
-
-func (r resp) errorMessage(t testing.TB) string {
-	t.Helper()
-	m := r.JSON(t)
-	if m["status"] != "error" {
-		t.Fatalf("not an error envelope: %s", r.Body)
-	}
-	return m["error"].(map[string]any)["message"].(string)
-}
-
-func (r resp) errorCode(t testing.TB) string {
-	t.Helper()
-	return r.JSON(t)["error"].(map[string]any)["code"].(string)
-}
+type resp = hosttest.Response
 
 // do sends a request with the test key unless headers say otherwise.
 func (e *env) do(method, path, body string, headers ...string) resp {
 	e.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, e.URL+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req.Header.Set("x-api-key", testKey)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		if headers[i+1] == "" {
-			req.Header.Del(headers[i])
-		} else {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return resp{Status: res.StatusCode, Header: res.Header, Body: b}
+	return hosttest.Do(e.t, e.client, method, path, body, headers...)
 }
 
 func (e *env) wantStatus(r resp, status int) {

@@ -199,7 +199,7 @@ func TestFullQueueIs429(t *testing.T) {
 		codes = append(codes, r.Status)
 		if r.Status == 429 {
 			retry = r.Header.Get("Retry-After")
-			if r.errorCode(t) != "rate_limited" {
+			if r.ErrorCode(t) != "rate_limited" {
 				t.Fatal(string(r.Body))
 			}
 		}
@@ -224,7 +224,7 @@ func TestIdempotencyKey(t *testing.T) {
 	}
 	r := e.do("POST", "/v1/actions/testkit.count/run", `{"text":"other"}`, "Idempotency-Key", "k1")
 	e.wantStatus(r, 409)
-	if !strings.Contains(r.errorMessage(t), "different request body") {
+	if !strings.Contains(r.ErrorMessage(t), "different request body") {
 		t.Fatal(string(r.Body))
 	}
 	// The same key while the first request is in flight.
@@ -237,7 +237,7 @@ func TestIdempotencyKey(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	r = e.do("POST", "/v1/actions/testkit.sleep/run", `{"ms":400}`, "Idempotency-Key", "k2")
 	e.wantStatus(r, 409)
-	if !strings.Contains(r.errorMessage(t), "in progress") {
+	if !strings.Contains(r.ErrorMessage(t), "in progress") {
 		t.Fatal(string(r.Body))
 	}
 	wg.Wait()
@@ -312,8 +312,8 @@ func TestRunsListFiltersAndPages(t *testing.T) {
 		r := e.do("GET", "/v1/runs?"+bad, "")
 		e.wantStatus(r, 400)
 		field, _, _ := strings.Cut(bad, "=")
-		if !strings.Contains(r.errorMessage(t), field) {
-			t.Errorf("%s: message %q does not name %s", bad, r.errorMessage(t), field)
+		if !strings.Contains(r.ErrorMessage(t), field) {
+			t.Errorf("%s: message %q does not name %s", bad, r.ErrorMessage(t), field)
 		}
 	}
 }

@@ -16,11 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/toolhost/toolhost/client"
 	"github.com/toolhost/toolhost/host/api"
 	"github.com/toolhost/toolhost/host/assistant"
 	"github.com/toolhost/toolhost/host/assistant/assistanttest"
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/core"
+	"github.com/toolhost/toolhost/internal/hosttest"
 )
 
 // thrEnv is a server with the assistant wired to the fake model.
@@ -57,27 +59,10 @@ func newThrEnv(t *testing.T, opts ...thrOptions) *thrEnv {
 	return &thrEnv{env: e, t: t, model: fake}
 }
 
-type thrResp struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
+type thrResp struct{ hosttest.Response }
 
-// data decodes the success envelope's data.
-func (r thrResp) data(t *testing.T) map[string]any {
-	t.Helper()
-	var env struct {
-		Status string         `json:"status"`
-		Data   map[string]any `json:"data"`
-	}
-	if err := json.Unmarshal(r.Body, &env); err != nil || env.Status != "success" {
-		t.Fatalf("not a success envelope (HTTP %d): %s", r.Status, r.Body)
-	}
-	return env.Data
-}
-
-// errorOf decodes the error envelope.
-func (r thrResp) errorOf(t *testing.T) (code, msg string, fields []string, runID string) {
+// errorDetail decodes the error envelope.
+func (r thrResp) errorDetail(t *testing.T) (code, msg string, fields []string, runID string) {
 	t.Helper()
 	var env struct {
 		Status string `json:"status"`
@@ -102,7 +87,7 @@ func (r thrResp) errorOf(t *testing.T) (code, msg string, fields []string, runID
 func (e *thrEnv) do(method, path, body string, headers ...string) thrResp {
 	e.t.Helper()
 	r := e.env.do(method, path, body, headers...)
-	return thrResp(r)
+	return thrResp{r}
 }
 
 func (e *thrEnv) want(r thrResp, status int) thrResp {
@@ -117,7 +102,7 @@ func (e *thrEnv) want(r thrResp, status int) thrResp {
 func (e *thrEnv) badRequest(r thrResp, field, want string) {
 	e.t.Helper()
 	e.want(r, http.StatusBadRequest)
-	_, msg, fields, _ := r.errorOf(e.t)
+	_, msg, fields, _ := r.errorDetail(e.t)
 	if field != "" && !slices.Contains(fields, field) {
 		e.t.Errorf("400 does not name %q (fields %v): %s", field, fields, r.Body)
 	}
@@ -128,7 +113,7 @@ func (e *thrEnv) badRequest(r thrResp, field, want string) {
 
 func (e *thrEnv) newThread(body string) string {
 	e.t.Helper()
-	return e.want(e.do("POST", "/v1/threads", body), 200).data(e.t)["id"].(string)
+	return e.want(e.do("POST", "/v1/threads", body), 200).Data(e.t)["id"].(string)
 }
 
 func (e *thrEnv) say(threadID, text string) {
@@ -139,7 +124,7 @@ func (e *thrEnv) say(threadID, text string) {
 // messages lists the thread oldest first.
 func (e *thrEnv) messages(threadID string) []map[string]any {
 	e.t.Helper()
-	d := e.want(e.do("GET", "/v1/threads/"+threadID+"/messages?order=asc&limit=100", ""), 200).data(e.t)
+	d := e.want(e.do("GET", "/v1/threads/"+threadID+"/messages?order=asc&limit=100", ""), 200).Data(e.t)
 	var out []map[string]any
 	for _, m := range d["list"].([]any) {
 		out = append(out, m.(map[string]any))
@@ -149,7 +134,7 @@ func (e *thrEnv) messages(threadID string) []map[string]any {
 
 func (e *thrEnv) run(id string) map[string]any {
 	e.t.Helper()
-	return e.want(e.do("GET", "/v1/runs/"+id, ""), 200).data(e.t)
+	return e.want(e.do("GET", "/v1/runs/"+id, ""), 200).Data(e.t)
 }
 
 func (e *thrEnv) waitRun(id string, statuses ...string) map[string]any {
@@ -225,7 +210,7 @@ func TestThreadRunPlainAnswer(t *testing.T) {
 			}
 		}
 	}})
-	d := e.want(e.do("POST", "/v1/threads/"+th+"/runs", `{"instructions":"Answer briefly."}`), 200).data(t)
+	d := e.want(e.do("POST", "/v1/threads/"+th+"/runs", `{"instructions":"Answer briefly."}`), 200).Data(t)
 	if d["status"] != "succeeded" || d["object"] != "thread.run" || d["thread_id"] != th || d["model"] != "fake" {
 		t.Fatalf("run answer: %v", d)
 	}
@@ -312,7 +297,7 @@ func TestThreadRunOneToolCall(t *testing.T) {
 			}
 		}},
 	)
-	d := e.want(e.do("POST", "/v1/threads/"+th+"/runs", `{}`), 200).data(t)
+	d := e.want(e.do("POST", "/v1/threads/"+th+"/runs", `{}`), 200).Data(t)
 	if d["status"] != "succeeded" || d["output"].(map[string]any)["content"] != "It said ping." || d["steps"] != 2.0 {
 		t.Fatalf("run: %v", d)
 	}
@@ -357,7 +342,7 @@ func TestThreadRunParallelToolCallsRunConcurrently(t *testing.T) {
 			}
 		}},
 	)
-	d := e.want(e.do("POST", "/v1/threads/"+th+"/runs", `{}`), 200).data(t)
+	d := e.want(e.do("POST", "/v1/threads/"+th+"/runs", `{}`), 200).Data(t)
 	if d["status"] != "succeeded" {
 		t.Fatalf("run: %v", d)
 	}
@@ -388,7 +373,7 @@ func TestThreadRunFailingToolIsFedBack(t *testing.T) {
 			}
 		}},
 	)
-	d := e.want(e.do("POST", "/v1/threads/"+th+"/runs", `{}`), 200).data(t)
+	d := e.want(e.do("POST", "/v1/threads/"+th+"/runs", `{}`), 200).Data(t)
 	if d["status"] != "succeeded" {
 		t.Fatalf("run: %v", d)
 	}
@@ -420,12 +405,12 @@ func TestThreadRunUnknownAndNotAllowedToolsAreFedBack(t *testing.T) {
 				"tool:invalid input")
 		}},
 	)
-	d := e.want(e.do("POST", "/v1/threads/"+th+"/runs", `{"actions":["testkit.echo"]}`), 200).data(t)
+	d := e.want(e.do("POST", "/v1/threads/"+th+"/runs", `{"actions":["testkit.echo"]}`), 200).Data(t)
 	if d["status"] != "succeeded" {
 		t.Fatalf("run: %v", d)
 	}
 	// Nothing ran: the fail action was not allowed.
-	runs := e.want(e.do("GET", "/v1/runs?thread_id="+th, ""), 200).data(t)["list"].([]any)
+	runs := e.want(e.do("GET", "/v1/runs?thread_id="+th, ""), 200).Data(t)["list"].([]any)
 	for _, r := range runs {
 		if r.(map[string]any)["kind"] == "action" {
 			t.Errorf("an action ran: %v", r)
@@ -442,7 +427,7 @@ func TestThreadRunMaxSteps(t *testing.T) {
 	e.model.Push(call, call)
 	r := e.do("POST", "/v1/threads/"+th+"/runs", `{"max_steps":2}`)
 	e.want(r, http.StatusBadGateway)
-	code, msg, _, runID := r.errorOf(t)
+	code, msg, _, runID := r.errorDetail(t)
 	if code != "model_error" || !strings.Contains(msg, "max_steps (2") || runID == "" {
 		t.Errorf("error %s %q run %q", code, msg, runID)
 	}
@@ -477,7 +462,7 @@ func TestThreadRunModelHTTPErrors(t *testing.T) {
 		e.model.Push(c.reply)
 		r := e.do("POST", "/v1/threads/"+th+"/runs", `{}`)
 		e.want(r, http.StatusBadGateway)
-		code, msg, _, runID := r.errorOf(t)
+		code, msg, _, runID := r.errorDetail(t)
 		if code != "model_error" || !strings.Contains(msg, c.want) || !strings.Contains(msg, `model "fake"`) {
 			t.Errorf("error %s %q, want it to say %q", code, msg, c.want)
 		}
@@ -493,7 +478,7 @@ func TestThreadRunModelHTTPErrors(t *testing.T) {
 	dead := newThrEnvWithModelURL(t, "http://127.0.0.1:1/v1")
 	th2 := dead.newThread(`{"messages":[{"role":"user","content":"hello"}]}`)
 	r := dead.want(dead.do("POST", "/v1/threads/"+th2+"/runs", `{}`), http.StatusBadGateway)
-	if _, msg, _, _ := r.errorOf(t); !strings.Contains(msg, "could not reach model") {
+	if _, msg, _, _ := r.errorDetail(t); !strings.Contains(msg, "could not reach model") {
 		t.Errorf("unreachable model: %q", msg)
 	}
 }
@@ -506,7 +491,7 @@ func newThrEnvWithModelURL(t *testing.T, url string) *thrEnv {
 	srv := httptest.NewServer(api.NewServer(api.Deps{Runner: e.runner, Keys: e.db.Keys(), Threads: e.db.Threads()},
 		api.Config{BootstrapKey: testKey, Assistant: svc}))
 	t.Cleanup(srv.Close)
-	e.URL = srv.URL
+	e.URL, e.client = srv.URL, client.New(srv.URL, testKey)
 	return e
 }
 
@@ -519,7 +504,7 @@ func TestThreadRunModelTimeout(t *testing.T) {
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("the 300ms model timeout took %v", took)
 	}
-	code, msg, _, runID := r.errorOf(t)
+	code, msg, _, runID := r.errorDetail(t)
 	if code != "model_error" || !strings.Contains(msg, `model "slow"`) || !strings.Contains(msg, "did not answer within 300ms") {
 		t.Errorf("error %s %q", code, msg)
 	}
@@ -540,7 +525,7 @@ func TestThreadRunMalformedArguments(t *testing.T) {
 		}},
 	)
 	r := e.want(e.do("POST", "/v1/threads/"+th+"/runs", `{}`), http.StatusBadGateway)
-	code, msg, _, _ := r.errorOf(t)
+	code, msg, _, _ := r.errorDetail(t)
 	if code != "model_error" || !strings.Contains(msg, "malformed tool arguments again") {
 		t.Errorf("error %s %q", code, msg)
 	}
@@ -555,7 +540,7 @@ func TestThreadRunMalformedArguments(t *testing.T) {
 		assistanttest.Reply{Calls: []assistanttest.Call{{Name: "testkit_echo", Arguments: `{"text":"fixed"}`}}},
 		assistanttest.Reply{Content: "fixed it"},
 	)
-	d := e.want(e.do("POST", "/v1/threads/"+th2+"/runs", `{}`), 200).data(t)
+	d := e.want(e.do("POST", "/v1/threads/"+th2+"/runs", `{}`), 200).Data(t)
 	if d["status"] != "succeeded" {
 		t.Errorf("run: %v", d)
 	}
@@ -641,7 +626,7 @@ func TestThreadRunClientToolExecution(t *testing.T) {
 			wantMessages(t, r, "user:", "assistant:", "tool:client one", "tool:sunny")
 		}},
 	)
-	d := e.want(e.do("POST", "/v1/threads/"+th+"/runs", `{"tool_execution":"client"}`), 200).data(t)
+	d := e.want(e.do("POST", "/v1/threads/"+th+"/runs", `{"tool_execution":"client"}`), 200).Data(t)
 	runID := d["id"].(string)
 	if d["status"] != "requires_action" {
 		t.Fatalf("run: %v", d)
@@ -676,7 +661,7 @@ func TestThreadRunClientToolExecution(t *testing.T) {
 		t.Fatalf("bad submissions moved the run: %v", run["status"])
 	}
 
-	d = e.want(e.do("POST", path, `{"tool_outputs":[{"tool_call_id":"call_2","output":"sunny, 21C"},{"tool_call_id":"call_1","output":"client one"}]}`), 200).data(t)
+	d = e.want(e.do("POST", path, `{"tool_outputs":[{"tool_call_id":"call_2","output":"sunny, 21C"},{"tool_call_id":"call_1","output":"client one"}]}`), 200).Data(t)
 	if d["status"] != "succeeded" || d["output"].(map[string]any)["content"] != "Sunny in Oslo." {
 		t.Fatalf("after submit: %v", d)
 	}
@@ -720,7 +705,7 @@ func TestThreadRunClientToolsStreamedAndExpired(t *testing.T) {
 
 	// Cancelling a waiting run works too; the thread is free afterwards.
 	e.model.Push(assistanttest.Reply{Calls: []assistanttest.Call{{ID: "call_y", Name: "testkit_echo", Arguments: `{"text":"y"}`}}})
-	d := e.want(e.do("POST", "/v1/threads/"+th+"/runs?blocking=false", `{"tool_execution":"client"}`), 202).data(t)
+	d := e.want(e.do("POST", "/v1/threads/"+th+"/runs?blocking=false", `{"tool_execution":"client"}`), 202).Data(t)
 	id := d["run_id"].(string)
 	e.waitRun(id, "requires_action")
 	e.want(e.do("POST", "/v1/runs/"+id+"/cancel", ``), 200)
@@ -741,13 +726,13 @@ func TestIdentifyAndPromptFilledRuns(t *testing.T) {
 				t.Errorf("tools: %v", r.ToolNames())
 			}
 		}})
-	d := e.want(e.do("POST", "/v1/actions/identify", `{"prompt":"Echo \"hello there\""}`), 200).data(t)
+	d := e.want(e.do("POST", "/v1/actions/identify", `{"prompt":"Echo \"hello there\""}`), 200).Data(t)
 	if d["identified"] != true || d["actionId"] != echoID() || d["input"].(map[string]any)["text"] != "hello there" ||
 		d["used"].(map[string]any)["prompt"] != `Echo "hello there"` {
 		t.Errorf("identify: %v", d)
 	}
 	e.model.Push(assistanttest.Reply{Content: "None of the tools can book flights."})
-	d = e.want(e.do("POST", "/v1/actions/identify", `{"prompt":"book a flight"}`), 200).data(t)
+	d = e.want(e.do("POST", "/v1/actions/identify", `{"prompt":"book a flight"}`), 200).Data(t)
 	if d["identified"] != false || d["actionId"] != nil || len(d["input"].(map[string]any)) != 0 {
 		t.Errorf("identify without a match: %v", d)
 	}
@@ -764,17 +749,17 @@ func TestIdentifyAndPromptFilledRuns(t *testing.T) {
 			}}
 	}
 	e.model.Push(fill(`{"text":"from the prompt"}`))
-	d = e.want(e.do("POST", "/v1/actions/testkit.echo/run", `{"prompt":"say from the prompt"}`), 200).data(t)
+	d = e.want(e.do("POST", "/v1/actions/testkit.echo/run", `{"prompt":"say from the prompt"}`), 200).Data(t)
 	if d["output"].(map[string]any)["text"] != "from the prompt" {
 		t.Errorf("prompt-filled run: %v", d)
 	}
 	// Explicit input keys win over the ones from the prompt, in both body forms.
 	e.model.Push(fill(`{"text":"model text"}`), fill(`{"text":"model text"}`))
-	d = e.want(e.do("POST", "/v1/actions/"+echoID()+"/run", `{"prompt":"anything","input":{"text":"explicit"}}`), 200).data(t)
+	d = e.want(e.do("POST", "/v1/actions/"+echoID()+"/run", `{"prompt":"anything","input":{"text":"explicit"}}`), 200).Data(t)
 	if d["output"].(map[string]any)["text"] != "explicit" {
 		t.Errorf("explicit input lost: %v", d)
 	}
-	d = e.want(e.do("POST", "/v1/actions/testkit.echo/run", `{"prompt":"anything","text":"flat explicit"}`), 200).data(t)
+	d = e.want(e.do("POST", "/v1/actions/testkit.echo/run", `{"prompt":"anything","text":"flat explicit"}`), 200).Data(t)
 	if d["output"].(map[string]any)["text"] != "flat explicit" {
 		t.Errorf("explicit flat input lost: %v", d)
 	}
@@ -815,13 +800,13 @@ func TestThreadsAndMessagesCRUDAndPagination(t *testing.T) {
 		ids = append(ids, e.newThread(fmt.Sprintf(`{"metadata":{"n":"%d"}}`, i)))
 	}
 	// An empty body makes a thread too.
-	r := e.want(e.do("POST", "/v1/threads", ""), 200).data(t)
+	r := e.want(e.do("POST", "/v1/threads", ""), 200).Data(t)
 	if r["object"] != "thread" || len(r["metadata"].(map[string]any)) != 0 {
 		t.Errorf("empty thread: %v", r)
 	}
 	ids = append(ids, r["id"].(string))
 	list := func(path string) ([]string, bool) {
-		d := e.want(e.do("GET", path, ""), 200).data(t)
+		d := e.want(e.do("GET", path, ""), 200).Data(t)
 		var out []string
 		for _, x := range d["list"].([]any) {
 			out = append(out, x.(map[string]any)["id"].(string))
@@ -848,7 +833,7 @@ func TestThreadsAndMessagesCRUDAndPagination(t *testing.T) {
 	th := ids[0]
 	var msgIDs []string
 	for i := range 5 {
-		d := e.want(e.do("POST", "/v1/threads/"+th+"/messages", fmt.Sprintf(`{"role":"user","content":"m%d","metadata":{"i":"%d"}}`, i, i)), 200).data(t)
+		d := e.want(e.do("POST", "/v1/threads/"+th+"/messages", fmt.Sprintf(`{"role":"user","content":"m%d","metadata":{"i":"%d"}}`, i, i)), 200).Data(t)
 		if d["object"] != "thread.message" || d["thread_id"] != th || d["role"] != "user" || d["content"] != fmt.Sprintf("m%d", i) {
 			t.Fatalf("message: %v", d)
 		}
@@ -877,17 +862,17 @@ func TestThreadsAndMessagesCRUDAndPagination(t *testing.T) {
 	}
 	e.badRequest(e.do("GET", base+"?limit=0", ""), "limit", "1 to 100")
 	e.badRequest(e.do("GET", base+"?order=sideways", ""), "order", "asc or desc")
-	d := e.want(e.do("GET", base+"/"+msgIDs[1], ""), 200).data(t)
+	d := e.want(e.do("GET", base+"/"+msgIDs[1], ""), 200).Data(t)
 	if d["content"] != "m1" || d["metadata"].(map[string]any)["i"] != "1" {
 		t.Errorf("one message: %v", d)
 	}
 
 	// Metadata: update, limits naming the key.
-	d = e.want(e.do("POST", "/v1/threads/"+th, `{"metadata":{"user":"abc123","plan":"pro"}}`), 200).data(t)
+	d = e.want(e.do("POST", "/v1/threads/"+th, `{"metadata":{"user":"abc123","plan":"pro"}}`), 200).Data(t)
 	if md := d["metadata"].(map[string]any); md["user"] != "abc123" || md["n"] != nil {
 		t.Errorf("metadata replaced: %v", d)
 	}
-	if d := e.want(e.do("GET", "/v1/threads/"+th, ""), 200).data(t); d["metadata"].(map[string]any)["plan"] != "pro" {
+	if d := e.want(e.do("GET", "/v1/threads/"+th, ""), 200).Data(t); d["metadata"].(map[string]any)["plan"] != "pro" {
 		t.Errorf("thread: %v", d)
 	}
 	many := map[string]string{}
@@ -917,7 +902,7 @@ func TestThreadsAndMessagesCRUDAndPagination(t *testing.T) {
 	e.badRequest(e.do("POST", base, `{"role":"user",`), "", "not valid JSON")
 	e.badRequest(e.do("POST", base, `["role"]`), "", "not an array")
 	e.badRequest(e.do("POST", "/v1/threads", `{"messages":[{"role":"user","content":"ok"},{"role":"system","content":"x"}]}`), "messages[1].role", "user")
-	d = e.want(e.do("POST", base, `{"role":"assistant","content":[{"type":"text","text":"part one, "},{"type":"text","text":{"value":"part two"}}]}`), 200).data(t)
+	d = e.want(e.do("POST", base, `{"role":"assistant","content":[{"type":"text","text":"part one, "},{"type":"text","text":{"value":"part two"}}]}`), 200).Data(t)
 	if d["content"] != "part one, part two" {
 		t.Errorf("content parts: %v", d)
 	}
@@ -930,13 +915,13 @@ func TestThreadsAndMessagesCRUDAndPagination(t *testing.T) {
 		e.do("POST", missing+"/runs", `{}`), e.do("GET", base+"/msg_01J0000000000000000000000", ""),
 	} {
 		e.want(r, http.StatusNotFound)
-		if code, _, _, _ := r.errorOf(t); code != "not_found" {
+		if code, _, _, _ := r.errorDetail(t); code != "not_found" {
 			t.Errorf("code %s", code)
 		}
 	}
 
 	// Delete removes the thread and its messages.
-	d = e.want(e.do("DELETE", "/v1/threads/"+th, ""), 200).data(t)
+	d = e.want(e.do("DELETE", "/v1/threads/"+th, ""), 200).Data(t)
 	if d["deleted"] != true || d["id"] != th {
 		t.Errorf("delete: %v", d)
 	}

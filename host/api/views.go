@@ -2,8 +2,8 @@ package api
 
 import (
 	"encoding/json"
-	"time"
 
+	"github.com/toolhost/toolhost/client"
 	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/internal/manifest"
@@ -72,51 +72,26 @@ func viewAction(a *core.Action) actionView {
 	return v
 }
 
-// runView is a run as the API shows it.
-type runView struct {
-	ID             string           `json:"id"`
-	Object         string           `json:"object"`
-	Kind           string           `json:"kind"`
-	ActionID       string           `json:"action_id,omitempty"`
-	Action         string           `json:"action,omitempty"`
-	PluginID       string           `json:"plugin_id,omitempty"`
-	ThreadID       string           `json:"thread_id,omitempty"`
-	ParentRunID    string           `json:"parent_run_id,omitempty"`
-	Status         string           `json:"status"`
-	Input          json.RawMessage  `json:"input,omitempty"`
-	Output         json.RawMessage  `json:"output,omitempty"`
-	Error          *domain.RunError `json:"error,omitempty"`
-	Logs           []logLine        `json:"logs,omitempty"`
-	LogsDropped    int              `json:"logs_dropped,omitempty"`
-	Extra          json.RawMessage  `json:"details,omitempty"`
-	CreatedAt      time.Time        `json:"created_at"`
-	StartedAt      *time.Time       `json:"started_at,omitempty"`
-	FinishedAt     *time.Time       `json:"finished_at,omitempty"`
-	DurationMS     float64          `json:"duration_ms,omitempty"`
-	KeyName        string           `json:"key_name,omitempty"`
-	IdempotencyKey string           `json:"idempotency_key,omitempty"`
-}
-
-type logLine struct {
-	At      time.Time       `json:"at"`
-	Level   string          `json:"level"`
-	Message string          `json:"message"`
-	Fields  json.RawMessage `json:"fields,omitempty"`
-}
+// runView is a run as the API shows it: the typed client's Run, so the
+// two cannot drift apart.
+type runView = client.Run
 
 func viewRun(r *domain.Run, withLogs bool) runView {
 	v := runView{
 		ID: r.ID, Object: "run", Kind: r.Kind, ActionID: r.ActionID, Action: r.ActionKey, PluginID: r.PluginID,
 		ThreadID: r.ThreadID, ParentRunID: r.ParentRunID, Status: r.Status, Input: r.Input, Output: r.Output,
-		Error: r.Error, Extra: r.Extra, CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt,
+		Details: r.Extra, Source: r.Source, CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt,
 		DurationMS: r.DurationMS, KeyName: r.KeyName, IdempotencyKey: r.IdempotencyKey, LogsDropped: r.EventsDropped,
+	}
+	if r.Error != nil {
+		v.Error = &client.RunError{Code: r.Error.Code, Message: r.Error.Message}
 	}
 	if withLogs {
 		for _, e := range r.Events {
 			if e.Type != "run.log" {
 				continue
 			}
-			var l logLine
+			var l client.LogLine
 			if json.Unmarshal(e.Data, &l) == nil {
 				l.At = e.At
 				v.Logs = append(v.Logs, l)
@@ -126,7 +101,5 @@ func viewRun(r *domain.Run, withLogs bool) runView {
 	return v
 }
 
-type listView[T any] struct {
-	List    []T  `json:"list"`
-	HasMore bool `json:"has_more"`
-}
+// listView is one page of a list.
+type listView[T any] = client.List[T]

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/toolhost/toolhost/client"
 )
 
 // DefaultURL is where the admin commands look for a server when TOOLHOST_URL
@@ -26,20 +28,18 @@ const DefaultURL = "http://127.0.0.1:4201"
 // action runs, which have their own).
 const defaultRequestTimeout = 30 * time.Second
 
-// client talks to a running toolhost over its HTTP API.
-type client struct {
+// conn talks to a running toolhost over its HTTP API, through the typed
+// client, and turns what goes wrong into the commands' exit codes.
+type conn struct {
 	e       *env
-	base    string // without a trailing slash
+	api     *client.Client
+	base    string
 	key     string
 	http    *http.Client
 	timeout time.Duration // per request; 0 means none (streams)
 }
 
-func newClient(e *env) *client {
-	base := strings.TrimRight(envOr(e, "TOOLHOST_URL", DefaultURL), "/")
-	if !strings.Contains(base, "://") {
-		base = "http://" + base
-	}
+func newClient(e *env) *conn {
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -48,126 +48,53 @@ func newClient(e *env) *client {
 		MaxIdleConns:          4,
 		IdleConnTimeout:       30 * time.Second,
 	}
-	return &client{e: e, base: base, key: e.getenv("TOOLHOST_API_KEY"), http: &http.Client{Transport: tr}, timeout: defaultRequestTimeout}
+	h := &http.Client{Transport: tr}
+	key := e.getenv("TOOLHOST_API_KEY")
+	api := client.New(envOr(e, "TOOLHOST_URL", DefaultURL), key, client.WithHTTPClient(h), client.WithUserAgent("toolhost-cli/"+Version))
+	return &conn{e: e, api: api, base: api.BaseURL(), key: key, http: h, timeout: defaultRequestTimeout}
 }
 
 // close releases idle connections.
-func (c *client) close() {
-	c.http.CloseIdleConnections()
-}
-
-// apiError is an error envelope (or an answer that was not one).
-type apiError struct {
-	Status  int
-	Message string `json:"message"`
-	Code    string `json:"code"`
-	Fields  []struct {
-		Field   string `json:"field"`
-		Message string `json:"message"`
-	} `json:"fields"`
-	RunID string `json:"run_id"`
-}
-
-type apiEnvelope struct {
-	Status string          `json:"status"`
-	Data   json.RawMessage `json:"data"`
-	Error  *apiError       `json:"error"`
-}
-
-// request builds a request for path (which may carry a query string) with
-// the API key set.
-func (c *client) request(ctx context.Context, method, path string, body any) (*http.Request, error) {
-	var rd io.Reader
-	if body != nil {
-		raw, ok := body.([]byte)
-		if !ok {
-			var err error
-			if raw, err = json.Marshal(body); err != nil {
-				return nil, fail(ExitFailed, "encoding the request: %v", err)
-			}
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-	if err != nil {
-		return nil, fail(ExitUsage, "bad TOOLHOST_URL %q: %v", c.base, err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "toolhost-cli/"+Version)
-	if c.key != "" {
-		req.Header.Set("X-Api-Key", c.key)
-	}
-	return req, nil
-}
+func (c *conn) close() { c.api.CloseIdleConnections() }
 
 // call sends a request and decodes the envelope's data into out (when out
 // is not nil). Failures come back as exit errors with the codes of the
 // command's contract.
-func (c *client) call(method, path string, body, out any) error {
+func (c *conn) call(method, path string, body, out any) error {
 	_, err := c.callRaw(method, path, body, out)
 	return err
 }
 
 // callRaw is call that also returns the raw data.
-func (c *client) callRaw(method, path string, body, out any) (json.RawMessage, error) {
+func (c *conn) callRaw(method, path string, body, out any) (json.RawMessage, error) {
 	ctx := c.e.ctx
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	req, err := c.request(ctx, method, path, body)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, c.transportError(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return nil, c.transportError(err)
-	}
-	var env apiEnvelope
-	if jerr := json.Unmarshal(raw, &env); jerr != nil || (env.Status != "success" && env.Error == nil) {
-		if resp.StatusCode/100 == 2 && jerr == nil && env.Status == "" {
-			// A raw answer with no envelope (the OpenAI specs route).
-			env.Data = raw
-		} else {
-			return nil, c.statusError(resp.StatusCode, &apiError{Message: unexpected(resp.StatusCode, raw)})
-		}
-	}
-	if resp.StatusCode/100 != 2 || env.Status == "error" {
-		if env.Error == nil {
-			env.Error = &apiError{Message: unexpected(resp.StatusCode, raw)}
-		}
-		return nil, c.statusError(resp.StatusCode, env.Error)
-	}
-	if out != nil && len(env.Data) > 0 && string(env.Data) != "null" {
-		if err := json.Unmarshal(env.Data, out); err != nil {
-			return nil, fail(ExitFailed, "unexpected answer from %s %s: %v", method, c.base+path, err)
-		}
-	}
-	return env.Data, nil
+	data, err := c.api.Call(ctx, method, path, body, out)
+	return data, c.failure(err)
 }
 
-func unexpected(status int, raw []byte) string {
-	text := strings.TrimSpace(string(raw))
-	if len(text) > 200 {
-		text = text[:200] + "..."
+// failure maps the client's error to an exit error: an error answer by
+// its status, anything else as a failure to reach the server.
+func (c *conn) failure(err error) error {
+	if err == nil {
+		return nil
 	}
-	if text == "" {
-		return fmt.Sprintf("HTTP %d %s with an empty body", status, http.StatusText(status))
+	var ae *client.Error
+	if errors.As(err, &ae) {
+		return c.statusError(ae)
 	}
-	return fmt.Sprintf("HTTP %d %s (not a toolhost answer): %s", status, http.StatusText(status), text)
+	if strings.HasPrefix(err.Error(), "unexpected answer") {
+		return fail(ExitFailed, "%v", err)
+	}
+	return c.transportError(err)
 }
 
 // transportError maps a failure to reach the server.
-func (c *client) transportError(err error) error {
+func (c *conn) transportError(err error) error {
 	if c.e.ctx.Err() != nil {
 		return fail(ExitFailed, "interrupted")
 	}
@@ -182,12 +109,9 @@ func (c *client) transportError(err error) error {
 }
 
 // statusError maps an error answer to an exit code.
-func (c *client) statusError(status int, ae *apiError) error {
-	ae.Status = status
-	msg := ae.Message
-	if msg == "" {
-		msg = fmt.Sprintf("HTTP %d %s", status, http.StatusText(status))
-	}
+func (c *conn) statusError(ae *client.Error) error {
+	status := ae.Status
+	msg := ae.Error()
 	if len(ae.Fields) > 0 {
 		// The message usually lists the fields too ("invalid input: a: x;
 		// b: y"): keep its lead and give one field a line.
@@ -219,7 +143,7 @@ func (c *client) statusError(status int, ae *apiError) error {
 	}
 }
 
-func allFieldsIn(msg string, ae *apiError) bool {
+func allFieldsIn(msg string, ae *client.Error) bool {
 	for _, f := range ae.Fields {
 		if !strings.Contains(msg, f.Field+": "+f.Message) {
 			return false
@@ -243,30 +167,15 @@ func exitCodeOf(err error) int {
 
 // stream sends a request whose answer is read incrementally (SSE). It has
 // no overall timeout; the caller's context ends it.
-func (c *client) stream(ctx context.Context, method, path string, body any, header http.Header) (*http.Response, error) {
-	req, err := c.request(ctx, method, path, body)
-	if err != nil {
-		return nil, err
-	}
+func (c *conn) stream(ctx context.Context, method, path string, body any, header http.Header) (*http.Response, error) {
+	var h client.Header
 	for k, vs := range header {
 		for _, v := range vs {
-			req.Header.Set(k, v)
+			h = append(h, k, v)
 		}
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, c.transportError(err)
-	}
-	if resp.StatusCode/100 != 2 {
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		var env apiEnvelope
-		if json.Unmarshal(raw, &env) != nil || env.Error == nil {
-			env.Error = &apiError{Message: unexpected(resp.StatusCode, raw)}
-		}
-		return nil, c.statusError(resp.StatusCode, env.Error)
-	}
-	return resp, nil
+	res, err := c.api.Stream(ctx, method, path, body, h)
+	return res, c.failure(err)
 }
 
 // pathEscape escapes one path segment.

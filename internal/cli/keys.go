@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
+	"github.com/toolhost/toolhost/client"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -20,27 +20,16 @@ func keyCmd(e *env, args []string) error {
 }
 
 // keyView is a key as the commands print it (the admin API's shape).
-type keyView struct {
-	Name       string   `json:"name"`
-	Prefix     string   `json:"prefix"`
-	Scopes     []string `json:"scopes"`
-	CreatedAt  string   `json:"created_at"`
-	LastUsedAt string   `json:"last_used_at,omitempty"`
-	Key        string   `json:"key,omitempty"`
-}
+type keyView = client.Key
 
 func viewKey(k *store.APIKey) keyView {
-	v := keyView{Name: k.Name, Prefix: k.Prefix, Scopes: k.Held(), CreatedAt: k.CreatedAt.UTC().Format(time.RFC3339)}
-	if k.LastUsedAt != nil {
-		v.LastUsedAt = k.LastUsedAt.UTC().Format(time.RFC3339)
-	}
-	return v
+	return client.NewKey(k.Name, k.Prefix, k.Held(), k.CreatedAt, k.LastUsedAt)
 }
 
 // withKeyStore runs local on the store in the configured data directory;
 // when a running server holds it, it says so and runs remote against the
 // server's admin API instead.
-func withKeyStore(e *env, lf *localFlags, what string, local func(*store.DB) error, remote func(*client) error) error {
+func withKeyStore(e *env, lf *localFlags, what string, local func(*store.DB) error, remote func(*conn) error) error {
 	cfg, err := lf.load(e)
 	if err != nil {
 		return err
@@ -93,7 +82,7 @@ func keyCreate(e *env, args []string) error {
 			created.Key = plain
 			return nil
 		},
-		func(c *client) error {
+		func(c *conn) error {
 			return c.call(http.MethodPost, "/v1/admin/keys", map[string]any{"name": name, "scopes": scopes}, &created)
 		})
 	if err != nil {
@@ -146,7 +135,7 @@ func keyList(e *env, args []string) error {
 			}
 			return nil
 		},
-		func(c *client) error { return c.call(http.MethodGet, "/v1/admin/keys", nil, &keys) })
+		func(c *conn) error { return c.call(http.MethodGet, "/v1/admin/keys", nil, &keys) })
 	if err != nil {
 		return err
 	}
@@ -186,7 +175,7 @@ func keyRevoke(e *env, args []string) error {
 			}
 			return nil
 		},
-		func(c *client) error {
+		func(c *conn) error {
 			return c.call(http.MethodDelete, "/v1/admin/keys/"+pathEscape(name), nil, nil)
 		})
 	if err != nil {

@@ -355,7 +355,7 @@ func (lp *localPlugins) sha(name string) string {
 	return ""
 }
 
-func serverPluginRows(e *env, c *client, lf *localFlags, list []pluginInfo) ([]pluginRow, error) {
+func serverPluginRows(e *env, c *conn, lf *localFlags, list []pluginInfo) ([]pluginRow, error) {
 	lp, _, _ := readLocalPlugins(e, lf, 200*time.Millisecond)
 	lp.close()
 	var rows []pluginRow

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/toolhost/toolhost/client"
 )
 
 // pollInterval is how often runs tail (without an id) asks for new runs.
@@ -26,36 +27,7 @@ func runsCmd(e *env, args []string) error {
 }
 
 // runInfo is a run as the API shows it.
-type runInfo struct {
-	ID          string          `json:"id"`
-	Kind        string          `json:"kind"`
-	ActionID    string          `json:"action_id"`
-	Action      string          `json:"action"`
-	PluginID    string          `json:"plugin_id"`
-	ThreadID    string          `json:"thread_id"`
-	ParentRunID string          `json:"parent_run_id"`
-	Status      string          `json:"status"`
-	Input       json.RawMessage `json:"input"`
-	Output      json.RawMessage `json:"output"`
-	Error       *struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-	Logs []struct {
-		At      time.Time       `json:"at"`
-		Level   string          `json:"level"`
-		Message string          `json:"message"`
-		Fields  json.RawMessage `json:"fields"`
-	} `json:"logs"`
-	LogsDropped    int             `json:"logs_dropped"`
-	Details        json.RawMessage `json:"details"`
-	CreatedAt      time.Time       `json:"created_at"`
-	StartedAt      *time.Time      `json:"started_at"`
-	FinishedAt     *time.Time      `json:"finished_at"`
-	DurationMS     float64         `json:"duration_ms"`
-	KeyName        string          `json:"key_name"`
-	IdempotencyKey string          `json:"idempotency_key"`
-}
+type runInfo struct{ client.Run }
 
 func (r *runInfo) label() string {
 	switch {
@@ -151,7 +123,7 @@ func runsList(e *env, args []string) error {
 	return nil
 }
 
-func getRun(c *client, id string) (*runInfo, json.RawMessage, error) {
+func getRun(c *conn, id string) (*runInfo, json.RawMessage, error) {
 	var r runInfo
 	raw, err := c.callRaw(http.MethodGet, "/v1/runs/"+pathEscape(id), nil, &r)
 	if err != nil {
@@ -288,42 +260,20 @@ type sseEvent struct {
 // readSSE reads events from r and calls fn for each; it returns done=true
 // after "data: [DONE]".
 func readSSE(r io.Reader, fn func(sseEvent)) (done bool, err error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var ev sseEvent
-	var data [][]byte
+	er := client.NewEventReader(io.NopCloser(r))
 	for {
-		line, err := br.ReadBytes('\n')
+		e, err := er.Next()
+		if err == io.EOF {
+			return true, nil
+		}
 		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
 			return false, err
 		}
-		line = bytes.TrimRight(line, "\r\n")
-		if len(line) == 0 {
-			if len(data) > 0 {
-				ev.data = bytes.Join(data, []byte("\n"))
-				if ev.event == "" && string(ev.data) == "[DONE]" {
-					return true, nil
-				}
-				fn(ev)
-			}
-			ev, data = sseEvent{}, nil
-			continue
+		ev := sseEvent{event: e.Type, data: e.Data}
+		if e.ID > 0 {
+			ev.id = strconv.Itoa(e.ID)
 		}
-		if line[0] == ':' {
-			continue // comment (heartbeat)
-		}
-		name, value, _ := bytes.Cut(line, []byte(":"))
-		value = bytes.TrimPrefix(value, []byte(" "))
-		switch string(name) {
-		case "id":
-			ev.id = string(value)
-		case "event":
-			ev.event = string(value)
-		case "data":
-			data = append(data, append([]byte(nil), value...))
-		}
+		fn(ev)
 	}
 }
 
@@ -336,7 +286,7 @@ type runEvent struct {
 
 // followRun prints a run's events until it ends, resuming after a dropped
 // connection with Last-Event-ID.
-func followRun(e *env, c *client, id string) error {
+func followRun(e *env, c *conn, id string) error {
 	r, _, err := getRun(c, id)
 	if err != nil {
 		return err
@@ -397,7 +347,7 @@ func orDash(s string) string {
 // eventPrinter prints one readable line per run event.
 type eventPrinter struct {
 	e       *env
-	c       *client
+	c       *conn
 	runID   string
 	started time.Time
 }
@@ -493,7 +443,7 @@ func (p *eventPrinter) duration(end time.Time) string {
 
 // followRuns polls the run list and prints new runs and status changes
 // until the context ends.
-func followRuns(e *env, c *client, action string) error {
+func followRuns(e *env, c *conn, action string) error {
 	q := url.Values{"order": {"desc"}, "limit": {"100"}}
 	if action != "" {
 		q.Set("action_id", action)

@@ -7,16 +7,15 @@ package hosttest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/toolhost/toolhost/client"
 	"github.com/toolhost/toolhost/host/app"
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/core"
@@ -30,6 +29,7 @@ const Key = "th_hosttest_key_0123456789abcdef"
 type Host struct {
 	URL    string
 	Runner *core.Runner
+	Client *client.Client // sends Key
 	t      testing.TB
 }
 
@@ -78,44 +78,12 @@ func Start(t testing.TB, ps ...Plugin) *Host {
 		defer cancel()
 		_ = a.Close(ctx)
 	})
-	return &Host{URL: srv.URL, Runner: a.Runner, t: t}
-}
-
-// Response is an HTTP answer.
-type Response struct {
-	Status int
-	Body   []byte
-}
-
-// Envelope decodes the body into the API's envelope.
-func (r Response) Envelope() (status string, data json.RawMessage, errMsg, errCode string) {
-	var env struct {
-		Status string          `json:"status"`
-		Data   json.RawMessage `json:"data"`
-		Error  struct {
-			Message string `json:"message"`
-			Code    string `json:"code"`
-		} `json:"error"`
-	}
-	_ = json.Unmarshal(r.Body, &env)
-	return env.Status, env.Data, env.Error.Message, env.Error.Code
+	c := client.New(srv.URL, Key, client.WithHTTPClient(&http.Client{Timeout: 60 * time.Second}))
+	return &Host{URL: srv.URL, Runner: a.Runner, Client: c, t: t}
 }
 
 // Do sends a request with the test key.
 func (h *Host) Do(method, path, body string) Response {
 	h.t.Helper()
-	req, err := http.NewRequest(method, h.URL+path, strings.NewReader(body))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	req.Header.Set("x-api-key", Key)
-	req.Header.Set("Content-Type", "application/json")
-	client := &http.Client{Timeout: 60 * time.Second}
-	res, err := client.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return Response{Status: res.StatusCode, Body: b}
+	return Do(h.t, h.Client, method, path, body)
 }
