@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"net"
 	"net/http"
@@ -12,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/toolhost/toolhost/client"
 )
 
 // target is a server under load, with its own connection pool.
@@ -20,6 +20,7 @@ type target struct {
 	base   string
 	key    string
 	client *http.Client
+	api    *client.Client
 }
 
 func newTarget(name, base, key string) *target {
@@ -30,7 +31,9 @@ func newTarget(name, base, key string) *target {
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 	}
-	return &target{name: name, base: base, key: key, client: &http.Client{Transport: tr, Timeout: 2 * time.Minute}}
+	h := &http.Client{Transport: tr, Timeout: 2 * time.Minute}
+	return &target{name: name, base: base, key: key, client: h,
+		api: client.New(base, key, client.WithHTTPClient(h), client.WithUserAgent("toolhost-bench"))}
 }
 
 func (t *target) close() { t.client.CloseIdleConnections() }
@@ -46,31 +49,18 @@ func (e *errStatus) Error() string { return fmt.Sprintf("HTTP %d: %s", e.code, e
 // do sends one request and reads the whole answer; anything but a 200 is
 // an error.
 func (t *target) do(ctx context.Context, method, path string, body []byte) error {
-	var rd io.Reader
+	var b any
 	if body != nil {
-		rd = bytes.NewReader(body)
+		b = body
 	}
-	req, err := http.NewRequestWithContext(ctx, method, t.base+path, rd)
+	r, err := t.api.Do(ctx, method, path, b, nil)
 	if err != nil {
 		return err
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if r.Status != http.StatusOK {
+		return &errStatus{r.Status, string(r.Body[:min(len(r.Body), 300)])}
 	}
-	if t.key != "" {
-		req.Header.Set("x-api-key", t.key)
-	}
-	resp, err := t.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
-		return &errStatus{resp.StatusCode, string(b)}
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	return err
+	return nil
 }
 
 // request is what one phase sends, over and over.
