@@ -48,43 +48,33 @@ func finalRun() *store.Run {
 // every one durable (fsynced) before PutRun returns: group commit decides
 // the throughput.
 func BenchmarkPutRunParallel(b *testing.B) {
-	for _, way := range store.RunWrites {
-		b.Run(way, func(b *testing.B) {
-			db := openDB(b, "")
-			store.SetRunWrites(db, way)
-			b.SetParallelism(64 / max(1, runtimeProcs()))
-			c0 := store.Writes(db)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := db.Runs().PutRun(context.Background(), finalRun()); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			b.StopTimer()
-			if writes := store.Writes(db) - c0; way != "bbolt.Batch" && writes > 0 {
-				b.ReportMetric(float64(b.N)/float64(writes), "runs/write")
+	db := openDB(b, "")
+	b.SetParallelism(64 / max(1, runtimeProcs()))
+	c0 := store.JournalWrites(db)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := db.Runs().PutRun(context.Background(), finalRun()); err != nil {
+				b.Error(err)
+				return
 			}
-		})
+		}
+	})
+	b.StopTimer()
+	if writes := store.JournalWrites(db) - c0; writes > 0 {
+		b.ReportMetric(float64(b.N)/float64(writes), "runs/write")
 	}
 }
 
 // BenchmarkPutRunSequential is one caller storing runs one after another:
 // the latency of one durable write on the run's critical path.
 func BenchmarkPutRunSequential(b *testing.B) {
-	for _, way := range store.RunWrites {
-		b.Run(way, func(b *testing.B) {
-			db := openDB(b, "")
-			store.SetRunWrites(db, way)
-			b.ResetTimer()
-			for range b.N {
-				if err := db.Runs().PutRun(context.Background(), finalRun()); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+	db := openDB(b, "")
+	b.ResetTimer()
+	for range b.N {
+		if err := db.Runs().PutRun(context.Background(), finalRun()); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

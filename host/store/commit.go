@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 
 	"go.etcd.io/bbolt"
 )
@@ -36,8 +35,6 @@ type committer struct {
 	closed bool
 	calls  chan *call
 	done   chan struct{}
-
-	commits atomic.Int64 // transactions committed, for benchmarks
 }
 
 type call struct {
@@ -101,7 +98,6 @@ func (c *committer) loop() {
 			}
 		}
 		c.run(group)
-		c.commits.Add(1)
 	}
 }
 

@@ -88,11 +88,6 @@ type DB struct {
 	// recovered is how many run records Open copied from the journal
 	// that a stopped host left behind.
 	recovered int
-	// boltBatch sends batch writes through bbolt's DB.Batch instead of
-	// commit, and runsInBolt sends PutRuns to batch instead of the
-	// journal; only benchmarks set them, to compare the ways.
-	boltBatch  bool
-	runsInBolt bool
 	keyUse     keyUseThrottle
 
 	mu        sync.Mutex     // guards closed and bg.Add
@@ -287,9 +282,6 @@ func (db *DB) update(fn func(*bbolt.Tx) error) error {
 // fn should validate before it writes and wrap validation failures with
 // reject, so that they do not force the whole group to be retried.
 func (db *DB) batch(fn func(*bbolt.Tx) error) error {
-	if db.boltBatch {
-		return unreject(db.bolt.Batch(fn))
-	}
 	return db.commit.do(fn)
 }
 

@@ -6,26 +6,8 @@ import (
 	"time"
 )
 
-// RunWrites names the ways PutRuns can make a record durable, for
-// benchmarks that compare them: the journal (what toolhost uses), or
-// straight into bbolt through its own group committer or bbolt's DB.Batch.
-var RunWrites = []string{"journal", "committer", "bbolt.Batch"}
-
-// SetRunWrites makes db's PutRuns (and, for "bbolt.Batch", its other
-// hot-path writes) go the named way.
-func SetRunWrites(db *DB, way string) {
-	db.runsInBolt = way != "journal"
-	db.boltBatch = way == "bbolt.Batch"
-}
-
-// Writes returns how many group commits (journal writes, or bbolt
-// transactions in the other ways) db has made for its hot-path writes.
-func Writes(db *DB) int64 {
-	if db.runsInBolt {
-		return db.commit.commits.Load()
-	}
-	return db.journal.writes.Load()
-}
+// JournalWrites returns how many group commits db's run journal has made.
+func JournalWrites(db *DB) int64 { return db.journal.writes.Load() }
 
 // WithJournal makes a DB opened with opts copy journaled records into
 // bbolt after delay or once batch are waiting, and rewind or catch up its

@@ -74,12 +74,6 @@ func (rs Runs) PutRuns(ctx context.Context, runs []*Run) error {
 	if err != nil {
 		return err
 	}
-	if rs.db.runsInBolt {
-		rs.db.journal.mu.Lock()
-		rs.db.journal.noteIDs(runs) // bbolt gets them without the journal
-		rs.db.journal.mu.Unlock()
-		return rs.db.batch(func(tx *bbolt.Tx) error { return putRunsTx(tx, runs, enc) })
-	}
 	return rs.db.journal.put(runs, enc)
 }
 
