@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/toolhost/toolhost/host/config"
+	"github.com/toolhost/toolhost/host/domain"
 )
 
 func runID(t *testing.T, r resp) string {
@@ -348,5 +349,48 @@ func TestRunModeQuery(t *testing.T) {
 		if !strings.Contains(string(r.Body), name+" must be true or false") {
 			t.Errorf("%s=maybe: %s", name, r.Body)
 		}
+	}
+}
+
+// TestIdempotencyKeyIsScopedToTheKeyItself: a key revoked and created
+// again under the same name is another key: it does not replay the first
+// one's run, and a name that is taken (the bootstrap key's included) is
+// refused. The same request in the other input form replays.
+func TestIdempotencyKeyIsScopedToTheKeyItself(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	newKey := func() string {
+		r := e.do("POST", "/v1/admin/keys", `{"name":"ci-bot","scopes":["run","read"]}`)
+		e.wantStatus(r, 201)
+		return r.Data(t)["key"].(string)
+	}
+	first := newKey()
+	a := e.do("POST", "/v1/actions/testkit.count/run", `{"text":"once"}`, "Idempotency-Key", "same", "x-api-key", first)
+	e.wantStatus(a, 200)
+	// The other input form, same key: the same request.
+	again := e.do("POST", "/v1/actions/testkit.count/run", `{"input":{"text":"once"}}`, "Idempotency-Key", "same", "x-api-key", first)
+	if again.Header.Get("Idempotent-Replayed") != "true" || string(again.Body) != string(a.Body) {
+		t.Fatalf("the {\"input\":...} form did not replay: %s", again.Body)
+	}
+	if r := e.do("POST", "/v1/admin/keys", `{"name":"ci-bot"}`); r.Status != 409 {
+		t.Fatalf("a taken name: %d %s", r.Status, r.Body)
+	}
+	if r := e.do("POST", "/v1/admin/keys", `{"name":"bootstrap"}`); r.Status != 409 || !strings.Contains(r.ErrorMessage(t), "bootstrap") {
+		t.Fatalf("the bootstrap key's name: %d %s", r.Status, r.Body)
+	}
+	e.wantStatus(e.do("DELETE", "/v1/admin/keys/ci-bot", ""), 200)
+	second := newKey()
+	b := e.do("POST", "/v1/actions/testkit.count/run", `{"text":"once"}`, "Idempotency-Key", "same", "x-api-key", second)
+	e.wantStatus(b, 200)
+	if b.Header.Get("Idempotent-Replayed") != "" || string(b.Body) == string(a.Body) {
+		t.Fatalf("the new key replayed the revoked one's run: %s", b.Body)
+	}
+	lines, _ := os.ReadFile(e.dir + "/count")
+	if n := strings.Count(string(lines), "\n"); n != 2 {
+		t.Fatalf("plugin called %d times, want 2 (once per key)", n)
+	}
+	runs, _, err := e.db.Runs().ListRuns(ctx, domain.RunFilter{}, domain.Page{})
+	if err != nil || len(runs) != 2 || runs[0].KeyID == runs[1].KeyID || runs[0].KeyName != "ci-bot" || runs[0].Source != "http" {
+		t.Fatalf("runs: %v %+v", err, runs)
 	}
 }
