@@ -50,14 +50,22 @@ func (s *server) createKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in struct {
-		Name   string   `json:"name"`
-		Scopes []string `json:"scopes"` // none: all
+		Name   string    `json:"name"`
+		Scopes *[]string `json:"scopes"` // absent: all
 	}
 	if err := json.Unmarshal(body, &in); err != nil || in.Name == "" {
-		s.fail(w, r, fieldErr("name", "is required (a JSON body {\"name\":\"...\",\"scopes\":[\"read\",\"run\",\"admin\"]})"))
+		s.fail(w, r, fieldErr("name", "is required (a JSON body {\"name\":\"...\",\"scopes\":[\"read\",\"run\"]})"))
 		return
 	}
-	plain, k, err := s.keys.CreateKey(r.Context(), in.Name, in.Scopes...)
+	var scopes []string
+	if in.Scopes != nil {
+		if len(*in.Scopes) == 0 {
+			s.fail(w, r, fieldErr("scopes", "must name at least one scope (read, run, admin, audit); leave it out for all of them"))
+			return
+		}
+		scopes = *in.Scopes
+	}
+	plain, k, err := s.keys.CreateKey(r.Context(), in.Name, scopes...)
 	if err != nil {
 		s.fail(w, r, err)
 		return

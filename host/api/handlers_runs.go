@@ -22,7 +22,7 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	runs, more, err := s.runner.ListRuns(r.Context(), f, page)
+	runs, more, err := s.runner.ListRuns(r.Context(), callerOf(r), f, page)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -95,7 +95,7 @@ func fieldErr(field, msg string) error {
 }
 
 func (s *server) getRun(w http.ResponseWriter, r *http.Request) {
-	run, err := s.runner.Get(r.Context(), mux.Vars(r)["runId"])
+	run, err := s.runner.Owned(r.Context(), callerOf(r), mux.Vars(r)["runId"])
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -104,7 +104,12 @@ func (s *server) getRun(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) cancelRun(w http.ResponseWriter, r *http.Request) {
-	run, err := s.runner.Cancel(r.Context(), mux.Vars(r)["runId"])
+	id := mux.Vars(r)["runId"]
+	if _, err := s.runner.Owned(r.Context(), callerOf(r), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	run, err := s.runner.Cancel(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -128,5 +133,10 @@ func (s *server) runEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		after = n
 	}
-	s.streamRun(w, r, mux.Vars(r)["runId"], after, nil)
+	id := mux.Vars(r)["runId"]
+	if _, err := s.runner.Owned(r.Context(), callerOf(r), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.streamRun(w, r, id, after, nil)
 }

@@ -151,7 +151,7 @@ func (s *server) threadRunAnswer(r *http.Request, run *domain.Run) (int, envelop
 
 func (s *server) getThreadRun(w http.ResponseWriter, r *http.Request) {
 	v := mux.Vars(r)
-	run, err := s.runner.Get(r.Context(), v["runId"])
+	run, err := s.runner.Owned(r.Context(), callerOf(r), v["runId"])
 	if err != nil || run.ThreadID != v["threadId"] || run.Kind != assistant.Kind {
 		s.fail(w, r, domain.Errorf(domain.CodeNotFound, "run %s of thread %s not found", v["runId"], v["threadId"]))
 		return
@@ -177,6 +177,10 @@ func (s *server) submitToolOutputs(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(in.ToolOutputs) == 0 {
 		s.fail(w, r, fieldErr("tool_outputs", "is required: one {tool_call_id, output} per tool call of required_action"))
+		return
+	}
+	if run, err := s.runner.Owned(r.Context(), callerOf(r), v["runId"]); err != nil || run.ThreadID != v["threadId"] {
+		s.fail(w, r, domain.Errorf(domain.CodeNotFound, "run %s of thread %s not found", v["runId"], v["threadId"]))
 		return
 	}
 	after, err := s.cfg.Assistant.SubmitToolOutputs(v["threadId"], v["runId"], in.ToolOutputs)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -34,7 +35,7 @@ func (s *server) createThread(w http.ResponseWriter, r *http.Request) {
 		}
 		msgs = append(msgs, msg)
 	}
-	t := &domain.Thread{Metadata: md}
+	t := &domain.Thread{Metadata: md, KeyID: callerOf(r).KeyID}
 	if err := s.threads.CreateThread(r.Context(), t, msgs); err != nil {
 		s.fail(w, r, err)
 		return
@@ -48,7 +49,11 @@ func (s *server) listThreads(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	threads, more, err := s.threads.ListThreads(r.Context(), page)
+	owner := ""
+	if c := callerOf(r); !c.SeesAll() {
+		owner = c.KeyID
+	}
+	threads, more, err := s.threads.ListThreads(r.Context(), owner, page)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -66,6 +71,10 @@ func (s *server) thread(r *http.Request) (*domain.Thread, error) {
 	t, err := s.threads.GetThread(r.Context(), id)
 	if err != nil {
 		return nil, threadErr(err, id)
+	}
+	if !callerOf(r).Owns(t.KeyID) {
+		// Another key's thread is not found, as if it did not exist.
+		return nil, threadErr(fmt.Errorf("thread %s: %w", id, domain.ErrNotFound), id)
 	}
 	return t, nil
 }
@@ -118,6 +127,10 @@ func (s *server) updateThread(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) deleteThread(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["threadId"]
+	if _, err := s.thread(r); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if err := s.threads.DeleteThread(r.Context(), id); err != nil {
 		s.fail(w, r, threadErr(err, id))
 		return
@@ -150,6 +163,10 @@ func (s *server) createMessage(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) listMessages(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["threadId"]
+	if _, err := s.thread(r); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	page, err := parsePage(r)
 	if err != nil {
 		s.fail(w, r, err)

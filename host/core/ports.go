@@ -45,7 +45,9 @@ type ThreadStore interface {
 	GetThread(ctx context.Context, id string) (*domain.Thread, error)
 	UpdateThreadMetadata(ctx context.Context, id string, md map[string]string) (*domain.Thread, error)
 	DeleteThread(ctx context.Context, id string) error
-	ListThreads(ctx context.Context, p domain.Page) (threads []*domain.Thread, hasMore bool, err error)
+	// ListThreads lists the threads of the key with identity owner, or
+	// every thread when owner is "".
+	ListThreads(ctx context.Context, owner string, p domain.Page) (threads []*domain.Thread, hasMore bool, err error)
 	AddMessages(ctx context.Context, threadID string, msgs ...*domain.Message) error
 	ListMessages(ctx context.Context, threadID string, p domain.Page) (msgs []*domain.Message, hasMore bool, err error)
 	GetMessage(ctx context.Context, threadID, msgID string) (*domain.Message, error)

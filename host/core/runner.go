@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -107,9 +108,26 @@ func (r *Runner) Get(ctx context.Context, id string) (*domain.Run, error) {
 	return r.runs.GetRun(ctx, id)
 }
 
-// ListRuns lists recorded runs.
-func (r *Runner) ListRuns(ctx context.Context, f domain.RunFilter, p domain.Page) ([]*domain.Run, bool, error) {
+// ListRuns lists the recorded runs the caller may see: its own, or every
+// key's when it holds admin or audit.
+func (r *Runner) ListRuns(ctx context.Context, c domain.Caller, f domain.RunFilter, p domain.Page) ([]*domain.Run, bool, error) {
+	if !c.SeesAll() {
+		f.KeyID = c.KeyID
+	}
 	return r.runs.ListRuns(ctx, f, p)
+}
+
+// Owned returns a run the caller may see and change (its own, or any with
+// admin or audit); another key's run is not found, as if it did not exist.
+func (r *Runner) Owned(ctx context.Context, c domain.Caller, id string) (*domain.Run, error) {
+	run, err := r.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Owns(run.KeyID) {
+		return nil, fmt.Errorf("run %s: %w", id, domain.ErrNotFound) // as for a run that does not exist
+	}
+	return run, nil
 }
 
 // Cancel stops a queued or running run. A finished run is a conflict.

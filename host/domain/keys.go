@@ -9,11 +9,16 @@ import (
 const (
 	ScopeRead  = "read"  // read actions, plugins, runs, threads and messages
 	ScopeRun   = "run"   // run actions and assistants, cancel runs, write threads and messages
-	ScopeAdmin = "admin" // refresh plugins, manage keys
+	ScopeAdmin = "admin" // refresh plugins, manage keys; see every key's runs and threads
+	ScopeAudit = "audit" // read every key's runs and threads (read alone shows a key its own)
 )
 
 // Scopes are all the scopes, in the order they are listed.
-var Scopes = []string{ScopeRead, ScopeRun, ScopeAdmin}
+var Scopes = []string{ScopeRead, ScopeRun, ScopeAdmin, ScopeAudit}
+
+// DefaultScopes are what a key made without a list of scopes holds (and
+// what a key stored before keys had scopes holds).
+var DefaultScopes = []string{ScopeRead, ScopeRun, ScopeAdmin}
 
 // APIKey is a stored API key. Only its SHA-256 digest is kept.
 type APIKey struct {
@@ -41,13 +46,13 @@ func (k *APIKey) Identity() string {
 // Allows reports whether the key holds scope. A key stored before keys had
 // scopes holds them all.
 func (k *APIKey) Allows(scope string) bool {
-	return len(k.Scopes) == 0 || slices.Contains(k.Scopes, scope)
+	return slices.Contains(k.Held(), scope)
 }
 
 // Held lists the scopes the key holds, as Allows reads them.
 func (k *APIKey) Held() []string {
 	if len(k.Scopes) == 0 {
-		return slices.Clone(Scopes)
+		return slices.Clone(DefaultScopes)
 	}
 	return k.Scopes
 }
@@ -69,6 +74,16 @@ type Caller struct {
 	KeyName string
 	Scopes  []string
 }
+
+// SeesAll reports whether the caller may see every key's runs and
+// threads (admin or audit), not only its own.
+func (c Caller) SeesAll() bool {
+	return slices.Contains(c.Scopes, ScopeAdmin) || slices.Contains(c.Scopes, ScopeAudit)
+}
+
+// Owns reports whether the caller may see and change what the key with
+// identity keyID made.
+func (c Caller) Owns(keyID string) bool { return c.SeesAll() || (keyID != "" && keyID == c.KeyID) }
 
 // CallerOf is the caller a key makes.
 func CallerOf(k *APIKey) Caller {

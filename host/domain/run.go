@@ -19,15 +19,18 @@ const (
 
 // Run is one execution of an action, or of an assistant on a thread.
 type Run struct {
-	ID            string          `json:"id"`   // run_<ULID>
-	Kind          string          `json:"kind"` // "action" or "assistant"
-	ActionID      string          `json:"action_id,omitempty"`
-	ActionKey     string          `json:"action_key,omitempty"` // plugin.actionKey
-	PluginID      string          `json:"plugin_id,omitempty"`
-	PluginName    string          `json:"plugin_name,omitempty"`
-	ThreadID      string          `json:"thread_id,omitempty"`
-	ParentRunID   string          `json:"parent_run_id,omitempty"`
-	Status        string          `json:"status"`
+	ID          string `json:"id"`   // run_<ULID>
+	Kind        string `json:"kind"` // "action" or "assistant"
+	ActionID    string `json:"action_id,omitempty"`
+	ActionKey   string `json:"action_key,omitempty"` // plugin.actionKey
+	PluginID    string `json:"plugin_id,omitempty"`
+	PluginName  string `json:"plugin_name,omitempty"`
+	ThreadID    string `json:"thread_id,omitempty"`
+	ParentRunID string `json:"parent_run_id,omitempty"`
+	Status      string `json:"status"`
+	// KeyID is the identity of the key that asked for the run (its owner).
+	// It follows Status so a store reads a run's index fields first.
+	KeyID         string          `json:"key_id,omitempty"`
 	Input         json.RawMessage `json:"input,omitempty"` // secrets already redacted
 	Output        json.RawMessage `json:"output,omitempty"`
 	Error         *RunError       `json:"error,omitempty"`
@@ -39,8 +42,6 @@ type Run struct {
 	FinishedAt    *time.Time      `json:"finished_at,omitempty"`
 	DurationMS    float64         `json:"duration_ms,omitempty"`
 	KeyName       string          `json:"key_name,omitempty"`
-	// KeyID is the identity of the key that asked for the run (its owner).
-	KeyID string `json:"key_id,omitempty"`
 	// Source is the door the run came in by: "http", "mcp", "assistant"...
 	Source         string `json:"source,omitempty"`
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
@@ -78,5 +79,6 @@ type RunFilter struct {
 	PluginID string
 	Status   string
 	ThreadID string
+	KeyID    string    // the owner's key identity
 	From, To time.Time // created_at range, inclusive From, exclusive To
 }

@@ -17,6 +17,8 @@ type Thread struct {
 	ID        string            `json:"id"` // thread_<ULID>
 	CreatedAt time.Time         `json:"created_at"`
 	Metadata  map[string]string `json:"metadata"`
+	// KeyID is the identity of the key that made the thread (its owner).
+	KeyID string `json:"key_id,omitempty"`
 }
 
 // Message is one message on a thread.

@@ -96,6 +96,7 @@ func appendRunFields(b []byte, r *Run) ([]byte, error) {
 	b = appendOptString(b, `,"thread_id":`, r.ThreadID)
 	b = appendOptString(b, `,"parent_run_id":`, r.ParentRunID)
 	b = appendStringField(b, `,"status":`, r.Status)
+	b = appendOptString(b, `,"key_id":`, r.KeyID)
 	if e := r.Error; e != nil {
 		b = appendStringField(b, `,"error":{"code":`, e.Code)
 		b = append(appendStringField(b, `,"message":`, e.Message), '}')
@@ -129,7 +130,6 @@ func appendRunFields(b []byte, r *Run) ([]byte, error) {
 		}
 	}
 	b = appendOptString(b, `,"key_name":`, r.KeyName)
-	b = appendOptString(b, `,"key_id":`, r.KeyID)
 	b = appendOptString(b, `,"source":`, r.Source)
 	return appendOptString(b, `,"idempotency_key":`, r.IdempotencyKey), nil
 }

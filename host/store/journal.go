@@ -390,7 +390,7 @@ func (j *journal) close() error {
 // runKeysOf copies the fields of r that the state machine and the indexes
 // read.
 func runKeysOf(r *Run) *Run {
-	return &Run{ID: r.ID, ActionID: r.ActionID, PluginID: r.PluginID, ThreadID: r.ThreadID, Status: r.Status}
+	return &Run{ID: r.ID, ActionID: r.ActionID, PluginID: r.PluginID, ThreadID: r.ThreadID, Status: r.Status, KeyID: r.KeyID}
 }
 
 func writeDurable(f *os.File, buf []byte, off int64) error {

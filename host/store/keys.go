@@ -36,7 +36,7 @@ var keyNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,64}$`)
 // repeats; none means all of them.
 func normalizeScopes(scopes []string) ([]string, error) {
 	if len(scopes) == 0 {
-		return slices.Clone(Scopes), nil
+		return slices.Clone(domain.DefaultScopes), nil
 	}
 	for _, s := range scopes {
 		if !slices.Contains(Scopes, s) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -165,9 +166,12 @@ func TestKeyScopes(t *testing.T) {
 		t.Fatalf("a refused key was stored: %d keys", len(keys))
 	}
 	old := &store.APIKey{Name: "old"}
-	for _, s := range store.Scopes {
+	for _, s := range domain.DefaultScopes {
 		if !old.Allows(s) {
 			t.Errorf("a key without scopes does not allow %s", s)
 		}
+	}
+	if old.Allows(domain.ScopeAudit) {
+		t.Error("a key without scopes holds audit, which is only given by name")
 	}
 }

@@ -33,7 +33,7 @@ func TestRunKeysComeBeforeStatus(t *testing.T) {
 }
 
 func TestDecodeRunKeys(t *testing.T) {
-	r := &Run{ID: "run_1", Kind: "action", ActionID: "CA", PluginID: "CP", ThreadID: "thread_1", Status: StatusRunning,
+	r := &Run{ID: "run_1", Kind: "action", ActionID: "CA", PluginID: "CP", ThreadID: "thread_1", Status: StatusRunning, KeyID: "key_1",
 		Input: json.RawMessage(`{"text":"` + strings.Repeat("x", 1<<16) + `"}`)}
 	viaStore, err := encodeRun(r)
 	if err != nil {
@@ -63,8 +63,8 @@ func TestDecodeRunKeys(t *testing.T) {
 func TestEncoderKnowsEveryField(t *testing.T) {
 	known := map[reflect.Type][]string{
 		reflect.TypeFor[Run](): {"id", "kind", "action_id", "action_key", "plugin_id", "plugin_name", "thread_id",
-			"parent_run_id", "status", "input", "output", "error", "events", "events_dropped", "extra",
-			"created_at", "started_at", "finished_at", "duration_ms", "key_name", "key_id", "source", "idempotency_key"},
+			"parent_run_id", "status", "key_id", "input", "output", "error", "events", "events_dropped", "extra",
+			"created_at", "started_at", "finished_at", "duration_ms", "key_name", "source", "idempotency_key"},
 		reflect.TypeFor[RunError](): {"code", "message"},
 		reflect.TypeFor[Event]():    {"seq", "type", "data", "at"},
 	}

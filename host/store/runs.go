@@ -29,6 +29,7 @@ var runIndexes = []runIndex{
 	{"action_id+status", []byte("runs_by_action_status"), actionStatus},
 	{"plugin_id", []byte("runs_by_plugin"), func(r *Run) string { return r.PluginID }},
 	{"status", []byte("runs_by_status"), func(r *Run) string { return r.Status }},
+	{"key_id", []byte("runs_by_key"), func(r *Run) string { return r.KeyID }},
 }
 
 func actionStatus(r *Run) string {
@@ -108,13 +109,13 @@ func prepareRun(r *Run) error {
 	if !ValidStatus(r.Status) {
 		return invalidf("run %s: unknown status %q", r.ID, r.Status)
 	}
-	return checkNoNUL(r.ActionID, r.PluginID, r.ThreadID)
+	return checkNoNUL(r.ActionID, r.PluginID, r.ThreadID, r.KeyID)
 }
 
 // checkNoNUL refuses an action, plugin or thread id holding the byte that
 // separates values from ids in index keys.
-func checkNoNUL(actionID, pluginID, threadID string) error {
-	for _, f := range [...]struct{ name, v string }{{"action_id", actionID}, {"plugin_id", pluginID}, {"thread_id", threadID}} {
+func checkNoNUL(actionID, pluginID, threadID, keyID string) error {
+	for _, f := range [...]struct{ name, v string }{{"action_id", actionID}, {"plugin_id", pluginID}, {"thread_id", threadID}, {"key_id", keyID}} {
 		if strings.IndexByte(f.v, 0) >= 0 {
 			return invalidf("%s contains a NUL byte", f.name)
 		}
@@ -269,13 +270,18 @@ func decodeRunKeys(v []byte) (*Run, error) {
 		return nil, fmt.Errorf("run record is not a JSON object")
 	}
 	r := new(Run)
-	fields := map[string]*string{"id": &r.ID, "action_id": &r.ActionID, "plugin_id": &r.PluginID, "thread_id": &r.ThreadID, "status": &r.Status}
+	fields := map[string]*string{"id": &r.ID, "action_id": &r.ActionID, "plugin_id": &r.PluginID, "thread_id": &r.ThreadID,
+		"status": &r.Status, "key_id": &r.KeyID}
+	seenStatus := false
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
 			return nil, fmt.Errorf("reading run record: %w", err)
 		}
 		name, _ := t.(string)
+		if seenStatus && name != "key_id" {
+			break // the index fields come first, key_id (if any) right after status
+		}
 		var raw json.RawMessage
 		var dst any = &raw
 		if f := fields[name]; f != nil {
@@ -284,9 +290,10 @@ func decodeRunKeys(v []byte) (*Run, error) {
 		if err := dec.Decode(dst); err != nil {
 			return nil, fmt.Errorf("reading run record field %q: %w", name, err)
 		}
-		if name == "status" {
+		if name == "key_id" {
 			break
 		}
+		seenStatus = seenStatus || name == "status"
 	}
 	return r, nil
 }
@@ -309,7 +316,7 @@ func (rs Runs) ListRuns(ctx context.Context, f RunFilter, p Page) (runs []*Run, 
 	if f.Status != "" && !ValidStatus(f.Status) {
 		return nil, false, invalidf("status must be a run status, got %q", f.Status)
 	}
-	if err := checkNoNUL(f.ActionID, f.PluginID, f.ThreadID); err != nil {
+	if err := checkNoNUL(f.ActionID, f.PluginID, f.ThreadID, f.KeyID); err != nil {
 		return nil, false, err
 	}
 	if err := rs.db.journal.settle(); err != nil {
@@ -385,6 +392,9 @@ func runCursors(tx *bbolt.Tx, f RunFilter) []*idCursor {
 	}
 	if f.ThreadID != "" {
 		add("thread_id", f.ThreadID)
+	}
+	if f.KeyID != "" {
+		add("key_id", f.KeyID)
 	}
 	switch {
 	case f.ActionID != "" && f.Status != "":

@@ -173,20 +173,25 @@ func deleteMessagesChunk(tx *bbolt.Tx, threadID string) (more bool, err error) {
 	return false, nil
 }
 
-// ListThreads returns one page of threads.
-func (ts Threads) ListThreads(ctx context.Context, p Page) (threads []*Thread, hasMore bool, err error) {
+// ListThreads returns one page of threads: those of the key with identity
+// owner, or every thread when owner is "".
+func (ts Threads) ListThreads(ctx context.Context, owner string, p Page) (threads []*Thread, hasMore bool, err error) {
 	s, err := scanOf(p)
 	if err != nil {
 		return nil, false, err
 	}
 	err = ts.db.view(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketThreads)
-		hasMore, err = s.list([]*idCursor{newIDCursor(b, nil)}, nil, func(id []byte) error {
-			t := new(Thread)
-			if err := json.Unmarshal(b.Get(id), t); err != nil {
-				return fmt.Errorf("decoding thread %s: %w", id, err)
+		var last *Thread
+		match := func(id []byte) (bool, error) {
+			last = new(Thread)
+			if err := json.Unmarshal(b.Get(id), last); err != nil {
+				return false, fmt.Errorf("decoding thread %s: %w", id, err)
 			}
-			threads = append(threads, t)
+			return owner == "" || last.KeyID == owner, nil
+		}
+		hasMore, err = s.list([]*idCursor{newIDCursor(b, nil)}, match, func([]byte) error {
+			threads = append(threads, last)
 			return nil
 		})
 		return err

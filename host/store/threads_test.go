@@ -101,11 +101,11 @@ func TestThreadsAndMessages(t *testing.T) {
 	})
 
 	t.Run("list threads", func(t *testing.T) {
-		ts, more, err := db.Threads().ListThreads(context.Background(), store.Page{Order: "asc"})
+		ts, more, err := db.Threads().ListThreads(context.Background(), "", store.Page{Order: "asc"})
 		if err != nil || more || !sameStrings(ids(ts, func(t *store.Thread) string { return t.ID }), []string{th.ID, other.ID}) {
 			t.Errorf("ListThreads = %v %v %v", ts, more, err)
 		}
-		ts, more, _ = db.Threads().ListThreads(context.Background(), store.Page{Limit: 1})
+		ts, more, _ = db.Threads().ListThreads(context.Background(), "", store.Page{Limit: 1})
 		if len(ts) != 1 || ts[0].ID != other.ID || !more {
 			t.Errorf("newest thread first: %v %v", ts, more)
 		}

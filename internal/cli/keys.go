@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/toolhost/toolhost/client"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -53,7 +54,7 @@ func keyCreate(e *env, args []string) error {
 	lf := addLocalFlags(e, fs)
 	var name, scopeList string
 	fs.StringVar(&name, "name", "", "name of the key (letters, digits, _ . -; up to 64)")
-	fs.StringVar(&scopeList, "scopes", strings.Join(store.Scopes, ","), "what the key may do, comma-separated: read (GET routes), run (run actions and assistants, write threads), admin (/v1/admin)")
+	fs.StringVar(&scopeList, "scopes", strings.Join(domain.DefaultScopes, ","), "what the key may do, comma-separated: read (GET routes: its own runs and threads), run (run actions and assistants, write threads), admin (/v1/admin; every key's runs and threads), audit (read every key's runs and threads)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
