@@ -179,11 +179,16 @@ func (x *active) pluginEvent(e domain.PluginEvent) {
 	x.addEvent("run.log", e)
 }
 
-// finish records the run's end durably, then tells followers.
+// finish records the run's end durably, then tells followers. A run that
+// has already ended is left as it is: a finished run never changes.
 func (r *Runner) finish(x *active, out []byte, err error) {
 	now := time.Now().UTC()
 	x.mu.Lock()
 	run := x.run
+	if domain.IsTerminal(run.Status) {
+		x.mu.Unlock()
+		return
+	}
 	run.FinishedAt = &now
 	if run.StartedAt != nil {
 		run.DurationMS = float64(now.Sub(*run.StartedAt).Microseconds()) / 1000
