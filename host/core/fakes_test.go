@@ -407,6 +407,21 @@ func (h *harness) submit(t *testing.T, c core.Call) core.Result {
 	return res
 }
 
+// runningAndQueued makes two background runs of the kit action key (its
+// plugin blocked until release or the run's end): the first runs on the
+// one worker, the second waits in the queue behind it.
+func (h *harness) runningAndQueued(t *testing.T, key string, release <-chan struct{}) (running, queued core.Result) {
+	t.Helper()
+	h.plugin.set(key, block(release))
+	running = h.submit(t, background("kit."+key, `{"s":"running"}`))
+	h.plugin.nextCall(t)
+	queued = h.submit(t, background("kit."+key, `{"s":"queued"}`))
+	if queued.Run.Status != domain.StatusQueued {
+		t.Fatalf("second run = %s, want queued", queued.Run.Status)
+	}
+	return running, queued
+}
+
 // wait waits for run id to end and returns its record.
 func (h *harness) wait(t *testing.T, id string) *domain.Run {
 	t.Helper()

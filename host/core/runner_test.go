@@ -49,6 +49,36 @@ func TestCancelRunningRun(t *testing.T) {
 	}
 }
 
+// TestCancelQueuedRun cancels a run waiting in the queue behind a busy
+// worker: it ends cancelled at once, stored so, and never runs.
+func TestCancelQueuedRun(t *testing.T) {
+	h := newHarness(t, 2, 1)
+	release := make(chan struct{})
+	busy, queued := h.runningAndQueued(t, "make", release)
+
+	start := time.Now()
+	run, err := h.r.Cancel(context.Background(), queued.Run.ID)
+	if err != nil || run.Status != domain.StatusCancelled {
+		t.Fatalf("Cancel = %+v, %v; want cancelled", run, err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("Cancel of a queued run took %v", d)
+	}
+	if s := h.runs.stored(queued.Run.ID); s == nil || s.Status != domain.StatusCancelled || s.StartedAt != nil {
+		t.Fatalf("stored = %+v, want cancelled, never started", s)
+	}
+
+	close(release)
+	h.wait(t, busy.Run.ID)
+	if run := h.wait(t, queued.Run.ID); run.Status != domain.StatusCancelled {
+		t.Fatalf("queued run ended %s, want cancelled", run.Status)
+	}
+	if n := h.plugin.callCount(); n != 1 {
+		t.Fatalf("plugin called %d times, want 1: the cancelled run must not run", n)
+	}
+	wantUnchangedAfterEnd(t, h.runs, queued.Run.ID)
+}
+
 // TestCancelFinishedRunIsConflict cancels a run that already succeeded.
 func TestCancelFinishedRunIsConflict(t *testing.T) {
 	h := newHarness(t, 0, 0)
@@ -185,10 +215,7 @@ func TestShutdownWaitsForRuns(t *testing.T) {
 // run and the one queued behind it are cancelled and stored so.
 func TestShutdownGraceCancelsTheRest(t *testing.T) {
 	h := newHarness(t, 2, 1)
-	h.plugin.set("remove", block(nil))
-	running := h.submit(t, background(actDelete, `{"s":"running"}`))
-	h.plugin.nextCall(t)
-	queued := h.submit(t, background(actDelete, `{"s":"queued"}`))
+	running, queued := h.runningAndQueued(t, "remove", nil)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
