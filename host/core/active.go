@@ -71,13 +71,18 @@ func (x *active) addLocked(typ string, raw json.RawMessage) {
 	}
 }
 
-// markRunning moves the run to running and adds its run.running event.
-func (x *active) markRunning() {
+// markRunning moves the run to running and adds its run.running event;
+// it reports false, changing nothing, when the run has already ended.
+func (x *active) markRunning() bool {
 	now := time.Now().UTC()
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if domain.IsTerminal(x.run.Status) {
+		return false
+	}
 	x.run.Status, x.run.StartedAt = domain.StatusRunning, &now
 	x.addLocked("run.running", startedData(now))
+	return true
 }
 
 // startedData is the data of the run.running event, {"started_at":t},

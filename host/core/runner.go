@@ -144,6 +144,9 @@ func (r *Runner) Cancel(ctx context.Context, id string) (*domain.Run, error) {
 		return run, domain.Errorf(domain.CodeConflict, "run %s is not in progress on this host (%s)", id, run.Status)
 	}
 	x.cancel()
+	if r.endUnstarted(x) {
+		return x.snapshot(), nil
+	}
 	select {
 	case <-x.done:
 	case <-time.After(10 * time.Second):
@@ -164,7 +167,9 @@ func (r *Runner) execute(x *active) {
 		r.finish(x, nil, domain.Errorf(domain.CodeCancelled, "run cancelled before it started"))
 		return
 	}
-	x.markRunning()
+	if !x.markRunning() {
+		return // ended before it started (cancelled while queued)
+	}
 	if x.job != nil || x.action.SideEffects() || x.persisted {
 		if err := r.runs.PutRun(x.ctx, x.snapshot()); err != nil {
 			what := "record the run before calling the plugin; it was not called"
@@ -197,11 +202,42 @@ func (x *active) pluginEvent(e domain.PluginEvent) {
 	x.addEvent("run.log", e)
 }
 
-// finish records the run's end durably, then tells followers.
+// finish records the run's end durably, then tells followers. A run that
+// has already ended is left as it is: a finished run never changes.
 func (r *Runner) finish(x *active, out []byte, err error) {
-	now := time.Now().UTC()
 	x.mu.Lock()
+	snap := r.endLocked(x, out, err)
+	x.mu.Unlock()
+	if snap != nil {
+		r.record(x, snap)
+	}
+}
+
+// endUnstarted ends a run that no worker has started yet (it waits in the
+// queue) as cancelled, at once, and reports whether it did; the worker
+// that reaches it later leaves it as it is.
+func (r *Runner) endUnstarted(x *active) bool {
+	x.mu.Lock()
+	var snap *domain.Run
+	if x.run.Status == domain.StatusQueued {
+		snap = r.endLocked(x, nil, domain.Errorf(domain.CodeCancelled, "run cancelled before it started"))
+	}
+	x.mu.Unlock()
+	if snap == nil {
+		return false
+	}
+	r.record(x, snap)
+	return true
+}
+
+// endLocked ends the run with its output or error and returns the record
+// to store, or nil when the run has already ended. x.mu is held.
+func (r *Runner) endLocked(x *active, out []byte, err error) *domain.Run {
 	run := x.run
+	if domain.IsTerminal(run.Status) {
+		return nil
+	}
+	now := time.Now().UTC()
 	run.FinishedAt = &now
 	if run.StartedAt != nil {
 		run.DurationMS = float64(now.Sub(*run.StartedAt).Microseconds()) / 1000
@@ -218,8 +254,11 @@ func (r *Runner) finish(x *active, out []byte, err error) {
 		run.Error = &domain.RunError{Code: f.Code, Message: f.Message}
 	}
 	x.addLocked("run."+run.Status, runSummary(run))
-	snap := copyRun(run)
-	x.mu.Unlock()
+	return copyRun(run)
+}
+
+// record stores a run's end, then tells followers.
+func (r *Runner) record(x *active, snap *domain.Run) {
 	withoutOutputEvent(snap)
 	if err := r.runs.PutRun(context.WithoutCancel(x.ctx), snap); err != nil {
 		r.log.Error("could not record the run's end", "run_id", snap.ID, "error", err)
