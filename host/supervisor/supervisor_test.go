@@ -333,6 +333,7 @@ func TestReloadKeepsInFlightRuns(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	changed := spec("testkit")
 	changed.Config["greeting"] = "hi"
+	changed.Concurrency = 4 // not only the configuration: a new process
 	s.Load(context.Background(), []config.Plugin{changed}, 5*time.Second)
 	if s.Get("testkit") == p {
 		t.Fatal("changed spec kept the old plugin")
@@ -345,6 +346,50 @@ func TestReloadKeepsInFlightRuns(t *testing.T) {
 		t.Fatalf("after reload: %s %v", out, err)
 	}
 	waitFor(t, "old process gone", 3*time.Second, func() bool { return syscall.Kill(p.Info().PID, 0) != nil })
+}
+
+// TestReloadReconfiguresInPlace: a reload that changes only the
+// configuration gives the running process the new values (Configure):
+// same plugin, same process, the run in flight finishes with the old
+// values, the next run sees the new ones, and a configuration that breaks
+// a requirement makes the plugin misconfigured, and a fixed one ready.
+func TestReloadReconfiguresInPlace(t *testing.T) {
+	s := newSupervisor(t, spec("testkit"))
+	p := ready(t, s, "testkit")
+	pid := p.Info().PID
+	done := make(chan error)
+	go func() { _, err := run(t, p, "sleep", `{"ms":500}`); done <- err }()
+	time.Sleep(100 * time.Millisecond)
+	changed := spec("testkit")
+	changed.Config["greeting"] = "hi"
+	s.Load(context.Background(), []config.Plugin{changed}, 5*time.Second)
+	if s.Get("testkit") != p || p.Info().PID != pid {
+		t.Fatalf("a configuration change replaced the plugin (pid %d, was %d)", p.Info().PID, pid)
+	}
+	out, err := run(t, ready(t, s, "testkit"), "echo", `{"text":"x"}`)
+	if err != nil || string(out) != `{"text":"hi x"}` {
+		t.Fatalf("after reconfiguring: %s %v", out, err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("in-flight run was dropped: %v", err)
+	}
+
+	nc := spec("needsconfig")
+	nc.Config = map[string]string{"apiToken": "tok-0123456789", "region": "eu"}
+	s.Load(context.Background(), []config.Plugin{nc}, time.Second)
+	np := ready(t, s, "needsconfig")
+	broken := spec("needsconfig")
+	broken.Config = map[string]string{"apiToken": "tok-0123456789"}
+	s.Load(context.Background(), []config.Plugin{broken}, time.Second)
+	if in := np.Info(); s.Get("needsconfig") != np || in.Status != supervisor.StatusMisconfigured || !strings.Contains(in.Reason, "region") {
+		t.Fatalf("after dropping region: %+v", in)
+	}
+	_, err = run(t, np, "noop", `{}`)
+	wantCode(t, err, domain.CodeMisconfigured, "region")
+	s.Load(context.Background(), []config.Plugin{nc}, time.Second)
+	if _, err := run(t, ready(t, s, "needsconfig"), "noop", `{}`); err != nil {
+		t.Fatalf("after restoring region: %v", err)
+	}
 }
 
 type memCache struct {
