@@ -166,6 +166,9 @@ func emit(fn func(Event), e Event) {
 // result maps the plugin's result to output or a fault.
 func (p *Plugin) result(r *pb.RunResult, version int, deadline time.Time, timeout time.Duration) ([]byte, error) {
 	if r.Error == nil {
+		if !json.Valid(r.OutputJson) {
+			return nil, domain.Errorf(domain.CodeOutputInvalid, "plugin %q returned output that is not JSON", p.spec.Name)
+		}
 		return r.OutputJson, nil
 	}
 	if !time.Now().Before(deadline) {

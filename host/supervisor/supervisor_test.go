@@ -392,6 +392,57 @@ func TestReloadReconfiguresInPlace(t *testing.T) {
 	}
 }
 
+// TestPluginSaysWhatTheSDKWouldNot: a plugin written against the
+// protocol returns an error code the host does not know, an error with no
+// code, and output that is not JSON; each is a clear failure, and the
+// plugin keeps serving.
+func TestPluginSaysWhatTheSDKWouldNot(t *testing.T) {
+	s := newSupervisor(t, spec("rawproto"))
+	p := ready(t, s, "rawproto")
+	_, err := run(t, p, "unknownCode", `{}`)
+	wantCode(t, err, domain.CodeActionFailed, "a code from the future")
+	_, err = run(t, p, "noCode", `{}`)
+	wantCode(t, err, domain.CodeActionFailed, "failed without a code")
+	_, err = run(t, p, "garbage", `{}`)
+	wantCode(t, err, domain.CodeOutputInvalid, "not JSON")
+	_, err = run(t, p, "invalid", `{}`)
+	wantCode(t, err, domain.CodeInvalidInput, "too short")
+	if f := domain.AsError(err); len(f.Fields) != 1 || f.Fields[0].Field != "name" {
+		t.Fatalf("fields %+v", f.Fields)
+	}
+	if out, err := run(t, p, "greet", `{"name":"ada"}`); err != nil || string(out) != `{"greeting":" ada (checked)"}` {
+		t.Fatalf("greet: %s %v", out, err)
+	}
+}
+
+// TestProtocolV1PluginStillRuns: a plugin that speaks protocol version 1
+// (built with the sdk before version 2) gets its configuration with every
+// run, including after a reload changed it, and its string error codes
+// still map.
+func TestProtocolV1PluginStillRuns(t *testing.T) {
+	sp := spec("rawproto")
+	sp.Env = []string{"TOOLHOST_TEST_PROTOCOL=1"}
+	sp.Config = map[string]string{"greeting": "hello"}
+	s := newSupervisor(t, sp)
+	p := ready(t, s, "rawproto")
+	if out, err := run(t, p, "greet", `{"name":"ada"}`); err != nil || string(out) != `{"greeting":"hello ada"}` {
+		t.Fatalf("greet: %s %v", out, err)
+	}
+	_, err := run(t, p, "invalid", `{}`)
+	wantCode(t, err, domain.CodeInvalidInput, "too short")
+	_, err = run(t, p, "unknownCode", `{}`)
+	wantCode(t, err, domain.CodeInvalidInput, "a code from the future") // v1 reads the string
+	changed := spec("rawproto")
+	changed.Env, changed.Config = sp.Env, map[string]string{"greeting": "hi"}
+	s.Load(context.Background(), []config.Plugin{changed}, time.Second)
+	if s.Get("rawproto") != p {
+		t.Fatal("a configuration change replaced the plugin")
+	}
+	if out, err := run(t, p, "greet", `{"name":"ada"}`); err != nil || string(out) != `{"greeting":"hi ada"}` {
+		t.Fatalf("greet after reload: %s %v", out, err)
+	}
+}
+
 type memCache struct {
 	mu sync.Mutex
 	m  map[string][]byte
