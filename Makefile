@@ -36,7 +36,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzAPIKeyFromHeaders -fuzztime 20s ./host/api
 	$(GO) test -run '^$$' -fuzz FuzzLoadSecretKey -fuzztime 20s ./host/store
 	$(GO) test -run '^$$' -fuzz FuzzEncodeRun -fuzztime 20s ./host/store
-	$(GO) test -run '^$$' -fuzz FuzzLocalRun -fuzztime 20s ./sdk
+	$(GO) test -run '^$$' -fuzz FuzzLocalRun -fuzztime 20s ./sdk/internal/engine
+	$(GO) test -run '^$$' -fuzz FuzzCheckedRun -fuzztime 20s ./sdk/internal/engine
+	$(GO) test -run '^$$' -fuzz FuzzDecodeConfig -fuzztime 20s ./sdk/internal/engine
+	$(GO) test -run '^$$' -fuzz FuzzRunResult -fuzztime 20s ./host/supervisor
 	$(GO) test -run '^$$' -fuzz FuzzDecodeArgs -fuzztime 20s ./host/assistant
 	$(GO) test -run '^$$' -fuzz FuzzErrorBodyMessage -fuzztime 20s ./host/assistant
 	$(GO) test -run '^$$' -fuzz FuzzEventReader -fuzztime 20s ./client

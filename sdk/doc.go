@@ -19,12 +19,16 @@
 // AddSecret are scrubbed from a run's error message and log lines before
 // they leave the plugin.
 //
-// The host validates input against that schema before the call, so a handler
-// always gets well-formed input. Inside a handler, ConfigFrom returns the
-// plugin's configuration values, LoggerFrom a logger whose lines stream to
+// The host validates input against that schema before the call and says so;
+// the plugin then decodes it once, straight into the handler's input (when
+// the host does not say so, as under sdktest, the plugin validates it
+// first), so a handler always gets well-formed input. The host sends the
+// plugin's configuration once when the process starts and again when it
+// changes. Inside a handler, ConfigFrom returns the configuration values as
+// they were when the run started, LoggerFrom a logger whose lines stream to
 // the host while the action runs, and Progress reports progress. A returned
-// error fails the run with its message; InputError names a bad field; a panic
-// fails the run and leaves the process serving.
+// error fails the run with its message; InputError names a bad field; a
+// panic fails the run and leaves the process serving.
 //
 // Serve checks the definition first and exits non-zero with a message naming
 // every problem. Started by hand, outside a host, the binary says what it is

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/invopop/jsonschema"
+
+	"github.com/toolhost/toolhost/sdk/internal/engine"
 )
 
 // Handler runs an action. Build one with NewHandler.
@@ -25,11 +27,12 @@ type actionSchemas struct {
 // structs; their JSON Schemas are derived from the fields and tags described
 // in the package documentation.
 func NewHandler[In, Out any](fn func(ctx context.Context, in In) (Out, error)) Handler {
-	return typedHandler[In, Out]{fn: fn}
+	return typedHandler[In, Out]{fn: fn, secrets: secretIndexes(reflect.TypeFor[In]())}
 }
 
 type typedHandler[In, Out any] struct {
-	fn func(context.Context, In) (Out, error)
+	fn      func(context.Context, In) (Out, error)
+	secrets [][]int // indexes of In's secret string fields
 }
 
 func (h typedHandler[In, Out]) schemas() (actionSchemas, error) {
@@ -46,12 +49,31 @@ func (h typedHandler[In, Out]) schemas() (actionSchemas, error) {
 	return s, nil
 }
 
+// invoke decodes input, the one JSON pass over it on the plugin side,
+// registers its secret fields' values, and calls the function.
 func (h typedHandler[In, Out]) invoke(ctx context.Context, input []byte) (any, error) {
 	var in In
 	if err := json.Unmarshal(input, &in); err != nil {
-		return nil, &Error{Code: CodeInvalidInput, Message: "input does not fit the action's input type: " + err.Error()}
+		return nil, &engine.Error{Code: CodeInvalidInput, Message: "input does not fit the action's input type: " + err.Error()}
 	}
-	return h.fn(ctx, in)
+	if len(h.secrets) > 0 {
+		v := reflect.ValueOf(&in).Elem()
+		for v.Kind() == reflect.Pointer && !v.IsNil() {
+			v = v.Elem()
+		}
+		if v.Kind() == reflect.Struct {
+			for _, idx := range h.secrets {
+				if f, err := v.FieldByIndexErr(idx); err == nil {
+					engine.AddSecret(ctx, f.String())
+				}
+			}
+		}
+	}
+	out, err := h.fn(ctx, in)
+	if err != nil {
+		return nil, engineError(err)
+	}
+	return out, nil
 }
 
 var reflector = &jsonschema.Reflector{
@@ -120,6 +142,24 @@ func jsonName(f reflect.StructField) string {
 		return f.Name
 	}
 	return name
+}
+
+// secretIndexes returns the indexes of t's secret fields of kind string.
+func secretIndexes(t reflect.Type) [][]int {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var out [][]int
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Tag.Get("toolhost") == "secret" && f.Type.Kind() == reflect.String {
+			out = append(out, f.Index)
+		}
+	}
+	return out
 }
 
 func secretFields(t reflect.Type) []string {

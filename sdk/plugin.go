@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/toolhost/toolhost/internal/manifest"
+	"github.com/toolhost/toolhost/sdk/internal/engine"
 )
 
 // ActionType says what kind of effect an action has.
@@ -52,9 +53,19 @@ type Action struct {
 	Handler     Handler
 }
 
-// Manifest builds the plugin's manifest and checks it, returning an error
-// that names every problem.
-func (p *Plugin) Manifest() (*manifest.Plugin, error) {
+// local checks the plugin's definition, returning an error that names
+// every problem, and prepares it to run.
+func (p *Plugin) local() (*engine.Local, error) {
+	def, err := p.definition()
+	if err != nil {
+		return nil, err
+	}
+	return engine.NewLocal(def)
+}
+
+// definition builds the plugin's manifest and checks it.
+func (p *Plugin) definition() (engine.Definition, error) {
+	def := engine.Definition{}
 	m := &manifest.Plugin{
 		Name: p.Name, Title: p.Title, Description: p.Description, Version: p.Version,
 		Config: []manifest.ConfigParam{}, Actions: []manifest.Action{},
@@ -76,23 +87,19 @@ func (p *Plugin) Manifest() (*manifest.Plugin, error) {
 				errs = append(errs, fmt.Errorf("actions[%d] (%q): %w", i, a.Key, err))
 			}
 			ma.InputSchema, ma.OutputSchema, ma.SecretInputs = s.input, s.output, s.secrets
+			def.Handlers = append(def.Handlers, engine.HandlerFunc(a.Handler.invoke))
 		}
 		m.Actions = append(m.Actions, ma)
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("%w: %w", manifest.ErrInvalid, errors.Join(errs...))
+		return def, fmt.Errorf("%w: %w", manifest.ErrInvalid, errors.Join(errs...))
 	}
 	if err := m.Validate(); err != nil {
-		return nil, err
+		return def, err
 	}
-	return m, nil
-}
-
-func (p *Plugin) action(key string) *Action {
-	for i := range p.Actions {
-		if p.Actions[i].Key == key {
-			return &p.Actions[i]
-		}
+	def.Manifest = m
+	if check := p.CheckConfig; check != nil {
+		def.CheckConfig = func(c map[string]string) error { return check(Config(c)) }
 	}
-	return nil
+	return def, nil
 }

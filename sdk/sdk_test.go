@@ -52,7 +52,7 @@ func TestDefinitionProblemsAreNamed(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := c.p.Manifest()
+			err := sdktest.Check(c.p)
 			if err == nil {
 				t.Fatal("accepted")
 			}

@@ -4,12 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
-	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
-
-	"github.com/toolhost/toolhost/internal/pluginrpc"
+	"github.com/toolhost/toolhost/sdk/internal/engine"
 )
 
 // Serve runs the plugin until the host stops it. It never returns: a bad
@@ -19,54 +15,20 @@ func Serve(p Plugin) {
 }
 
 func serve(p *Plugin, stderr io.Writer) int {
-	local, err := NewLocal(p)
+	local, err := p.local()
 	if err != nil {
 		fmt.Fprintf(stderr, "toolhost plugin %q has a bad definition: %v\n", p.Name, err)
 		return 1
 	}
-	if os.Getenv(pluginrpc.Handshake.MagicCookieKey) != pluginrpc.Handshake.MagicCookieValue {
-		printManualStart(stderr, local)
-		return 1
-	}
-	srv, err := newServer(local)
-	if err != nil {
-		fmt.Fprintf(stderr, "toolhost plugin %q: %v\n", p.Name, err)
-		return 1
-	}
-	go exitWhenOrphaned(os.Getppid())
-	plugin.Serve(&plugin.ServeConfig{
-		HandshakeConfig:  pluginrpc.Handshake,
-		VersionedPlugins: pluginrpc.PluginSets(srv),
-		GRPCServer:       pluginrpc.NewServer,
-		Logger: hclog.New(&hclog.LoggerOptions{
-			Name: p.Name, Output: stderr, JSONFormat: true, Level: hclog.Info,
-		}),
-	})
-	return 0
+	return engine.Serve(local, stderr)
 }
 
-func printManualStart(w io.Writer, l *Local) {
-	m := l.Manifest()
-	exe, err := os.Executable()
-	if err != nil {
-		exe = os.Args[0]
-	}
-	fmt.Fprintf(w, `This is a toolhost plugin: %s (%s) version %s, with %d action(s).
-It is started by a toolhost host, not by hand. To install it, run
-    toolhost plugin install %s
-or add it to plugins.hcl:
-    plugin %q {
-      path = %q
-    }
-`, m.Name, m.Title, m.Version, len(m.Actions), exe, m.Name, exe)
-}
-
-// exitWhenOrphaned ends the plugin when the host is gone. The host also sets
-// a parent-death signal; this covers hosts that could not.
-func exitWhenOrphaned(parent int) {
-	for range time.Tick(500 * time.Millisecond) {
-		if os.Getppid() != parent {
-			os.Exit(2)
+func init() {
+	engine.FromSDK = func(p any) (*engine.Local, error) {
+		sp, ok := p.(*Plugin)
+		if !ok {
+			return nil, fmt.Errorf("engine.FromSDK: %T is not *sdk.Plugin", p)
 		}
+		return sp.local()
 	}
 }

@@ -3,6 +3,7 @@ package supervisor_test
 import (
 	"context"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,21 +48,42 @@ func BenchmarkNoopRun(b *testing.B) {
 			sp := spec("testkit")
 			sp.AutoMTLS = mtls
 			s := newSupervisor(b, sp)
-			p := ready(b, s, "testkit")
-			call := supervisor.Call{Action: "noop", Input: []byte(`{}`)}
-			lat := make([]time.Duration, 0, b.N)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				t0 := time.Now()
-				if _, err := p.Run(context.Background(), call); err != nil {
-					b.Fatal(err)
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			b.StopTimer()
-			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
-			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+			benchRuns(b, ready(b, s, "testkit"), supervisor.Call{Action: "noop", Input: []byte(`{}`)})
 		})
 	}
+}
+
+// BenchmarkEchoRun measures the round trip of the echo action, whose input
+// the plugin decodes (and, unless the host says it checked it, checks
+// against the schema), with a small and a 64 KiB input.
+func BenchmarkEchoRun(b *testing.B) {
+	s := newSupervisor(b, spec("testkit"))
+	p := ready(b, s, "testkit")
+	for _, c := range []struct{ name, text string }{
+		{"small", "hello there"},
+		{"64k", strings.Repeat("abcdefghijklmnopqrstuvwxyz0123456789", 64<<10/36)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			input := []byte(`{"text":"` + c.text + `"}`)
+			b.SetBytes(int64(len(input)))
+			benchRuns(b, p, supervisor.Call{Action: "echo", Input: input})
+		})
+	}
+}
+
+// benchRuns runs call b.N times and reports the p50 and p99.
+func benchRuns(b *testing.B, p *supervisor.Plugin, call supervisor.Call) {
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if _, err := p.Run(context.Background(), call); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }

@@ -11,7 +11,15 @@
 // it or stores it (scrub.go). What a serving plugin prints is logged a line
 // at a time (output.go).
 //
-// A Supervisor holds the current set of Plugins; Reload swaps in a new set
+// A plugin process gets its configuration once, with Configure, after it
+// starts; each run then carries only its input, which the core has checked
+// against the action's schema, and the request says so, so that the plugin
+// decodes it once. A plugin built with an sdk before protocol version 2
+// gets the configuration with every run instead, and its string error
+// codes are read as before (run.go).
+//
+// A Supervisor holds the current set of Plugins; Load swaps in a new set
 // without dropping in-flight runs (a replaced plugin is stopped once its runs
-// have finished).
+// have finished; a plugin whose configuration alone changed keeps running
+// and is reconfigured in place).
 package supervisor

@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 		runAsHost()
 		return
 	}
-	for _, name := range []string{"testkit", "baddef", "stdout", "nohandshake", "needsconfig"} {
+	for _, name := range []string{"testkit", "baddef", "stdout", "nohandshake", "needsconfig", "rawproto"} {
 		bins[name] = testbin.MustBuild("internal/testplugins/" + name)
 	}
 	code := m.Run()

@@ -25,6 +25,7 @@ import (
 type instance struct {
 	client  *plugin.Client
 	rpc     pb.PluginClient
+	version int // the protocol version the plugin speaks
 	pid     int
 	stderr  *tail
 	started time.Time
@@ -125,6 +126,7 @@ func (i *instance) connect() error {
 		return fmt.Errorf("plugin served %T, not the toolhost protocol", raw)
 	}
 	i.rpc = rpc
+	i.version = i.client.NegotiatedVersion()
 	return nil
 }
 

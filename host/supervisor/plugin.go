@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -14,6 +16,7 @@ import (
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/internal/manifest"
+	"github.com/toolhost/toolhost/internal/pluginrpc"
 	"github.com/toolhost/toolhost/internal/pluginrpc/pb"
 )
 
@@ -45,7 +48,12 @@ type Plugin struct {
 	log    hclog.Logger
 	sem    chan struct{}
 	sha256 string
-	config []byte // spec.Config as JSON, sent with every call
+	// conf is the configuration: the values spec.Config had, until a
+	// reload changes them in place (see reconfigure).
+	conf atomic.Pointer[pluginConfig]
+	// configuring is held while an instance is given the configuration,
+	// so that a new instance and a reconfiguration end with the latest.
+	configuring sync.Mutex
 	// secrets are scrubbed from what the plugin says before the host logs
 	// it, answers with it or stores it (see scrub.go).
 	secrets *secrets
@@ -64,15 +72,29 @@ type Plugin struct {
 // Info is a snapshot of a plugin for listings and health.
 type Info = domain.PluginInfo
 
+// pluginConfig is a plugin's configuration values, the env variables
+// they were read from, and the values as the JSON the protocol carries.
+type pluginConfig struct {
+	values map[string]string
+	env    map[string]string
+	json   []byte
+}
+
+func newPluginConfig(values, env map[string]string) *pluginConfig {
+	raw, _ := json.Marshal(values)
+	return &pluginConfig{values: values, env: env, json: raw}
+}
+
 func newPlugin(spec config.Plugin, opts *Options) *Plugin {
-	cfg, _ := json.Marshal(spec.Config)
 	sec := newSecrets(spec.Config)
-	return &Plugin{
-		spec: spec, opts: opts, config: cfg, secrets: sec,
+	p := &Plugin{
+		spec: spec, opts: opts, secrets: sec,
 		log:    scrubLogger{opts.Logger.Named("plugins").With("plugin", spec.Name), sec},
 		sem:    make(chan struct{}, max(spec.Concurrency, 1)),
 		status: StatusStarting, ready: make(chan struct{}), backoff: minBackoff,
 	}
+	p.conf.Store(newPluginConfig(spec.Config, spec.ConfigEnv))
+	return p
 }
 
 // Name is the plugin's name in plugins.hcl.
@@ -140,7 +162,7 @@ func (p *Plugin) loadCached() bool {
 	if err != nil {
 		return false
 	}
-	p.secrets.useManifest(m, p.spec.Config)
+	p.secrets.useManifest(m, p.conf.Load().values)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.sha256, p.manifest = sum, m
@@ -160,7 +182,13 @@ func (p *Plugin) startInstance(ctx context.Context) error {
 		inst.kill()
 		return err
 	}
-	problems := p.checkConfig(ctx, inst, m)
+	p.configuring.Lock()
+	defer p.configuring.Unlock()
+	problems, err := p.configure(ctx, inst, m)
+	if err != nil {
+		inst.kill()
+		return err
+	}
 	sum := p.binarySHA256(inst)
 	p.mu.Lock()
 	if p.stopping {
@@ -217,35 +245,58 @@ func (p *Plugin) describe(ctx context.Context, inst *instance) (*manifest.Plugin
 	if m.Name != p.spec.Name {
 		p.log.Debug("plugin calls itself by another name", "manifest_name", m.Name)
 	}
-	p.secrets.useManifest(m, p.spec.Config)
+	p.secrets.useManifest(m, p.conf.Load().values)
 	return m, raw, nil
 }
 
-// checkConfig returns "" when the configuration is usable, otherwise a
-// message naming the missing keys and the env variables behind them.
-func (p *Plugin) checkConfig(ctx context.Context, inst *instance, m *manifest.Plugin) string {
+// configure gives inst the current configuration (protocol v2; a v1
+// plugin gets it with every run) and returns "" when the configuration is
+// usable, otherwise a message naming the missing keys and the env
+// variables behind them, or the plugin's problems with it. An error means
+// the plugin could not be given its configuration.
+func (p *Plugin) configure(ctx context.Context, inst *instance, m *manifest.Plugin) (string, error) {
+	conf := p.conf.Load()
 	var missing []string
 	for _, c := range m.Config {
-		if c.Required && p.spec.Config[c.Key] == "" {
-			if env := p.spec.ConfigEnv[c.Key]; env != "" {
+		if c.Required && conf.values[c.Key] == "" {
+			if env := conf.env[c.Key]; env != "" {
 				missing = append(missing, fmt.Sprintf("%s (from env %s, which is not set)", c.Key, env))
 			} else {
 				missing = append(missing, c.Key)
 			}
 		}
 	}
-	if len(missing) > 0 {
-		sort.Strings(missing)
-		return fmt.Sprintf("plugin %q is misconfigured: missing required configuration %s; set it in the plugin's config block in plugins.hcl", p.spec.Name, strings.Join(missing, ", "))
-	}
 	vctx, cancel := context.WithTimeout(ctx, p.opts.StartTimeout)
 	defer cancel()
-	resp, err := inst.rpc.ValidateConfig(vctx, &pb.ValidateConfigRequest{ConfigJson: p.config})
-	if err != nil || len(resp.Problems) == 0 {
+	var problems []*pb.ConfigProblem
+	if inst.version >= pluginrpc.ProtocolVersion {
+		resp, err := inst.rpc.Configure(vctx, &pb.ConfigureRequest{ConfigJson: conf.json})
+		if err != nil {
+			return "", fmt.Errorf("configure: %w", pluginrpc.Explain(err))
+		}
+		problems = resp.Problems
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return fmt.Sprintf("plugin %q is misconfigured: missing required configuration %s; set it in the plugin's config block in plugins.hcl", p.spec.Name, strings.Join(missing, ", ")), nil
+	}
+	if inst.version < pluginrpc.ProtocolVersion {
+		resp, err := inst.rpc.ValidateConfig(vctx, &pb.ValidateConfigRequest{ConfigJson: conf.json})
+		if err != nil {
+			return "", nil
+		}
+		problems = resp.Problems
+	}
+	return p.problemText(problems), nil
+}
+
+// problemText is "" for no problems, else a message naming each.
+func (p *Plugin) problemText(problems []*pb.ConfigProblem) string {
+	if len(problems) == 0 {
 		return ""
 	}
 	var probs []string
-	for _, pr := range resp.Problems {
+	for _, pr := range problems {
 		if pr.Key != "" {
 			probs = append(probs, pr.Key+": "+pr.Message)
 		} else {
@@ -253,6 +304,45 @@ func (p *Plugin) checkConfig(ctx context.Context, inst *instance, m *manifest.Pl
 		}
 	}
 	return p.secrets.scrub(fmt.Sprintf("plugin %q is misconfigured: %s", p.spec.Name, strings.Join(probs, "; ")))
+}
+
+// sameConfig reports whether values and env are the plugin's
+// configuration.
+func (p *Plugin) sameConfig(values, env map[string]string) bool {
+	c := p.conf.Load()
+	return maps.Equal(c.values, values) && maps.Equal(c.env, env)
+}
+
+// reconfigure makes values (read from env) the plugin's configuration
+// without restarting it: a running v2 instance gets them with Configure,
+// a v1 instance with its next runs, a plugin that is not running when it
+// starts. Runs in flight keep the configuration they started with. The
+// status becomes misconfigured, or stops being, as the new values say.
+func (p *Plugin) reconfigure(ctx context.Context, values, env map[string]string) {
+	p.configuring.Lock()
+	defer p.configuring.Unlock()
+	p.mu.Lock()
+	m, inst := p.manifest, p.cur
+	p.mu.Unlock()
+	p.secrets.widen(m, values)
+	p.conf.Store(newPluginConfig(values, env))
+	if inst == nil || inst.isExited() {
+		return // the next start configures it
+	}
+	reason, err := p.configure(ctx, inst, m)
+	if err != nil {
+		p.log.Warn("could not reconfigure the plugin; restarting it", "error", err)
+		inst.kill() // supervise restarts it, with the new configuration
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cur != inst || p.stopping {
+		return
+	}
+	p.reason = reason
+	p.setConfigStatus(StatusReady)
+	p.log.Info("plugin reconfigured", "misconfigured", reason != "")
 }
 
 // setConfigStatus sets status, or misconfigured when reason says so. p.mu held.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -120,10 +121,15 @@ func waitReady(ctx context.Context, ready chan struct{}, deadline time.Time, nam
 func (p *Plugin) call(ctx context.Context, inst *instance, c Call, deadline time.Time, timeout time.Duration) ([]byte, error) {
 	sctx, cancel := context.WithDeadline(ctx, deadline.Add(p.opts.KillGrace))
 	defer cancel()
-	stream, err := inst.rpc.Run(sctx, &pb.RunRequest{
-		RunId: c.RunID, Action: c.Action, InputJson: c.Input, ConfigJson: p.config,
-		DeadlineUnixNano: deadline.UnixNano(),
-	})
+	req := &pb.RunRequest{RunId: c.RunID, Action: c.Action, InputJson: c.Input, DeadlineUnixNano: deadline.UnixNano()}
+	if inst.version >= pluginrpc.ProtocolVersion {
+		// c.Input is checked input (the core checked it against the
+		// action's schema); the plugin has its configuration.
+		req.InputChecked = true
+	} else {
+		req.ConfigJson = p.conf.Load().json
+	}
+	stream, err := inst.rpc.Run(sctx, req)
 	if err != nil {
 		return nil, p.streamError(ctx, inst, err, timeout)
 	}
@@ -146,7 +152,7 @@ func (p *Plugin) call(ctx context.Context, inst *instance, c Call, deadline time
 			// reset the stream: one more frame, and a wake-up of the
 			// plugin and of gRPC's goroutines on both sides, per run.
 			_, _ = stream.Recv()
-			return p.result(e.Result, deadline, timeout)
+			return p.result(e.Result, inst.version, deadline, timeout)
 		}
 	}
 }
@@ -158,23 +164,59 @@ func emit(fn func(Event), e Event) {
 }
 
 // result maps the plugin's result to output or a fault.
-func (p *Plugin) result(r *pb.RunResult, deadline time.Time, timeout time.Duration) ([]byte, error) {
+func (p *Plugin) result(r *pb.RunResult, version int, deadline time.Time, timeout time.Duration) ([]byte, error) {
 	if r.Error == nil {
+		if !json.Valid(r.OutputJson) {
+			return nil, domain.Errorf(domain.CodeOutputInvalid, "plugin %q returned output that is not JSON", p.spec.Name)
+		}
 		return r.OutputJson, nil
 	}
 	if !time.Now().Before(deadline) {
 		return nil, domain.Errorf(domain.CodeActionTimeout, "action timed out after %s", timeout)
 	}
-	code := domain.CodeActionFailed
-	switch r.Error.Code {
-	case "invalid_input":
-		code = domain.CodeInvalidInput
-	case "output_invalid":
-		code = domain.CodeOutputInvalid
-	case "misconfigured":
-		code = domain.CodeMisconfigured
+	return nil, runError(r.Error, version, p.secrets.scrub)
+}
+
+// wireCodes maps the protocol's error codes to the domain's. Codes missing
+// here (ERROR_CODE_UNSPECIFIED, a code from a newer plugin) are
+// action_failed.
+var wireCodes = map[pb.ErrorCode]string{
+	pb.ErrorCode_ERROR_CODE_INVALID_INPUT:  domain.CodeInvalidInput,
+	pb.ErrorCode_ERROR_CODE_ACTION_FAILED:  domain.CodeActionFailed,
+	pb.ErrorCode_ERROR_CODE_PANIC:          domain.CodeActionFailed,
+	pb.ErrorCode_ERROR_CODE_OUTPUT_INVALID: domain.CodeOutputInvalid,
+	pb.ErrorCode_ERROR_CODE_UNKNOWN_ACTION: domain.CodeActionFailed,
+	pb.ErrorCode_ERROR_CODE_MISCONFIGURED:  domain.CodeMisconfigured,
+}
+
+// v1Codes maps the string codes of protocol v1 plugins (built with an
+// sdk before protocol v2) to the domain's; other strings are
+// action_failed.
+var v1Codes = map[string]string{
+	"invalid_input":  domain.CodeInvalidInput,
+	"output_invalid": domain.CodeOutputInvalid,
+	"misconfigured":  domain.CodeMisconfigured,
+}
+
+// runError is the fault for a plugin's run error, its message scrubbed.
+// For invalid input that names a field, the fault names it too.
+func runError(e *pb.RunError, version int, scrub func(string) string) *domain.Error {
+	code, ok := wireCodes[e.Kind]
+	if version < pluginrpc.ProtocolVersion {
+		code, ok = v1Codes[e.Code]
 	}
-	return nil, domain.Errorf(code, "%s", p.secrets.scrub(r.Error.Message))
+	if !ok {
+		code = domain.CodeActionFailed
+	}
+	msg := scrub(e.Message)
+	if strings.TrimSpace(msg) == "" {
+		msg = "the plugin reported a failure without a message"
+	}
+	f := domain.Errorf(code, "%s", msg)
+	if code == domain.CodeInvalidInput && e.Field != "" {
+		f.Fields = []domain.FieldError{{Field: e.Field, Message: strings.TrimPrefix(msg, e.Field+": ")}}
+	}
+	return f
 }
 
 // streamError explains a transport failure: the caller cancelled, the plugin

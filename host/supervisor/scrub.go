@@ -41,6 +41,37 @@ func (s *secrets) useManifest(m *manifest.Plugin, config map[string]string) {
 	s.set(vals)
 }
 
+// widen adds the new configuration's secret values (every value while m
+// is nil) and keeps the old ones, which runs in flight may still say.
+func (s *secrets) widen(m *manifest.Plugin, config map[string]string) {
+	var vals []string
+	for _, c := range configParams(m, config) {
+		if c.Secret {
+			vals = append(vals, config[c.Key])
+		}
+	}
+	old := s.vals.Load()
+	if old == nil {
+		s.set(vals)
+		return
+	}
+	vs := old.With(vals...)
+	s.vals.Store(&vs)
+}
+
+// configParams is m's configuration parameters, or, while m is nil, one
+// secret parameter per key of config.
+func configParams(m *manifest.Plugin, config map[string]string) []manifest.ConfigParam {
+	if m != nil {
+		return m.Config
+	}
+	var out []manifest.ConfigParam
+	for k := range config {
+		out = append(out, manifest.ConfigParam{Key: k, Secret: true})
+	}
+	return out
+}
+
 func (s *secrets) set(vals []string) {
 	vs := redact.Values(nil).With(vals...)
 	s.vals.Store(&vs)

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/toolhost/toolhost/internal/manifest"
+	"github.com/toolhost/toolhost/internal/pluginrpc"
 	"github.com/toolhost/toolhost/internal/pluginrpc/pb"
 )
 
@@ -81,7 +82,7 @@ func TestScrubLogger(t *testing.T) {
 
 func TestResultErrorIsScrubbed(t *testing.T) {
 	p := &Plugin{secrets: newSecrets(map[string]string{"token": "abcd-1234"})}
-	_, err := p.result(&pb.RunResult{Error: &pb.RunError{Message: "auth failed for abcd-1234"}}, time.Now().Add(time.Hour), 0)
+	_, err := p.result(&pb.RunResult{Error: &pb.RunError{Message: "auth failed for abcd-1234"}}, pluginrpc.ProtocolVersion, time.Now().Add(time.Hour), 0)
 	if err == nil || strings.Contains(err.Error(), "abcd-1234") || !strings.Contains(err.Error(), "[redacted]") {
 		t.Fatalf("error: %v", err)
 	}

@@ -61,21 +61,27 @@ func New(opts Options) *Supervisor {
 }
 
 // Load starts every plugin in specs, in parallel, and replaces the current
-// set. Plugins whose spec and binary are unchanged keep running; replaced
-// and removed ones are stopped once their in-flight runs finish (bounded by
-// drain). A plugin that fails to start is kept with status failed, and its
-// reason says why.
+// set. Plugins whose spec and binary are unchanged keep running; so do
+// those whose configuration alone changed, which get the new values in
+// place (runs in flight finish with the old ones). Replaced and removed
+// plugins are stopped once their in-flight runs finish (bounded by drain).
+// A plugin that fails to start is kept with status failed, and its reason
+// says why.
 func (s *Supervisor) Load(ctx context.Context, specs []config.Plugin, drain time.Duration) {
 	s.mu.RLock()
 	old, oldStamps := s.plugins, s.stamps
 	s.mu.RUnlock()
 	next, stamps := map[string]*Plugin{}, map[string]stamp{}
-	var started []*Plugin
+	var started, reconfigured []*Plugin
+	var reconfigs []config.Plugin
 	for _, spec := range specs {
 		st := stampOf(spec.Path)
 		stamps[spec.Name] = st
-		if p, ok := old[spec.Name]; ok && reflect.DeepEqual(p.spec, spec) && oldStamps[spec.Name] == st && p.Info().Status != StatusFailed {
+		if p, ok := old[spec.Name]; ok && sameBinary(p.spec, spec) && oldStamps[spec.Name] == st && p.Info().Status != StatusFailed {
 			next[spec.Name] = p
+			if !p.sameConfig(spec.Config, spec.ConfigEnv) {
+				reconfigured, reconfigs = append(reconfigured, p), append(reconfigs, spec)
+			}
 			continue
 		}
 		p := newPlugin(spec, s.opts)
@@ -86,6 +92,10 @@ func (s *Supervisor) Load(ctx context.Context, specs []config.Plugin, drain time
 	for _, p := range started {
 		wg.Add(1)
 		go func() { defer wg.Done(); p.load(ctx) }()
+	}
+	for i, p := range reconfigured {
+		wg.Add(1)
+		go func() { defer wg.Done(); p.reconfigure(ctx, reconfigs[i].Config, reconfigs[i].ConfigEnv) }()
 	}
 	wg.Wait()
 	s.mu.Lock()
@@ -100,6 +110,13 @@ func (s *Supervisor) Load(ctx context.Context, specs []config.Plugin, drain time
 			}()
 		}
 	}
+}
+
+// sameBinary reports whether a and b differ at most in their
+// configuration values, which a running plugin can take in place.
+func sameBinary(a, b config.Plugin) bool {
+	a.Config, a.ConfigEnv, b.Config, b.ConfigEnv = nil, nil, nil, nil
+	return reflect.DeepEqual(a, b)
 }
 
 func stampOf(path string) stamp {

@@ -333,6 +333,7 @@ func TestReloadKeepsInFlightRuns(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	changed := spec("testkit")
 	changed.Config["greeting"] = "hi"
+	changed.Concurrency = 4 // not only the configuration: a new process
 	s.Load(context.Background(), []config.Plugin{changed}, 5*time.Second)
 	if s.Get("testkit") == p {
 		t.Fatal("changed spec kept the old plugin")
@@ -345,6 +346,101 @@ func TestReloadKeepsInFlightRuns(t *testing.T) {
 		t.Fatalf("after reload: %s %v", out, err)
 	}
 	waitFor(t, "old process gone", 3*time.Second, func() bool { return syscall.Kill(p.Info().PID, 0) != nil })
+}
+
+// TestReloadReconfiguresInPlace: a reload that changes only the
+// configuration gives the running process the new values (Configure):
+// same plugin, same process, the run in flight finishes with the old
+// values, the next run sees the new ones, and a configuration that breaks
+// a requirement makes the plugin misconfigured, and a fixed one ready.
+func TestReloadReconfiguresInPlace(t *testing.T) {
+	s := newSupervisor(t, spec("testkit"))
+	p := ready(t, s, "testkit")
+	pid := p.Info().PID
+	done := make(chan error)
+	go func() { _, err := run(t, p, "sleep", `{"ms":500}`); done <- err }()
+	time.Sleep(100 * time.Millisecond)
+	changed := spec("testkit")
+	changed.Config["greeting"] = "hi"
+	s.Load(context.Background(), []config.Plugin{changed}, 5*time.Second)
+	if s.Get("testkit") != p || p.Info().PID != pid {
+		t.Fatalf("a configuration change replaced the plugin (pid %d, was %d)", p.Info().PID, pid)
+	}
+	out, err := run(t, ready(t, s, "testkit"), "echo", `{"text":"x"}`)
+	if err != nil || string(out) != `{"text":"hi x"}` {
+		t.Fatalf("after reconfiguring: %s %v", out, err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("in-flight run was dropped: %v", err)
+	}
+
+	nc := spec("needsconfig")
+	nc.Config = map[string]string{"apiToken": "tok-0123456789", "region": "eu"}
+	s.Load(context.Background(), []config.Plugin{nc}, time.Second)
+	np := ready(t, s, "needsconfig")
+	broken := spec("needsconfig")
+	broken.Config = map[string]string{"apiToken": "tok-0123456789"}
+	s.Load(context.Background(), []config.Plugin{broken}, time.Second)
+	if in := np.Info(); s.Get("needsconfig") != np || in.Status != supervisor.StatusMisconfigured || !strings.Contains(in.Reason, "region") {
+		t.Fatalf("after dropping region: %+v", in)
+	}
+	_, err = run(t, np, "noop", `{}`)
+	wantCode(t, err, domain.CodeMisconfigured, "region")
+	s.Load(context.Background(), []config.Plugin{nc}, time.Second)
+	if _, err := run(t, ready(t, s, "needsconfig"), "noop", `{}`); err != nil {
+		t.Fatalf("after restoring region: %v", err)
+	}
+}
+
+// TestPluginSaysWhatTheSDKWouldNot: a plugin written against the
+// protocol returns an error code the host does not know, an error with no
+// code, and output that is not JSON; each is a clear failure, and the
+// plugin keeps serving.
+func TestPluginSaysWhatTheSDKWouldNot(t *testing.T) {
+	s := newSupervisor(t, spec("rawproto"))
+	p := ready(t, s, "rawproto")
+	_, err := run(t, p, "unknownCode", `{}`)
+	wantCode(t, err, domain.CodeActionFailed, "a code from the future")
+	_, err = run(t, p, "noCode", `{}`)
+	wantCode(t, err, domain.CodeActionFailed, "failed without a code")
+	_, err = run(t, p, "garbage", `{}`)
+	wantCode(t, err, domain.CodeOutputInvalid, "not JSON")
+	_, err = run(t, p, "invalid", `{}`)
+	wantCode(t, err, domain.CodeInvalidInput, "too short")
+	if f := domain.AsError(err); len(f.Fields) != 1 || f.Fields[0].Field != "name" {
+		t.Fatalf("fields %+v", f.Fields)
+	}
+	if out, err := run(t, p, "greet", `{"name":"ada"}`); err != nil || string(out) != `{"greeting":" ada (checked)"}` {
+		t.Fatalf("greet: %s %v", out, err)
+	}
+}
+
+// TestProtocolV1PluginStillRuns: a plugin that speaks protocol version 1
+// (built with the sdk before version 2) gets its configuration with every
+// run, including after a reload changed it, and its string error codes
+// still map.
+func TestProtocolV1PluginStillRuns(t *testing.T) {
+	sp := spec("rawproto")
+	sp.Env = []string{"TOOLHOST_TEST_PROTOCOL=1"}
+	sp.Config = map[string]string{"greeting": "hello"}
+	s := newSupervisor(t, sp)
+	p := ready(t, s, "rawproto")
+	if out, err := run(t, p, "greet", `{"name":"ada"}`); err != nil || string(out) != `{"greeting":"hello ada"}` {
+		t.Fatalf("greet: %s %v", out, err)
+	}
+	_, err := run(t, p, "invalid", `{}`)
+	wantCode(t, err, domain.CodeInvalidInput, "too short")
+	_, err = run(t, p, "unknownCode", `{}`)
+	wantCode(t, err, domain.CodeInvalidInput, "a code from the future") // v1 reads the string
+	changed := spec("rawproto")
+	changed.Env, changed.Config = sp.Env, map[string]string{"greeting": "hi"}
+	s.Load(context.Background(), []config.Plugin{changed}, time.Second)
+	if s.Get("rawproto") != p {
+		t.Fatal("a configuration change replaced the plugin")
+	}
+	if out, err := run(t, p, "greet", `{"name":"ada"}`); err != nil || string(out) != `{"greeting":"hi ada"}` {
+		t.Fatalf("greet after reload: %s %v", out, err)
+	}
 }
 
 type memCache struct {

@@ -17,8 +17,16 @@ import (
 	"github.com/toolhost/toolhost/internal/pluginrpc/pb"
 )
 
-// ProtocolVersion is the plugin protocol version this build speaks.
-const ProtocolVersion = 1
+// ProtocolVersion is the plugin protocol version the sdk serves and the
+// host prefers. Version 2 sends the configuration once with Configure
+// instead of with every Run, says whether the host checked the input, and
+// carries a run's error code as an ErrorCode instead of a string.
+const ProtocolVersion = 2
+
+// ProtocolV1 is the version plugins built with an sdk before version 2
+// speak. The host still runs them: it sends their configuration with every
+// run and reads their string error codes (see the supervisor).
+const ProtocolV1 = 1
 
 // PluginKey is the name of the one plugin each binary serves in its plugin set.
 const PluginKey = "toolhost"
@@ -37,11 +45,18 @@ var Handshake = plugin.HandshakeConfig{
 // ErrTooLarge reports a message over MaxMessageSize.
 var ErrTooLarge = errors.New("message larger than the 16 MiB plugin protocol limit")
 
-// PluginSets returns the versioned plugin sets. On the plugin side srv is the
-// implementation; on the host side it is nil.
+// PluginSets returns the versioned plugin sets. On the plugin side srv is
+// the implementation, served as ProtocolVersion only. On the host side srv
+// is nil, and the sets are every version the host can run: go-plugin
+// settles on the highest one the plugin serves, and the client's
+// NegotiatedVersion says which.
 func PluginSets(srv pb.PluginServer) map[int]plugin.PluginSet {
+	if srv != nil {
+		return map[int]plugin.PluginSet{ProtocolVersion: {PluginKey: &GRPCPlugin{Impl: srv}}}
+	}
 	return map[int]plugin.PluginSet{
-		ProtocolVersion: {PluginKey: &GRPCPlugin{Impl: srv}},
+		ProtocolV1:      {PluginKey: &GRPCPlugin{}},
+		ProtocolVersion: {PluginKey: &GRPCPlugin{}},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/toolhost/toolhost/sdk"
+	"github.com/toolhost/toolhost/sdk/sdktest"
 )
 
 func TestLoadSettingsDefaults(t *testing.T) {
@@ -91,14 +92,10 @@ func TestCheckConfigProblems(t *testing.T) {
 }
 
 func TestCheckConfigThroughThePlugin(t *testing.T) {
-	local, err := sdk.NewLocal(&gmailPlugin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p := local.CheckConfig(sdk.Config{}); len(p) != 2 || p[0].Key != keyAppPassword || p[1].Key != keyEmailAddress {
+	if p := sdktest.New(t, gmailPlugin, sdk.Config{}).ConfigProblems(); len(p) != 2 || p[0].Key != keyAppPassword || p[1].Key != keyEmailAddress {
 		t.Errorf("empty config: problems %+v, want the two required keys", p)
 	}
-	if p := local.CheckConfig(sdk.Config{keyEmailAddress: "me@gmail.com", keyAppPassword: "pw"}); len(p) != 0 {
+	if p := sdktest.New(t, gmailPlugin, sdk.Config{keyEmailAddress: "me@gmail.com", keyAppPassword: "pw"}).ConfigProblems(); len(p) != 0 {
 		t.Errorf("minimal config: problems %+v, want none", p)
 	}
 }

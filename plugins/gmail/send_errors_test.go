@@ -185,16 +185,12 @@ func TestSendEmailNoTLSRefusedForRemoteHost(t *testing.T) {
 		keyEmailAddress: testUser, keyAppPassword: testPassword,
 		keySMTPHost: "smtp.gmail.com", keySMTPTLS: "none",
 	}
-	local, err := sdk.NewLocal(&gmailPlugin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	problems := local.CheckConfig(cfg)
+	h := sdktest.New(t, gmailPlugin, cfg)
+	problems := h.ConfigProblems()
 	if len(problems) != 1 || !strings.Contains(problems[0].Message, "smtpTLS") || !strings.Contains(problems[0].Message, "loopback") {
-		t.Errorf("CheckConfig = %+v, want one smtpTLS problem about loopback hosts", problems)
+		t.Errorf("ConfigProblems = %+v, want one smtpTLS problem about loopback hosts", problems)
 	}
 
-	h := sdktest.New(t, gmailPlugin, cfg)
 	runFails(t, h, context.Background(), "sendEmail", simpleEmail, sdk.CodeMisconfigured,
 		"smtpTLS", "unencrypted", "smtp.gmail.com")
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/toolhost/toolhost/sdk"
+	"github.com/toolhost/toolhost/sdk/sdktest"
 )
 
 func TestManifestDeclaresSecretsAndRequiredInputs(t *testing.T) {
@@ -70,10 +71,6 @@ func TestManifestDeclaresSecretsAndRequiredInputs(t *testing.T) {
 }
 
 func TestCheckConfig(t *testing.T) {
-	local, err := sdk.NewLocal(&slackPlugin)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
 		name    string
 		config  sdk.Config
@@ -90,7 +87,7 @@ func TestCheckConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			probs := local.CheckConfig(tt.config)
+			probs := sdktest.New(t, slackPlugin, tt.config).ConfigProblems()
 			if tt.problem == "" {
 				if len(probs) > 0 {
 					t.Fatalf("problems %+v, want none", probs)

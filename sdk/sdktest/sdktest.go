@@ -10,19 +10,29 @@ import (
 	"testing"
 
 	"github.com/toolhost/toolhost/sdk"
+	"github.com/toolhost/toolhost/sdk/internal/engine"
 )
 
 // Harness runs the actions of one plugin.
 type Harness struct {
-	local  *sdk.Local
+	local *engine.Local
+	// Config is the configuration runs get; change it between runs as a
+	// host would reconfigure the plugin.
 	Config sdk.Config
+}
+
+// Check checks the plugin's definition as Serve does, returning an error
+// that names every problem.
+func Check(p sdk.Plugin) error {
+	_, err := engine.FromSDK(&p)
+	return err
 }
 
 // New checks the plugin's definition (failing t when it is bad) and returns a
 // harness that runs its actions with config.
 func New(t testing.TB, p sdk.Plugin, config sdk.Config) *Harness {
 	t.Helper()
-	l, err := sdk.NewLocal(&p)
+	l, err := engine.FromSDK(&p)
 	if err != nil {
 		t.Fatalf("plugin definition: %v", err)
 	}
@@ -30,6 +40,23 @@ func New(t testing.TB, p sdk.Plugin, config sdk.Config) *Harness {
 		config = sdk.Config{}
 	}
 	return &Harness{local: l, Config: config}
+}
+
+// ConfigProblem is one reason a configuration is not usable.
+type ConfigProblem struct {
+	Key     string // the parameter at fault, "" for the plugin's own check
+	Message string
+}
+
+// ConfigProblems returns what a host would be told is wrong with the
+// harness's Config: each required value that is missing, else what the
+// plugin's CheckConfig says.
+func (h *Harness) ConfigProblems() []ConfigProblem {
+	var out []ConfigProblem
+	for _, p := range h.local.CheckConfig(h.Config) {
+		out = append(out, ConfigProblem{Key: p.Key, Message: p.Message})
+	}
+	return out
 }
 
 // Log is one line a handler logged.
@@ -65,17 +92,23 @@ func (r Result) Decode(t testing.TB, v any) {
 }
 
 // Run runs an action. input is marshalled to JSON unless it is already
-// []byte or json.RawMessage.
+// []byte, json.RawMessage or a string. The input is checked against the
+// action's input schema first, as when a host that does not check input
+// calls the plugin.
 func (h *Harness) Run(ctx context.Context, action string, input any) Result {
 	raw, err := toJSON(input)
 	if err != nil {
 		return Result{Err: &sdk.Error{Code: sdk.CodeInvalidInput, Message: err.Error()}}
 	}
 	rec := &recorder{}
-	out, rerr := h.local.Run(ctx, "", action, h.Config, raw, rec)
+	out, rerr := h.local.Run(ctx, "", action, h.local.Configure(h.Config), raw, false, rec)
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	return Result{Output: out, Err: rerr, Logs: rec.logs, Progress: rec.progress}
+	res := Result{Output: out, Logs: rec.logs, Progress: rec.progress}
+	if rerr != nil {
+		res.Err = &sdk.Error{Code: rerr.Code, Message: rerr.Message, Field: rerr.Field}
+	}
+	return res
 }
 
 // Manifest returns the plugin's manifest as the host would see it.
