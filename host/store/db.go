@@ -88,7 +88,7 @@ type DB struct {
 	// recovered is how many run records Open copied from the journal
 	// that a stopped host left behind.
 	recovered int
-	keyUse     keyUseThrottle
+	keyUse    keyUseThrottle
 
 	mu        sync.Mutex     // guards closed and bg.Add
 	closed    bool           // set by Close
