@@ -10,11 +10,12 @@ LDFLAGS := -X github.com/toolhost/toolhost/internal/cli.Version=$(VERSION)
 run: build
 	./$(BIN)/toolhost serve --config plugins.hcl
 
-## build: bin/toolhost, bin/gmail, bin/slack
+## build: bin/toolhost, bin/gmail, bin/slack, bin/web
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/toolhost ./cmd/toolhost
 	$(GO) build -o $(BIN)/gmail ./plugins/gmail
 	$(GO) build -o $(BIN)/slack ./plugins/slack
+	$(GO) build -o $(BIN)/web ./plugins/web
 
 ## test: vet, formatting, and every test with the race detector
 test: vet fmt-check
@@ -39,6 +40,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLocalRun -fuzztime 20s ./sdk
 	$(GO) test -run '^$$' -fuzz FuzzDecodeArgs -fuzztime 20s ./host/assistant
 	$(GO) test -run '^$$' -fuzz FuzzErrorBodyMessage -fuzztime 20s ./host/assistant
+	$(GO) test -run '^$$' -fuzz FuzzParsePage -fuzztime 20s ./plugins/web
+	$(GO) test -run '^$$' -fuzz FuzzLoadSettings -fuzztime 20s ./plugins/web
+	$(GO) test -run '^$$' -fuzz FuzzCheckURL -fuzztime 20s ./plugins/web
 
 ## bench: the benchmark harness (see bench/README.md)
 bench:

@@ -4,6 +4,14 @@
 listen   = "127.0.0.1:4201"
 data_dir = "./data"
 
+# Reads web pages as markdown or text; needs no credentials. It refuses
+# private, loopback and link-local addresses unless its config allows them:
+#   config = { allow_private = "true" }          # everything on your network
+#   config = { allow_hosts = "wiki.internal" }   # just these hosts
+plugin "web" {
+  path = "./bin/web"
+}
+
 plugin "gmail" {
   path = "./bin/gmail"
   config = {
