@@ -54,7 +54,7 @@ func commands() []command {
 	return []command{
 		{"serve", "start the runner on plugins.hcl", serve},
 		{"key", "create, list or revoke API keys", keyCmd},
-		{"plugin", "describe, install, list or remove plugins", pluginCmd},
+		{"plugin", "make, describe, install, list or remove plugins", pluginCmd},
 		{"action", "list or run actions on a running server", actionCmd},
 		{"runs", "list, show or follow runs on a running server", runsCmd},
 		{"thread", "talk to an assistant on a thread", threadCmd},

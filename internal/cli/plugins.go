@@ -30,6 +30,7 @@ func pluginCmd(e *env, args []string) error {
 		"describe": pluginDescribe,
 		"install":  pluginInstall,
 		"list":     pluginList,
+		"new":      pluginNew,
 		"remove":   pluginRemove,
 	})
 }
