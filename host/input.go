@@ -137,7 +137,7 @@ func (a *Action) DecodeRunBody(body []byte) (input map[string]any, mode RunMode,
 		return nil, mode, fault.New(fault.InvalidInput, "request body is empty; send a JSON object of the action's input, or {\"input\":{...}}")
 	}
 	if body[0] != '{' {
-		return nil, mode, fault.New(fault.InvalidInput, "request body must be a JSON object, not %s", JSONKind(body))
+		return nil, mode, fault.New(fault.InvalidInput, "%s", NotAnObject(body, ""))
 	}
 	doc, err := schemacheck.Decode(body)
 	if err != nil {

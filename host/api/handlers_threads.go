@@ -54,7 +54,7 @@ func decodeObject(r *http.Request, dst any, emptyOK bool, what string) error {
 		return fault.New(fault.InvalidRequest, "request body is empty; send a JSON object %s", what)
 	}
 	if body[0] != '{' {
-		return fault.New(fault.InvalidRequest, "request body must be a JSON object %s, not %s", what, host.JSONKind(body))
+		return fault.New(fault.InvalidRequest, "%s", host.NotAnObject(body, what))
 	}
 	if err := json.Unmarshal(body, dst); err != nil {
 		var te *json.UnmarshalTypeError
