@@ -243,9 +243,14 @@ func (p *Plugin) checkConfig(ctx context.Context, inst *instance, m *manifest.Pl
 			}
 		}
 	}
+	unknown := unknownConfigKeys(m, p.spec.Config)
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return fmt.Sprintf("plugin %q is misconfigured: missing required configuration %s; set it in the plugin's config block in plugins.hcl", p.spec.Name, strings.Join(missing, ", "))
+		return fmt.Sprintf("plugin %q is misconfigured: missing required configuration %s; set it in the plugin's config block in plugins.hcl", p.spec.Name, strings.Join(missing, ", ")) +
+			strings.Join(append([]string{""}, unknown...), "; ")
+	}
+	if len(unknown) > 0 {
+		return fmt.Sprintf("plugin %q is misconfigured: %s", p.spec.Name, strings.Join(unknown, "; "))
 	}
 	vctx, cancel := context.WithTimeout(ctx, p.opts.StartTimeout)
 	defer cancel()
