@@ -6,10 +6,13 @@ data_dir = "./data"
 
 # Reads web pages as markdown or text; needs no credentials. It refuses
 # private, loopback and link-local addresses unless its config allows them:
-#   config = { allow_private = "true" }          # everything on your network
-#   config = { allow_hosts = "wiki.internal" }   # just these hosts
+# WEB_ALLOW_HOSTS=127.0.0.1 lets it read pages served on this machine, or
+# set allow_private = "true" for your whole network (plugins/web/README.md).
 plugin "web" {
   path = "./bin/web"
+  config = {
+    allow_hosts = env("WEB_ALLOW_HOSTS")
+  }
 }
 
 plugin "gmail" {
