@@ -58,6 +58,7 @@ func fetch(ctx context.Context, in FetchInput) (FetchOutput, error) {
 		return FetchOutput{}, sdk.InputError("format", "must be markdown or text, not %q", in.Format)
 	}
 
+	run := ctx // the run's own context: the host cancels it, or its action timeout ends it
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	client, closeIdle := newClient(ctx, s)
@@ -71,7 +72,7 @@ func fetch(ctx context.Context, in FetchInput) (FetchOutput, error) {
 	req.Header.Set("Accept", "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5")
 	resp, err := client.Do(req)
 	if err != nil {
-		return FetchOutput{}, explain(err, u, s)
+		return FetchOutput{}, explain(run, err, u, s)
 	}
 	defer resp.Body.Close()
 	final := resp.Request.URL.String()
@@ -81,7 +82,7 @@ func fetch(ctx context.Context, in FetchInput) (FetchOutput, error) {
 
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, s.maxBytes+1))
 	if err != nil {
-		return FetchOutput{}, explain(fmt.Errorf("reading the body: %w", err), u, s)
+		return FetchOutput{}, explain(run, fmt.Errorf("reading the body: %w", err), u, s)
 	}
 	out := FetchOutput{URL: final, StatusCode: resp.StatusCode}
 	if int64(len(raw)) > s.maxBytes {
@@ -176,7 +177,8 @@ func newClient(ctx context.Context, s settings) (*http.Client, func()) {
 
 // explain turns a failed request into a message an assistant can act on.
 // A refused address is the input's fault: the answer is a 400 naming url.
-func explain(err error, start *url.URL, s settings) error {
+// run is the run's context, which the host may have ended first.
+func explain(run context.Context, err error, start *url.URL, s settings) error {
 	var where string
 	var uerr *url.Error
 	if errors.As(err, &uerr) && uerr.URL != start.String() {
@@ -193,6 +195,8 @@ func explain(err error, start *url.URL, s settings) error {
 		return sdk.InputError("url", "refused to connect%s: %s; fetch does not reach private networks unless the plugin's config says allow_private = \"true\" or lists the host in allow_hosts", where, msg)
 	case errors.Is(err, errTooManyRedirects):
 		return fmt.Errorf("fetching %s: too many redirects: stopped after %d (max_redirects)", start, s.maxRedirects)
+	case run.Err() != nil:
+		return fmt.Errorf("fetching %s%s: stopped: the run was cancelled or reached the host's action timeout", start, where)
 	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
 		return fmt.Errorf("fetching %s%s: timed out after %s (the plugin's timeout setting)", start, where, s.timeout)
 	case errors.As(err, &dnsErr):

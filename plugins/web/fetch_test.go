@@ -378,8 +378,14 @@ func TestManifest(t *testing.T) {
 
 func TestExplainKeepsTheStartURL(t *testing.T) {
 	u, _ := url.Parse("https://example.com/a")
-	err := explain(&url.Error{Op: "Get", URL: u.String(), Err: fmt.Errorf("boom")}, u, settings{})
+	err := explain(context.Background(), &url.Error{Op: "Get", URL: u.String(), Err: fmt.Errorf("boom")}, u, settings{})
 	if err.Error() != "fetching https://example.com/a: boom" {
+		t.Errorf("%v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err = explain(ctx, &url.Error{Op: "Get", URL: "https://example.com/b", Err: context.Canceled}, u, settings{timeout: time.Second})
+	if err.Error() != "fetching https://example.com/a (redirected to https://example.com/b): stopped: the run was cancelled or reached the host's action timeout" {
 		t.Errorf("%v", err)
 	}
 }
