@@ -84,9 +84,15 @@ func pluginNew(e *env, args []string) error {
 			return err
 		}
 	}
-	fmt.Fprintf(e.stdout, "Next:\n    cd %s\n    go test ./...\n    go build -o %s .\n    toolhost plugin install ./%s\n"+
+	abs, err := filepath.Abs(*dir)
+	if err != nil {
+		abs = *dir
+	}
+	fmt.Fprintf(e.stdout, "Next:\n    cd %s\n    go test ./...\n    go build -o %s .\n"+
+		"then, where your plugins.hcl is (or with --config path/to/plugins.hcl; with TOOLHOST_API_KEY set while the server runs):\n"+
+		"    toolhost plugin install %s\n"+
 		"and configure it in plugins.hcl with a block without path:\n    plugin %q {\n      config = { salutation = \"Hello\" }\n    }\n",
-		*dir, name, name, name)
+		*dir, name, filepath.Join(abs, name), name)
 	return nil
 }
 

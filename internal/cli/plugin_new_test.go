@@ -41,7 +41,7 @@ func TestWritingAPlugin(t *testing.T) {
 	goCommand(t)
 	dir := filepath.Join(t.TempDir(), "greeter")
 	r := must(t, run(t, nil, "plugin", "new", "greeter", "--dir", dir), ExitOK)
-	contains(t, "plugin new", r.stdout, "Wrote plugin greeter", "go test ./...", "toolhost plugin install ./greeter",
+	contains(t, "plugin new", r.stdout, "Wrote plugin greeter", "go test ./...", "toolhost plugin install "+filepath.Join(dir, "greeter")+"\n",
 		"plugin \"greeter\" {\n      config = { salutation = \"Hello\" }")
 	for _, f := range []string{"main.go", "main_test.go", "go.mod", "go.sum", "README.md", ".gitignore"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
