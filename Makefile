@@ -8,13 +8,24 @@ LDFLAGS := -X github.com/toolhost/toolhost/internal/cli.Version=$(VERSION)
 
 ## run: build everything, then serve plugins.hcl with the bundled plugins
 run: build
+	@echo "==> serving plugins.hcl (Ctrl-C stops it)"
 	./$(BIN)/toolhost serve --config plugins.hcl
 
-## build: bin/toolhost, bin/gmail, bin/slack
+## build: bin/toolhost, bin/web, bin/gmail, bin/slack (a line before each step;
+## a first build downloads the modules and compiles them: a few minutes on 2 cores)
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/toolhost ./cmd/toolhost
-	$(GO) build -o $(BIN)/gmail ./plugins/gmail
-	$(GO) build -o $(BIN)/slack ./plugins/slack
+	@echo "==> a first build downloads and compiles the modules: a few minutes on 2 cores; later builds take seconds"
+	@echo "==> [1/5] downloading the modules the binaries need"
+	@$(GO) list -deps ./cmd/toolhost ./plugins/web ./plugins/gmail ./plugins/slack >/dev/null
+	@echo "==> [2/5] building bin/toolhost"
+	@$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/toolhost ./cmd/toolhost
+	@echo "==> [3/5] building bin/web"
+	@$(GO) build -o $(BIN)/web ./plugins/web
+	@echo "==> [4/5] building bin/gmail"
+	@$(GO) build -o $(BIN)/gmail ./plugins/gmail
+	@echo "==> [5/5] building bin/slack"
+	@$(GO) build -o $(BIN)/slack ./plugins/slack
+	@echo "==> built $(BIN)/toolhost $(BIN)/web $(BIN)/gmail $(BIN)/slack ($(VERSION))"
 
 ## test: vet, formatting, and every test with the race detector
 test: vet fmt-check
@@ -43,6 +54,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeArgs -fuzztime 20s ./host/assistant
 	$(GO) test -run '^$$' -fuzz FuzzErrorBodyMessage -fuzztime 20s ./host/assistant
 	$(GO) test -run '^$$' -fuzz FuzzEventReader -fuzztime 20s ./client
+	$(GO) test -run '^$$' -fuzz FuzzParsePage -fuzztime 20s ./plugins/web
+	$(GO) test -run '^$$' -fuzz FuzzLoadSettings -fuzztime 20s ./plugins/web
+	$(GO) test -run '^$$' -fuzz FuzzCheckURL -fuzztime 20s ./plugins/web
 
 ## bench: the benchmark harness (see bench/README.md)
 bench:

@@ -4,6 +4,17 @@
 listen   = "127.0.0.1:4201"
 data_dir = "./data"
 
+# Reads web pages as markdown or text; needs no credentials. It refuses
+# private, loopback and link-local addresses unless its config allows them:
+# WEB_ALLOW_HOSTS=127.0.0.1 lets it read pages served on this machine, or
+# set allow_private = "true" for your whole network (plugins/web/README.md).
+plugin "web" {
+  path = "./bin/web"
+  config = {
+    allow_hosts = env("WEB_ALLOW_HOSTS")
+  }
+}
+
 plugin "gmail" {
   path = "./bin/gmail"
   config = {

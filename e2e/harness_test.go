@@ -28,13 +28,14 @@ import (
 const testKey = "th_e2e_bootstrap_key_0123456789abcdef"
 
 // bins are the real binaries under test, built once in TestMain.
-var bins struct{ toolhost, testkit, gmail, slack string }
+var bins struct{ toolhost, testkit, gmail, slack, web string }
 
 func TestMain(m *testing.M) {
 	bins.toolhost = testbin.MustBuild("cmd/toolhost")
 	bins.testkit = testbin.MustBuild("internal/testplugins/testkit")
 	bins.gmail = testbin.MustBuild("plugins/gmail")
 	bins.slack = testbin.MustBuild("plugins/slack")
+	bins.web = testbin.MustBuild("plugins/web")
 	code := m.Run()
 	stopBenchServers()
 	testbin.Cleanup()
@@ -48,9 +49,13 @@ type serveConfig struct {
 	TestkitExtra  string            // lines inside the testkit plugin block
 	NoTestkit     bool
 	Gmail, Slack  bool
+	Raw           string // when set, the whole file, as it is
 }
 
 func (c serveConfig) hcl() string {
+	if c.Raw != "" {
+		return c.Raw
+	}
 	var b strings.Builder
 	b.WriteString(c.Top + "\n")
 	if !c.NoTestkit {

@@ -26,7 +26,7 @@ func decodeObject(r *http.Request, dst any, emptyOK bool, what string) error {
 		return domain.Errorf(domain.CodeInvalidRequest, "request body is empty; send a JSON object %s", what)
 	}
 	if body[0] != '{' {
-		return domain.Errorf(domain.CodeInvalidRequest, "request body must be a JSON object %s, not %s", what, core.JSONKind(body))
+		return domain.Errorf(domain.CodeInvalidRequest, "%s", core.NotAnObject(body, what))
 	}
 	if err := json.Unmarshal(body, dst); err != nil {
 		var te *json.UnmarshalTypeError

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -14,7 +15,7 @@ import (
 func (s *server) routes() http.Handler {
 	root := mux.NewRouter()
 	root.NotFoundHandler = http.HandlerFunc(s.notFound)
-	root.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
+	root.MethodNotAllowedHandler = withAllow(root, http.HandlerFunc(s.methodNotAllowed))
 	r := muxRouter{r: root, auth: s.withAuth}
 
 	// The run route first: mux tries routes in order and no other route
@@ -90,5 +91,9 @@ func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	s.fail(w, r, domain.Errorf(domain.CodeMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path))
+	msg := fmt.Sprintf("method %s is not allowed on %s", r.Method, r.URL.Path)
+	if allow := w.Header().Get("Allow"); allow != "" {
+		msg += "; allowed: " + allow
+	}
+	s.fail(w, r, domain.Errorf(domain.CodeMethodNotAllowed, "%s", msg))
 }

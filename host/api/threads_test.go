@@ -787,7 +787,7 @@ func TestNoModelConfigured(t *testing.T) {
 		e.do("POST", "/v1/actions/identify", `{"prompt":"echo hi"}`),
 		e.do("POST", "/v1/actions/testkit.echo/run", `{"prompt":"echo hi"}`),
 	} {
-		e.badRequest(r, "model", `add a block like model "local" { base_url = "http://127.0.0.1:11434/v1", model = "llama3.1" } to plugins.hcl`)
+		e.badRequest(r, "model", "add a block like this to plugins.hcl\n\nmodel \"local\" {\n  base_url = \"http://127.0.0.1:11434/v1\"\n  model    = \"llama3.1\"\n}\n")
 	}
 	// Plain runs need no model.
 	e.want(e.do("POST", "/v1/actions/testkit.echo/run", `{"text":"no model needed"}`), 200)

@@ -132,7 +132,7 @@ func TestNoModelIsAClear400(t *testing.T) {
 	for _, s := range []*Service{nil, New(Options{})} {
 		_, err := s.Start(context.Background(), RunRequest{ThreadID: "thread_x"})
 		f := domain.AsError(err)
-		if f.Code != domain.CodeInvalidRequest || !strings.Contains(f.Message, `model "local" { base_url = `) || !strings.Contains(f.Message, "plugins.hcl") {
+		if f.Code != domain.CodeInvalidRequest || !strings.Contains(f.Message, "model \"local\" {\n  base_url = ") || !strings.Contains(f.Message, "plugins.hcl") {
 			t.Errorf("no model: %v", err)
 		}
 	}

@@ -97,11 +97,12 @@ func (s *Service) modelClients() []*modelClient {
 	return s.models
 }
 
-// noModelMessage says what to add to plugins.hcl.
-const noModelMessage = `no model is configured for assistant runs: add a block like ` +
-	`model "local" { base_url = "http://127.0.0.1:11434/v1", model = "llama3.1" } ` +
-	`to plugins.hcl (any OpenAI-compatible chat completions endpoint: OpenAI, Ollama, vLLM, llama.cpp's server; ` +
-	`api_key = env("NAME") when it needs a key), then call GET /v1/admin/plugins/refresh or restart toolhost`
+// noModelMessage says what to add to plugins.hcl. The block is on lines of
+// its own so that it can be pasted as it is (HCL wants one attribute a line).
+const noModelMessage = "no model is configured for assistant runs: add a block like this to plugins.hcl\n\n" +
+	"model \"local\" {\n  base_url = \"http://127.0.0.1:11434/v1\"\n  model    = \"llama3.1\"\n}\n\n" +
+	`(any OpenAI-compatible chat completions endpoint: OpenAI, Ollama, vLLM, llama.cpp's server; ` +
+	`add api_key = env("NAME") on a line of its own when it needs a key), then call GET /v1/admin/plugins/refresh or restart toolhost`
 
 // Models lists the configured model names, the default first.
 func (s *Service) Models() []string {

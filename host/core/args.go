@@ -38,7 +38,7 @@ func (a *Action) decodeArgs(body []byte, inputOnly bool) (args, error) {
 		return out, domain.WrapError(ErrMalformedArgs, domain.CodeInvalidInput, "request body is empty; send a JSON object of the action's input, or {\"input\":{...}}")
 	}
 	if body[0] != '{' {
-		return out, domain.WrapError(ErrMalformedArgs, domain.CodeInvalidInput, "request body must be a JSON object, not %s", JSONKind(body))
+		return out, domain.WrapError(ErrMalformedArgs, domain.CodeInvalidInput, "%s", NotAnObject(body, ""))
 	}
 	doc, err := schemacheck.Decode(body)
 	if err != nil {

@@ -276,9 +276,14 @@ func (p *Plugin) configure(ctx context.Context, inst *instance, m *manifest.Plug
 		}
 		problems = resp.Problems
 	}
+	unknown := unknownConfigKeys(m, conf.values)
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return fmt.Sprintf("plugin %q is misconfigured: missing required configuration %s; set it in the plugin's config block in plugins.hcl", p.spec.Name, strings.Join(missing, ", ")), nil
+		return fmt.Sprintf("plugin %q is misconfigured: missing required configuration %s; set it in the plugin's config block in plugins.hcl", p.spec.Name, strings.Join(missing, ", ")) +
+			strings.Join(append([]string{""}, unknown...), "; "), nil
+	}
+	if len(unknown) > 0 {
+		return fmt.Sprintf("plugin %q is misconfigured: %s", p.spec.Name, strings.Join(unknown, "; ")), nil
 	}
 	if inst.version < pluginrpc.ProtocolVersion {
 		resp, err := inst.rpc.ValidateConfig(vctx, &pb.ValidateConfigRequest{ConfigJson: conf.json})

@@ -54,7 +54,7 @@ func commands() []command {
 	return []command{
 		{"serve", "start the runner on plugins.hcl", serve},
 		{"key", "create, list or revoke API keys", keyCmd},
-		{"plugin", "describe, install, list or remove plugins", pluginCmd},
+		{"plugin", "make, describe, install, list or remove plugins", pluginCmd},
 		{"action", "list or run actions on a running server", actionCmd},
 		{"runs", "list, show or follow runs on a running server", runsCmd},
 		{"thread", "talk to an assistant on a thread", threadCmd},
@@ -66,6 +66,9 @@ func commands() []command {
 // Run runs the toolhost command with args and returns the exit code.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	e := &env{ctx: ctx, getenv: getenv, stdout: stdout, stderr: stderr}
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args = append([]string{"version"}, args[1:]...)
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		return ExitOK

@@ -37,6 +37,8 @@ type conn struct {
 	key     string
 	http    *http.Client
 	timeout time.Duration // per request; 0 means none (streams)
+	// authHint, when set, replaces the advice given with a 401.
+	authHint string
 }
 
 func newClient(e *env) *conn {
@@ -132,6 +134,9 @@ func (c *conn) statusError(ae *client.Error) error {
 		hint := "check TOOLHOST_API_KEY (make a key with `toolhost key create --name NAME`)"
 		if c.key == "" {
 			hint = "TOOLHOST_API_KEY is not set: set it to an API key (make one with `toolhost key create --name NAME`)"
+		}
+		if c.authHint != "" {
+			hint = c.authHint
 		}
 		return &exitError{code: ExitAuth, msg: msg + "\n" + hint}
 	case status == http.StatusTooManyRequests:

@@ -39,6 +39,7 @@ func withKeyStore(e *env, lf *localFlags, what string, local func(*store.DB) err
 	if errors.Is(err, store.ErrInUse) {
 		c := newClient(e)
 		defer c.close()
+		c.authHint = serverHoldsStoreHint(c)
 		fmt.Fprintf(e.stderr, "toolhost: %v; %s through its admin API at %s (TOOLHOST_URL, with TOOLHOST_API_KEY)\n", err, what, c.base)
 		return remote(c)
 	}

@@ -31,6 +31,7 @@ func pluginCmd(e *env, args []string) error {
 		"describe": pluginDescribe,
 		"install":  pluginInstall,
 		"list":     pluginList,
+		"new":      pluginNew,
 		"remove":   pluginRemove,
 	})
 }
@@ -150,6 +151,7 @@ func pluginInstall(e *env, args []string) error {
 func installOnRunningServer(e *env, name, sum string, inUse error) error {
 	c := newClient(e)
 	defer c.close()
+	c.authHint = serverHoldsStoreHint(c)
 	fmt.Fprintf(e.stderr, "toolhost: %v; asking the server at %s to load the plugin\n", inUse, c.base)
 	var list []pluginInfo
 	if err := c.call(http.MethodGet, "/v1/admin/plugins/refresh", nil, &list); err != nil {

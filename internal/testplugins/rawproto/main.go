@@ -19,7 +19,7 @@ import (
 )
 
 const manifest = `{"name":"rawproto","title":"Raw protocol","version":"0.1.0",
-"config":[{"key":"greeting","title":"Greeting","type":"string"}],
+"configurationParameters":[{"key":"greeting","title":"Greeting","type":"string"}],
 "actions":[
  {"key":"greet","title":"Greet","type":"read","inputSchema":{"type":"object","properties":{"name":{"type":"string"}},"additionalProperties":false},"outputSchema":{"type":"object","properties":{"greeting":{"type":"string"}}}},
  {"key":"unknownCode","title":"Unknown code","type":"read","inputSchema":{"type":"object"},"outputSchema":{"type":"object"}},

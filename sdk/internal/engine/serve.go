@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -43,14 +44,34 @@ func printManualStart(w io.Writer, l *Local) {
 	if err != nil {
 		exe = os.Args[0]
 	}
+	var required, optional []string
+	for _, c := range m.Config {
+		if c.Required {
+			required = append(required, c.Key+` = "..."`)
+		} else {
+			optional = append(optional, c.Key)
+		}
+	}
+	config := ""
+	if len(required) > 0 {
+		config = "\n      config = { " + strings.Join(required, ", ") + " }"
+	} else if len(optional) > 0 {
+		config = "\n      # config = { " + optional[0] + ` = "..." }`
+	}
 	fmt.Fprintf(w, `This is a toolhost plugin: %s (%s) version %s, with %d action(s).
 It is started by a toolhost host, not by hand. To install it, run
     toolhost plugin install %s
-or add it to plugins.hcl:
-    plugin %q {
-      path = %q
+and configure the installed plugin in plugins.hcl with a block without path:
+    plugin %q {%s
     }
-`, m.Name, m.Title, m.Version, len(m.Actions), exe, m.Name, exe)
+or, without installing, point a block at this file:
+    plugin %q {
+      path = %q%s
+    }
+`, m.Name, m.Title, m.Version, len(m.Actions), exe, m.Name, config, m.Name, exe, config)
+	if len(optional) > 0 {
+		fmt.Fprintf(w, "Optional config keys: %s.\n", strings.Join(optional, ", "))
+	}
 }
 
 // exitWhenOrphaned ends the plugin when the host is gone. The host also sets
