@@ -94,6 +94,7 @@ type runView struct {
 	FinishedAt     *time.Time       `json:"finished_at,omitempty"`
 	DurationMS     float64          `json:"duration_ms,omitempty"`
 	KeyName        string           `json:"key_name,omitempty"`
+	Source         string           `json:"source,omitempty"` // the door: http, mcp, assistant
 	IdempotencyKey string           `json:"idempotency_key,omitempty"`
 }
 
@@ -109,7 +110,7 @@ func viewRun(r *domain.Run, withLogs bool) runView {
 		ID: r.ID, Object: "run", Kind: r.Kind, ActionID: r.ActionID, Action: r.ActionKey, PluginID: r.PluginID,
 		ThreadID: r.ThreadID, ParentRunID: r.ParentRunID, Status: r.Status, Input: r.Input, Output: r.Output,
 		Error: r.Error, Extra: r.Extra, CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt,
-		DurationMS: r.DurationMS, KeyName: r.KeyName, IdempotencyKey: r.IdempotencyKey, LogsDropped: r.EventsDropped,
+		DurationMS: r.DurationMS, KeyName: r.KeyName, Source: r.Source, IdempotencyKey: r.IdempotencyKey, LogsDropped: r.EventsDropped,
 	}
 	if withLogs {
 		for _, e := range r.Events {
