@@ -50,6 +50,12 @@ type Action struct {
 	Title       string
 	Description string
 	Type        ActionType
+	// Idempotent says a second call with the same input changes nothing
+	// more than the first did (MCP clients read it as idempotentHint).
+	Idempotent bool
+	// ClosedWorld says the action reaches nothing outside the host (no
+	// mail server, no web API); MCP clients read openWorldHint: false.
+	ClosedWorld bool
 	Handler     Handler
 }
 
@@ -78,7 +84,8 @@ func (p *Plugin) definition() (engine.Definition, error) {
 	}
 	var errs []error
 	for i, a := range p.Actions {
-		ma := manifest.Action{Key: a.Key, Title: a.Title, Description: a.Description, Type: string(a.Type)}
+		ma := manifest.Action{Key: a.Key, Title: a.Title, Description: a.Description, Type: string(a.Type),
+			IdempotentHint: ptr(a.Idempotent), OpenWorldHint: ptr(!a.ClosedWorld)}
 		if a.Handler == nil {
 			errs = append(errs, fmt.Errorf("actions[%d] (%q): no Handler", i, a.Key))
 		} else {
@@ -103,3 +110,5 @@ func (p *Plugin) definition() (engine.Definition, error) {
 	}
 	return def, nil
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/domain"
 )
 
@@ -203,16 +203,7 @@ const (
 // APIKeyFromHeaders returns the key from x-api-key or Authorization: Bearer.
 // present is false when neither header carries one.
 func APIKeyFromHeaders(h http.Header) (key string, present bool) {
-	if k := strings.TrimSpace(h.Get("X-Api-Key")); k != "" {
-		return k, true
-	}
-	auth := strings.TrimSpace(h.Get("Authorization"))
-	if len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
-		if k := strings.TrimSpace(auth[7:]); k != "" {
-			return k, true
-		}
-	}
-	return "", false
+	return core.KeyFrom(h.Get("X-Api-Key"), h.Get("Authorization"))
 }
 
 // withAuth requires a valid key holding scope, within its rate limit for
@@ -245,12 +236,6 @@ func (s *server) withAuth(scope string, next http.Handler) http.Handler {
 	})
 }
 
-// bootstrapKey is TOOLHOST_API_KEY's key: every scope.
-var bootstrapKey = domain.BootstrapKey()
-
 func (s *server) authenticate(ctx context.Context, key string) (*domain.APIKey, error) {
-	if b := s.cfg.BootstrapKey; b != "" && subtle.ConstantTimeCompare([]byte(key), []byte(b)) == 1 {
-		return bootstrapKey, nil
-	}
-	return s.keys.Authenticate(ctx, key)
+	return s.auth.Authenticate(ctx, key)
 }

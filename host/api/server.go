@@ -43,6 +43,7 @@ type Deps struct {
 type server struct {
 	runner  *core.Runner
 	keys    core.KeyStore
+	auth    *core.Authenticator
 	threads core.ThreadStore
 	log     hclog.Logger
 	cfg     Config
@@ -65,6 +66,6 @@ func NewServer(deps Deps, cfg Config) http.Handler {
 		cfg.BodyTimeout = DefaultBodyTimeout
 	}
 	s := &server{runner: deps.Runner, keys: deps.Keys, threads: deps.Threads, log: logger.Named("api"), cfg: cfg,
-		limits: newKeyLimits(cfg.RunsPerSecond, cfg.RunBurst)}
+		limits: newKeyLimits(cfg.RunsPerSecond, cfg.RunBurst), auth: &core.Authenticator{Keys: deps.Keys, Bootstrap: cfg.BootstrapKey}}
 	return s.routes()
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/toolhost/toolhost/host/assistant"
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/core"
+	"github.com/toolhost/toolhost/host/mcp"
 	"github.com/toolhost/toolhost/host/store"
 	"github.com/toolhost/toolhost/host/supervisor"
 )
@@ -55,6 +56,7 @@ type App struct {
 	Runner     *core.Runner
 	Assistant  *assistant.Service
 	Handler    http.Handler
+	MCP        *mcp.Handler
 
 	opts     Options
 	reloadMu sync.Mutex
@@ -102,11 +104,16 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	})
 	a.Assistant = a.newAssistant()
 	a.Runner.SetPromptFiller(a.Assistant)
-	a.Handler = api.NewServer(api.Deps{Runner: a.Runner, Keys: db.Keys(), Threads: db.Threads(), Logger: a.Log}, api.Config{
+	apiHandler := api.NewServer(api.Deps{Runner: a.Runner, Keys: db.Keys(), Threads: db.Threads(), Logger: a.Log}, api.Config{
 		Version: opts.Version, MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins,
 		BootstrapKey: opts.Getenv("TOOLHOST_API_KEY"), Refresh: a.Reload, Assistant: a.Assistant,
 		RunsPerSecond: cfg.RateLimit.RunsPerSecond, RunBurst: cfg.RateLimit.Burst, BodyTimeout: cfg.BodyTimeout,
 	})
+	a.MCP = mcp.New(mcp.Deps{Runner: a.Runner, Logger: a.Log,
+		Auth: &core.Authenticator{Keys: db.Keys(), Bootstrap: opts.Getenv("TOOLHOST_API_KEY")}}, mcp.Config{
+		Version: opts.Version, AllowedOrigins: cfg.CORSOrigins, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
+	})
+	a.Handler = doors(apiHandler, a.MCP)
 	a.startRetention()
 	return a, nil
 }
@@ -200,6 +207,7 @@ func (a *App) Reload(ctx context.Context) error {
 	}
 	a.Config.Models = cfg.Models
 	a.Assistant.SetModels(cfg.Models)
+	a.Runner.Catalog() // rebuilt now, so its watchers (MCP's list_changed) hear of it
 	return nil
 }
 
@@ -254,6 +262,9 @@ func (a *App) Close(ctx context.Context) error {
 	if a.stopBg != nil {
 		a.stopBg()
 		a.bg.Wait()
+	}
+	if a.MCP != nil {
+		a.MCP.Close()
 	}
 	err := a.Runner.Shutdown(ctx)
 	if err != nil {

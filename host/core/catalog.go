@@ -66,6 +66,8 @@ type catalogCache struct {
 	seen []*manifest.Plugin
 	ps   []Plugin
 	cur  *Catalog
+
+	watchers catalogWatchers
 }
 
 func (cc *catalogCache) get(exec Executor) *Catalog {
@@ -82,7 +84,11 @@ func (cc *catalogCache) get(exec Executor) *Catalog {
 	if cc.cur != nil && slices.Equal(cc.seen, ms) && slices.Equal(cc.ps, ps) {
 		return cc.cur
 	}
+	first := cc.cur == nil
 	cc.cur, cc.seen, cc.ps = buildCatalog(ps, ms), ms, ps
+	if !first {
+		cc.watchers.notify(cc.cur)
+	}
 	return cc.cur
 }
 

@@ -28,6 +28,7 @@ const (
 type env struct {
 	ctx    context.Context
 	getenv func(string) string
+	stdin  io.Reader // nil: os.Stdin
 	stdout io.Writer
 	stderr io.Writer
 }
@@ -58,6 +59,7 @@ func commands() []command {
 		{"action", "list or run actions on a running server", actionCmd},
 		{"runs", "list, show or follow runs on a running server", runsCmd},
 		{"thread", "talk to an assistant on a thread", threadCmd},
+		{"mcp", "MCP over stdio, forwarded to the server's /mcp (for Claude Desktop and other local clients)", mcpCmd},
 		{"db", "check or compact the database (server stopped)", dbCmd},
 		{"version", "print the version", func(e *env, _ []string) error { fmt.Fprintln(e.stdout, "toolhost", Version); return nil }},
 	}

@@ -53,6 +53,11 @@ type Action struct {
 	InputSchema  json.RawMessage `json:"inputSchema"`
 	OutputSchema json.RawMessage `json:"outputSchema"`
 	SecretInputs []string        `json:"secretInputs,omitempty"`
+	// IdempotentHint and OpenWorldHint are the author's word to MCP
+	// clients: a repeat call with the same input has no further effect;
+	// the action reaches systems outside the host. nil: not said.
+	IdempotentHint *bool `json:"idempotentHint,omitempty"`
+	OpenWorldHint  *bool `json:"openWorldHint,omitempty"`
 }
 
 var (

@@ -23,6 +23,7 @@ var gmailPlugin = sdk.Plugin{
 			Title:       "Search emails",
 			Description: "Search the configured Gmail mailbox with Gmail search syntax and return the newest matching messages.",
 			Type:        sdk.Read,
+			Idempotent:  true,
 			Handler:     sdk.NewHandler(searchEmails),
 		},
 	},

@@ -30,6 +30,7 @@ var slackPlugin = sdk.Plugin{
 			Title:       "List channels",
 			Description: "List the workspace's public channels, one page at a time.",
 			Type:        sdk.Read,
+			Idempotent:  true,
 			Handler:     sdk.NewHandler(listChannels),
 		},
 		{
@@ -37,6 +38,7 @@ var slackPlugin = sdk.Plugin{
 			Title:       "Look up user by email",
 			Description: "Find the Slack user who has an email address.",
 			Type:        sdk.Read,
+			Idempotent:  true,
 			Handler:     sdk.NewHandler(lookupUserByEmail),
 		},
 	},

@@ -19,7 +19,7 @@ var testkit = sdk.Plugin{
 	},
 	Actions: []sdk.Action{
 		{Key: "noop", Title: "No-op", Description: "Does nothing.", Type: sdk.Read, Handler: sdk.NewHandler(noop)},
-		{Key: "echo", Title: "Echo", Description: "Returns its input.", Type: sdk.Create, Handler: sdk.NewHandler(echo)},
+		{Key: "echo", Title: "Echo", Description: "Returns its input.", Type: sdk.Create, Idempotent: true, ClosedWorld: true, Handler: sdk.NewHandler(echo)},
 		{Key: "sleep", Title: "Sleep", Description: "Sleeps, honouring cancellation.", Type: sdk.Read, Handler: sdk.NewHandler(sleep)},
 		{Key: "stubborn", Title: "Stubborn", Description: "Sleeps, ignoring cancellation.", Type: sdk.Read, Handler: sdk.NewHandler(stubborn)},
 		{Key: "chatty", Title: "Chatty", Description: "Streams logs and progress.", Type: sdk.Read, Handler: sdk.NewHandler(chatty)},

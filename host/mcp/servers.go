@@ -1,0 +1,148 @@
+package mcp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	gomcp "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/toolhost/toolhost/host/core"
+	"github.com/toolhost/toolhost/host/domain"
+)
+
+// servers are the MCP servers of /mcp (all) and of each /mcp/{plugin},
+// kept in step with the catalog. A server lives as long as the host, so a
+// session listening for changes (subscriptions/listen) hears when its
+// tools change; a plugin that goes away leaves its server with no tools.
+type servers struct {
+	h        *Handler
+	all      *gomcp.Server
+	mu       sync.Mutex
+	cat      *core.Catalog
+	byPlugin map[string]*gomcp.Server
+	present  map[string]bool              // plugins in the catalog now
+	tools    map[*gomcp.Server]toolDigest // what each server lists now
+}
+
+// toolDigest is a server's tools by name, each as its JSON, to tell what
+// changed.
+type toolDigest map[string]string
+
+func (s *servers) init(h *Handler) {
+	s.h = h
+	s.byPlugin, s.present, s.tools = map[string]*gomcp.Server{}, map[string]bool{}, map[*gomcp.Server]toolDigest{}
+	s.all = s.newServer("toolhost")
+}
+
+func (s *servers) newServer(name string) *gomcp.Server {
+	srv := gomcp.NewServer(&gomcp.Implementation{Name: name, Title: "toolhost", Version: s.h.cfg.Version}, &gomcp.ServerOptions{
+		Capabilities: &gomcp.ServerCapabilities{
+			Tools:   &gomcp.ToolCapabilities{ListChanged: true},
+			Logging: &gomcp.LoggingCapabilities{},
+		},
+	})
+	srv.AddReceivingMiddleware(s.h.guard)
+	s.tools[srv] = toolDigest{}
+	return srv
+}
+
+// get is the server of an installed plugin, nil for one not installed.
+func (s *servers) get(plugin string) *gomcp.Server {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.present[plugin] {
+		return nil
+	}
+	return s.byPlugin[plugin]
+}
+
+// sync makes the servers list the catalog's actions. The SDK tells
+// listening sessions (tools/list_changed) about each change.
+func (s *servers) sync(cat *core.Catalog) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cat == nil || cat == s.cat {
+		return
+	}
+	s.cat = cat
+	s.apply(s.all, cat.Actions(), true)
+	present := map[string]bool{}
+	for _, p := range cat.Plugins {
+		present[p.Name] = true
+		srv := s.byPlugin[p.Name]
+		if srv == nil {
+			srv = s.newServer("toolhost-" + p.Name)
+			s.byPlugin[p.Name] = srv
+		}
+		s.apply(srv, p.Actions, false)
+	}
+	for name, srv := range s.byPlugin {
+		if !present[name] {
+			s.apply(srv, nil, false)
+		}
+	}
+	s.present = present
+}
+
+// apply adds, replaces and removes srv's tools so it lists actions.
+func (s *servers) apply(srv *gomcp.Server, actions []*core.Action, withPlugin bool) {
+	old, now := s.tools[srv], toolDigest{}
+	for _, a := range actions {
+		t := toolFor(a, withPlugin)
+		if !toolNameRe.MatchString(t.Name) {
+			s.h.log.Warn("action left out of MCP: its tool name is not valid", "action", a.Alias, "name", t.Name)
+			continue
+		}
+		if _, dup := now[t.Name]; dup {
+			s.h.log.Warn("action left out of MCP: another action has its tool name", "action", a.Alias, "name", t.Name)
+			continue
+		}
+		j, err := json.Marshal(t)
+		if err != nil {
+			s.h.log.Warn("action left out of MCP: its tool does not encode", "action", a.Alias, "error", err)
+			continue
+		}
+		now[t.Name] = string(j)
+		if old[t.Name] != now[t.Name] {
+			srv.AddTool(t, s.h.callTool(a.ID))
+		}
+	}
+	var gone []string
+	for name := range old {
+		if _, ok := now[name]; !ok {
+			gone = append(gone, name)
+		}
+	}
+	if len(gone) > 0 {
+		srv.RemoveTools(gone...)
+	}
+	s.tools[srv] = now
+}
+
+// guard is every server's receiving middleware: tools/list needs the read
+// scope and sees the catalog as it is now; tools/call needs the run scope.
+func (h *Handler) guard(next gomcp.MethodHandler) gomcp.MethodHandler {
+	return func(ctx context.Context, method string, req gomcp.Request) (gomcp.Result, error) {
+		var need string
+		switch method {
+		case "tools/list":
+			need = domain.ScopeRead
+			h.servers.sync(h.runner.Catalog())
+		case "tools/call":
+			need = domain.ScopeRun
+		}
+		if need != "" {
+			r := requestOf(ctx)
+			if r == nil {
+				return nil, &jsonrpc.Error{Code: codeRefused, Message: "no authenticated caller for this request"}
+			}
+			if !r.key.Allows(need) {
+				return nil, &jsonrpc.Error{Code: codeRefused, Message: fmt.Sprintf("API key %q lacks the %q scope that %s needs", r.key.Name, need, method)}
+			}
+		}
+		return next(ctx, method, req)
+	}
+}
