@@ -1,18 +1,11 @@
 package api_test
 
 import (
-	"bytes"
-	"context"
-	"io"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-
 	"github.com/toolhost/toolhost/client"
-	"github.com/toolhost/toolhost/host/app"
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/store"
@@ -75,27 +68,8 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 		ShutdownGrace: time.Second, MaxBodyBytes: o.maxBody, CORSOrigins: []string{"https://app.example"},
 		BodyTimeout: o.bodyTimeout, Queue: config.Queue{Size: o.queueSize, Workers: o.workers},
 		RateLimit: config.RateLimit{RunsPerSecond: o.runsPerSecond, Burst: o.runBurst}}
-	logger := hclog.New(&hclog.LoggerOptions{Output: io.Discard})
-	a, err := app.New(context.Background(), app.Options{Config: cfg, Logger: logger, Version: "test",
-		SecretKey: bytes.Repeat([]byte{7}, 32), KillGrace: 300 * time.Millisecond,
-		Getenv: func(k string) string {
-			if k == "TOOLHOST_API_KEY" {
-				return testKey
-			}
-			return ""
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(a.Handler)
-	e := &env{t: t, URL: srv.URL, db: a.DB, runner: a.Runner, sup: a.Supervisor, dir: dir, client: client.New(srv.URL, testKey)}
-	t.Cleanup(func() {
-		srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = a.Close(ctx)
-	})
-	return e
+	a := hosttest.Serve(t, cfg, testKey)
+	return &env{t: t, URL: a.URL, db: a.DB, runner: a.Runner, sup: a.Supervisor, dir: dir, client: a.Client}
 }
 
 type resp = hosttest.Response

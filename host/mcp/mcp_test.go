@@ -1,12 +1,10 @@
 package mcp_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
@@ -14,12 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	gomcp "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/toolhost/toolhost/host/app"
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/domain"
+	"github.com/toolhost/toolhost/internal/hosttest"
 	"github.com/toolhost/toolhost/internal/testbin"
 )
 
@@ -50,26 +48,8 @@ func newHost(t *testing.T) *host {
 		Plugins: []config.Plugin{{Name: "testkit", Path: bin, Timeout: 20 * time.Second, Concurrency: 32,
 			Config: map[string]string{"counterFile": dir + "/count"}, ConfigEnv: map[string]string{},
 			ActionTimeouts: map[string]time.Duration{}}}}
-	a, err := app.New(context.Background(), app.Options{Config: cfg, Version: "test",
-		Logger:    hclog.New(&hclog.LoggerOptions{Output: io.Discard}),
-		SecretKey: bytes.Repeat([]byte{7}, 32), KillGrace: 300 * time.Millisecond,
-		Getenv: func(k string) string {
-			if k == "TOOLHOST_API_KEY" {
-				return testKey
-			}
-			return ""
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(a.Handler)
-	t.Cleanup(func() {
-		srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = a.Close(ctx)
-	})
-	return &host{URL: srv.URL, app: a}
+	a := hosttest.Serve(t, cfg, testKey)
+	return &host{URL: a.URL, app: a.App}
 }
 
 // keyed adds an API key to every request.

@@ -60,26 +60,43 @@ func Start(t testing.TB, ps ...Plugin) *Host {
 	}
 	cfg := &config.Config{DataDir: t.TempDir(), Plugins: specs, ShutdownGrace: time.Second,
 		Queue: config.Queue{Size: 16, Workers: 2}}
-	a, err := app.New(context.Background(), app.Options{Config: cfg, SecretKey: bytes.Repeat([]byte{1}, 32),
-		Logger: hclog.New(&hclog.LoggerOptions{Output: io.Discard}),
+	a := Serve(t, cfg, Key)
+	return &Host{URL: a.URL, Runner: a.Runner, Client: a.Client, t: t}
+}
+
+// App is a host built by app.New from a config, served over loopback.
+type App struct {
+	*app.App
+	URL    string
+	Client *client.Client // sends the bootstrap key
+}
+
+// Serve builds a host from cfg with app.New, as serve does, with key as
+// its bootstrap key (TOOLHOST_API_KEY), serves it over loopback and stops
+// it when the test ends.
+func Serve(tb testing.TB, cfg *config.Config, key string) *App {
+	tb.Helper()
+	a, err := app.New(context.Background(), app.Options{Config: cfg, Version: "test",
+		Logger:    hclog.New(&hclog.LoggerOptions{Output: io.Discard}),
+		SecretKey: bytes.Repeat([]byte{7}, 32), KillGrace: 300 * time.Millisecond,
 		Getenv: func(k string) string {
 			if k == "TOOLHOST_API_KEY" {
-				return Key
+				return key
 			}
 			return ""
 		}})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	srv := httptest.NewServer(a.Handler)
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		srv.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = a.Close(ctx)
 	})
-	c := client.New(srv.URL, Key, client.WithHTTPClient(&http.Client{Timeout: 60 * time.Second}))
-	return &Host{URL: srv.URL, Runner: a.Runner, Client: c, t: t}
+	c := client.New(srv.URL, key, client.WithHTTPClient(&http.Client{Timeout: 60 * time.Second}))
+	return &App{App: a, URL: srv.URL, Client: c}
 }
 
 // Do sends a request with the test key.
