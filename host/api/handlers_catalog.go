@@ -37,7 +37,13 @@ func (s *server) health(w http.ResponseWriter, _ *http.Request) {
 		}
 		list = append(list, healthPlugin{Name: p.Name, Status: st, Restarts: in.Restarts, Actions: len(p.Actions)})
 	}
-	ok(w, http.StatusOK, map[string]any{"status": status, "version": s.cfg.Version, "plugins": list})
+	out := map[string]any{"status": status, "version": s.cfg.Version, "plugins": list}
+	if err := s.runner.StorageHealth(); err != nil {
+		// The reason names the data directory and the cause (no secrets);
+		// an operator needs it to act.
+		out["status"], out["storage"] = "degraded", map[string]string{"status": domain.ErrorCode(err), "reason": err.Error()}
+	}
+	ok(w, http.StatusOK, out)
 }
 
 func (s *server) verifyAccess(w http.ResponseWriter, _ *http.Request) {

@@ -37,6 +37,8 @@ type envOptions struct {
 	mutate             func(*config.Plugin)
 	// models are the model blocks the assistant serves.
 	models []config.Model
+	// dataDir, when set, is the data directory (default: a temp dir).
+	dataDir string
 }
 
 func testkit(t testing.TB) string {
@@ -64,7 +66,11 @@ func newEnv(t testing.TB, opts ...envOptions) *env {
 	if o.queueSize == 0 {
 		o.queueSize, o.workers = 64, 4
 	}
-	cfg := &config.Config{DataDir: dir, Plugins: []config.Plugin{sp}, Models: o.models,
+	dataDir := dir
+	if o.dataDir != "" {
+		dataDir = o.dataDir
+	}
+	cfg := &config.Config{DataDir: dataDir, Plugins: []config.Plugin{sp}, Models: o.models,
 		ShutdownGrace: time.Second, MaxBodyBytes: o.maxBody, CORSOrigins: []string{"https://app.example"},
 		BodyTimeout: o.bodyTimeout, Queue: config.Queue{Size: o.queueSize, Workers: o.workers},
 		RateLimit: config.RateLimit{RunsPerSecond: o.runsPerSecond, Burst: o.runBurst}}

@@ -39,6 +39,14 @@ type RunStore interface {
 	ListRuns(ctx context.Context, f domain.RunFilter, p domain.Page) (runs []*domain.Run, hasMore bool, err error)
 }
 
+// HealthReporter is what a store may also implement: nil while it can
+// record, else why not (a full disk, an unreachable database). The core
+// refuses new runs while it is not nil, and asks again for each: a store
+// is expected to retry and recover by itself.
+type HealthReporter interface {
+	Health() error
+}
+
 // ThreadStore keeps threads and their messages.
 type ThreadStore interface {
 	CreateThread(ctx context.Context, t *domain.Thread, msgs []*domain.Message) error

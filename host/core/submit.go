@@ -17,6 +17,9 @@ import (
 // not depend on ctx once admitted: a caller that goes away does not cancel
 // it (Cancel does).
 func (r *Runner) Submit(ctx context.Context, c Call) (Result, error) {
+	if err := r.StorageHealth(); err != nil {
+		return Result{}, err
+	}
 	if c.Job != nil {
 		return r.submitJob(ctx, c)
 	}

@@ -31,3 +31,6 @@ func (db *DB) Plugins() Plugins { return Plugins{db} }
 
 // Idempotency returns the idempotency record store.
 func (db *DB) Idempotency() Idempotency { return Idempotency{db} }
+
+// Health is nil while runs can be recorded (see DB.Health).
+func (rs Runs) Health() error { return rs.db.Health() }

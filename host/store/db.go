@@ -298,3 +298,9 @@ func putUint64(b *bbolt.Bucket, key []byte, n uint64) error {
 	binary.BigEndian.PutUint64(v[:], n)
 	return b.Put(key, v[:])
 }
+
+// Health is nil while the store can record runs, else why it cannot (a
+// full disk, say), naming the data directory. After a failure it tries
+// again at most once a second, so a store whose disk has room again
+// reports (and is) healthy without a restart.
+func (db *DB) Health() error { return db.journal.health() }

@@ -60,7 +60,9 @@ type journal struct {
 	// topID is at least every run id in bbolt: a run with a greater id
 	// (a new ULID, usually) is new without a look at the file.
 	topID   string
-	err     error // set when the journal takes no more records (secureAfterFailedWrite)
+	err     error       // set when the journal takes no more records (secureAfterFailedWrite)
+	errAt   time.Time   // when err was last set or retried
+	failed  atomic.Bool // err != nil, read without mu
 	closed  bool
 	writes  atomic.Int64 // writes made, for benchmarks
 	maxRuns atomic.Int64 // runs kept at each apply (DB.LimitRuns); 0: no limit
@@ -126,6 +128,9 @@ func openJournal(db *DB, cfg journalTuning) (j *journal, recovered int, err erro
 // put makes runs durable in the journal, all of them or none.
 func (j *journal) put(runs []*Run, enc [][]byte) error {
 	j.mu.Lock()
+	if j.err != nil {
+		j.retryAfterFailure()
+	}
 	b, err := j.enqueue(runs, enc)
 	if err != nil {
 		j.mu.Unlock()
@@ -149,7 +154,7 @@ func (j *journal) enqueue(runs []*Run, enc [][]byte) (*jbatch, error) {
 	case j.closed:
 		return nil, ErrClosed
 	case j.err != nil:
-		return nil, fmt.Errorf("run journal: a write failed and the records it left could not be copied into the database (free space, then restart toolhost): %w", j.err)
+		return nil, fmt.Errorf("run journal: a write failed and the records it left could not be copied into the database %s (free space there; toolhost retries by itself): %w", j.db.dir, j.err)
 	}
 	if err := j.checkTransitions(runs); err != nil {
 		return nil, err
@@ -323,10 +328,55 @@ func (j *journal) secureAfterFailedWrite() {
 	err := j.apply()
 	j.mu.Lock()
 	if err != nil {
-		j.err = err
+		j.err, j.errAt = err, time.Now()
+		j.failed.Store(true)
 		return
 	}
 	j.off = 0
+}
+
+// retryWait is how long the journal waits after a failure before it tries
+// again to copy its records into the database.
+const retryWait = time.Second
+
+// retryAfterFailure tries again, at most once per retryWait, what a failed
+// write left to do: copy the durable records into bbolt. Once that works
+// (space came back), the journal takes records again from the start of
+// its file, without a restart. Called with mu held.
+func (j *journal) retryAfterFailure() {
+	if j.writing || time.Since(j.errAt) < retryWait {
+		return
+	}
+	j.errAt = time.Now()
+	j.mu.Unlock()
+	err := j.apply()
+	j.mu.Lock()
+	if j.err == nil || j.writing {
+		return
+	}
+	if err != nil {
+		j.err = err
+		return
+	}
+	j.err, j.off = nil, 0
+	j.failed.Store(false)
+}
+
+// health is nil while the journal takes records, else why it does not
+// (retrying first when it is time).
+func (j *journal) health() error {
+	if !j.failed.Load() {
+		return nil
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err != nil {
+		j.retryAfterFailure()
+	}
+	if j.err != nil {
+		return fmt.Errorf("run journal in %s takes no records: %w", j.db.dir, j.err)
+	}
+	return nil
 }
 
 // drop forgets the records of a batch that was not written: they leave

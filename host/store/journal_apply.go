@@ -124,3 +124,15 @@ func (j *journal) trim(tx *bbolt.Tx) {
 // settle applies every durable record, so that bbolt holds every run that
 // was acknowledged. Reads that scan bbolt call it first.
 func (j *journal) settle() error { return j.apply() }
+
+// overlay replaces each run with its latest journaled state, if it has one
+// that is not in bbolt yet.
+func (j *journal) overlay(runs []*Run) {
+	for i, r := range runs {
+		if enc, ok := j.get(r.ID); ok {
+			if latest, err := decodeRun(r.ID, enc); err == nil {
+				runs[i] = latest
+			}
+		}
+	}
+}

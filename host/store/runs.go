@@ -319,9 +319,16 @@ func (rs Runs) ListRuns(ctx context.Context, f RunFilter, p Page) (runs []*Run, 
 	if err := checkNoNUL(f.ActionID, f.PluginID, f.ThreadID, f.KeyID); err != nil {
 		return nil, false, err
 	}
-	if err := rs.db.journal.settle(); err != nil {
-		return nil, false, err
-	}
+	// Copy the journal in first, so the page holds every durable run. When
+	// that fails (a full disk) the page is read from the file as it is,
+	// with each run's latest journaled state: history stays readable,
+	// though runs only in the journal are left out until the copy works.
+	unsettled := rs.db.journal.settle() != nil
+	defer func() {
+		if unsettled && err == nil {
+			rs.db.journal.overlay(runs)
+		}
+	}()
 	timed := !f.From.IsZero() || !f.To.IsZero()
 	if !f.From.IsZero() {
 		s.atLeast([]byte(idFloor(RunPrefix, f.From.Add(-timeSlack))))
