@@ -18,7 +18,7 @@ func (s *server) identifyAction(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fieldErr("prompt", "is required: say what the action should do"))
 		return
 	}
-	out, err := s.cfg.Assistant.Identify(r.Context(), *in.Prompt, in.Model)
+	out, err := s.cfg.Assistant.IdentifyRun(r.Context(), *in.Prompt, in.Model, callerOf(r), "http")
 	if err != nil {
 		s.fail(w, r, err)
 		return

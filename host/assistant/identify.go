@@ -76,6 +76,56 @@ func (s *Service) Identify(ctx context.Context, prompt, modelName string) (*Iden
 	return out, nil
 }
 
+// IdentifyKind is the kind of the run an identification makes.
+const IdentifyKind = "identify"
+
+// IdentifyRun is Identify as a run: it goes through the core's pipeline,
+// so the model call is in history (kind "identify", with the caller and
+// the door) and can be followed and cancelled like any run. It waits for
+// the run's end (ctx ending stops the wait, not the run).
+func (s *Service) IdentifyRun(ctx context.Context, prompt, modelName string, caller domain.Caller, source string) (*Identified, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(prompt) == "" {
+		return nil, fieldError("prompt", "is required: say what the action should do")
+	}
+	if _, err := s.model(modelName); err != nil {
+		return nil, err
+	}
+	in, _ := json.Marshal(map[string]string{"prompt": prompt, "model": modelName})
+	job := &core.Job{
+		Run: &domain.Run{Kind: IdentifyKind, Input: in}, Target: IdentifyKind, Request: in,
+		Do: func(ctx context.Context, _ *core.JobControl) (json.RawMessage, error) {
+			out, err := s.Identify(ctx, prompt, modelName)
+			if err != nil {
+				return nil, err
+			}
+			return json.Marshal(out)
+		},
+	}
+	res, err := s.runner.Submit(ctx, core.Call{Job: job, Caller: caller, Source: source})
+	if err != nil {
+		return nil, err
+	}
+	run, err := s.runner.Wait(ctx, res.Run.ID)
+	if err != nil {
+		return nil, err
+	}
+	if run.Status != domain.StatusSucceeded {
+		e := &domain.Error{Code: domain.CodeInternal, Message: "identification " + run.Status}
+		if run.Error != nil {
+			e = &domain.Error{Code: run.Error.Code, Message: run.Error.Message}
+		}
+		return nil, e
+	}
+	out := new(Identified)
+	if err := json.Unmarshal(run.Output, out); err != nil {
+		return nil, domain.WrapError(err, domain.CodeInternal, "decoding the identification of run %s", run.ID)
+	}
+	return out, nil
+}
+
 // FillInput asks the model (the first configured) for the input of action
 // a that the prompt describes. The caller merges it under the keys it was
 // given explicitly, and checks the result.
