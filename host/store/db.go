@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -88,6 +89,8 @@ type DB struct {
 	// recovered is how many run records Open copied from the journal
 	// that a stopped host left behind.
 	recovered int
+	// journalDamage is what that replay found damaged.
+	journalDamage JournalDamage
 	// boltBatch sends batch writes through bbolt's DB.Batch instead of
 	// commit, and runsInBolt sends PutRuns to batch instead of the
 	// journal; only benchmarks set them, to compare the ways.
@@ -104,7 +107,12 @@ type DB struct {
 
 // Open opens (creating if needed) the database in dir. It fails fast, with
 // an error wrapping ErrInUse, when another process has it open.
-func Open(dir string, opts Options) (*DB, error) {
+//
+// A file that is cut short, has damaged meta pages, or is empty next to a
+// journal or secret key file is refused with an error wrapping ErrDamaged
+// before bbolt maps it; a panic inside bbolt while opening becomes such an
+// error too.
+func Open(dir string, opts Options) (_ *DB, err error) {
 	aead, err := newAEAD(opts.SecretKey)
 	if err != nil {
 		return nil, err
@@ -112,7 +120,17 @@ func Open(dir string, opts Options) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
-	bdb, err := openBolt(dir, opts.Timeout)
+	if err := preflight(dir); err != nil {
+		return nil, err
+	}
+	var bdb *bbolt.DB
+	defer func() {
+		if err != nil && bdb != nil && errors.Is(err, ErrDamaged) {
+			bdb.Close() // after a panic: release the lock
+		}
+	}()
+	defer recoverOpen(filepath.Join(dir, FileName), &err, debug.SetPanicOnFault(true))
+	bdb, err = openBolt(dir, opts.Timeout)
 	if err != nil {
 		return nil, err
 	}
