@@ -37,7 +37,11 @@ func (s *server) health(w http.ResponseWriter, _ *http.Request) {
 		}
 		list = append(list, healthPlugin{Name: p.Name, Status: st, Restarts: in.Restarts, Actions: len(p.Actions)})
 	}
-	ok(w, http.StatusOK, map[string]any{"status": status, "version": s.cfg.Version, "plugins": list})
+	out := map[string]any{"status": status, "version": s.cfg.Version, "plugins": list}
+	if st := storageHealth(s.db.Damage()); st != nil {
+		out["status"], out["storage"] = "degraded", st
+	}
+	ok(w, http.StatusOK, out)
 }
 
 func (s *server) verifyAccess(w http.ResponseWriter, _ *http.Request) {

@@ -23,13 +23,13 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	runs, more, err := s.db.ListRuns(f, page)
+	pg, err := s.db.ListRunsPage(f, page)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	out := listView[runView]{List: []runView{}, HasMore: more}
-	for _, run := range runs {
+	out := listView[runView]{List: []runView{}, HasMore: pg.HasMore, Damaged: len(pg.Damaged), DamagedIDs: pg.Damaged}
+	for _, run := range pg.Runs {
 		out.List = append(out.List, viewRun(run, false))
 	}
 	ok(w, http.StatusOK, out)

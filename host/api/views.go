@@ -129,4 +129,8 @@ func viewRun(r *store.Run, withLogs bool) runView {
 type listView[T any] struct {
 	List    []T  `json:"list"`
 	HasMore bool `json:"has_more"`
+	// Damaged counts the records in the page's range left out because
+	// they do not decode, and DamagedIDs names them (absent when none).
+	Damaged    int      `json:"damaged,omitempty"`
+	DamagedIDs []string `json:"damaged_ids,omitempty"`
 }

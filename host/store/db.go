@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -91,6 +92,8 @@ type DB struct {
 	recovered int
 	// journalDamage is what that replay found damaged.
 	journalDamage JournalDamage
+	// damagedRuns is what the last DamagedRuns found, plus one.
+	damagedRuns atomic.Int64
 	// boltBatch sends batch writes through bbolt's DB.Batch instead of
 	// commit, and runsInBolt sends PutRuns to batch instead of the
 	// journal; only benchmarks set them, to compare the ways.

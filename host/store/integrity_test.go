@@ -173,3 +173,95 @@ func TestOpenRefusesAnEmptyFileThatHeldData(t *testing.T) {
 	}
 	openDB(t, dir)
 }
+
+// damageRun flips a byte inside run id's record in the closed file at
+// dir (every copy of it: bbolt may keep an older page with it too).
+func damageRun(t *testing.T, dir, id string) {
+	t.Helper()
+	path := filepath.Join(dir, store.FileName)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := []byte(`{"id":"` + id + `"`)
+	n := 0
+	for i := 0; ; {
+		j := bytesIndex(data[i:], rec)
+		if j < 0 {
+			break
+		}
+		data[i+j+len(rec)+1] ^= 0x80 // the quote opening the next field name: not JSON any more
+		i += j + len(rec)
+		n++
+	}
+	if n == 0 {
+		t.Fatalf("record of %s not found in the file", id)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func bytesIndex(s, sep []byte) int { return strings.Index(string(s), string(sep)) }
+
+// TestDamagedRunRecords (defect 5): a record with flipped bytes does not
+// fail the pages it is on; it is named, Check lists it, and quarantine
+// moves it aside so that the file checks clean again.
+func TestDamagedRunRecords(t *testing.T) {
+	dir := t.TempDir()
+	db := openDB(t, dir)
+	var runs []*store.Run
+	for range 10 {
+		r := newRun(store.StatusSucceeded)
+		runs = append(runs, r)
+		mustPut(t, db, r)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bad := runs[4].ID
+	damageRun(t, dir, bad)
+
+	db = openDB(t, dir)
+	if d := db.Damage(); d.Runs != -1 {
+		t.Errorf("Damage().Runs = %d before a scan, want -1", d.Runs)
+	}
+	list, more, err := db.ListRuns(store.RunFilter{}, store.Page{Limit: 100})
+	if err != nil || len(list) != 9 || more {
+		t.Fatalf("ListRuns = %d runs, more %v, %v; want the 9 intact ones", len(list), more, err)
+	}
+	pg, err := db.ListRunsPage(store.RunFilter{Status: store.StatusSucceeded}, store.Page{Limit: 5, Order: store.OrderAsc})
+	if err != nil || len(pg.Runs) != 5 || !pg.HasMore || len(pg.Damaged) != 1 || pg.Damaged[0] != bad {
+		t.Fatalf("ListRunsPage = %d runs, more %v, damaged %v, %v; want 5, true, [%s]", len(pg.Runs), pg.HasMore, pg.Damaged, err, bad)
+	}
+	// A page whose next record would be the damaged one says there is more.
+	pg, err = db.ListRunsPage(store.RunFilter{}, store.Page{Limit: 4, Order: store.OrderAsc})
+	if err != nil || len(pg.Runs) != 4 || !pg.HasMore || len(pg.Damaged) != 0 {
+		t.Fatalf("first page = %d runs, more %v, damaged %v, %v", len(pg.Runs), pg.HasMore, pg.Damaged, err)
+	}
+	err = db.Check()
+	if !errors.Is(err, store.ErrCorrupt) || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), "db repair") {
+		t.Fatalf("Check = %v, want ErrCorrupt naming %s", err, bad)
+	}
+	found, err := db.DamagedRuns()
+	if err != nil || len(found) != 1 || found[0].ID != bad {
+		t.Fatalf("DamagedRuns = %v, %v", found, err)
+	}
+	if d := db.Damage(); d.Runs != 1 {
+		t.Errorf("Damage().Runs = %d, want 1", d.Runs)
+	}
+	moved, err := db.QuarantineDamagedRuns()
+	if err != nil || len(moved) != 1 {
+		t.Fatalf("QuarantineDamagedRuns = %v, %v", moved, err)
+	}
+	mustCheck(t, db)
+	if n, err := db.QuarantinedRuns(); n != 1 || err != nil {
+		t.Errorf("QuarantinedRuns = %d, %v", n, err)
+	}
+	if st, err := db.Stats(); err != nil || st.Runs != 9 {
+		t.Errorf("Stats().Runs = %d, %v; want 9", st.Runs, err)
+	}
+	if _, err := db.GetRun(bad); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetRun of the quarantined run: %v", err)
+	}
+}

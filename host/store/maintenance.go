@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -60,11 +59,11 @@ func checkRuns(tx *bbolt.Tx, report func(string, ...any) bool) {
 	_ = runs.ForEach(func(k, v []byte) error {
 		n++
 		r, err := decodeRunKeys(v)
-		if err == nil && !json.Valid(v) {
-			err = fmt.Errorf("record is not valid JSON")
+		if err == nil {
+			_, err = decodeRun(string(k), v) // what every read of it does
 		}
 		if err != nil {
-			report("run %s: %v", k, err)
+			report("run %s: damaged record (%v); `toolhost db repair` moves it aside", k, err)
 			return nil
 		}
 		if r.ID != string(k) {

@@ -58,7 +58,7 @@ func commands() []command {
 		{"action", "list or run actions on a running server", actionCmd},
 		{"runs", "list, show or follow runs on a running server", runsCmd},
 		{"thread", "talk to an assistant on a thread", threadCmd},
-		{"db", "check or compact the database (server stopped)", dbCmd},
+		{"db", "check, repair or compact the database (server stopped)", dbCmd},
 		{"version", "print the version", func(e *env, _ []string) error { fmt.Fprintln(e.stdout, "toolhost", Version); return nil }},
 	}
 }

@@ -118,6 +118,7 @@ func startApp(e *env, cfg *config.Config, cfgPath string) (*app, error) {
 	if n := db.Recovered(); n > 0 {
 		fmt.Fprintf(e.stdout, "recovered %d run record(s) from the run journal (the host last stopped without closing it).\n", n)
 	}
+	a.warnJournalDamage(e)
 	if n, err := db.InterruptRuns(); err != nil {
 		a.log.Error("could not mark interrupted runs", "error", err)
 	} else if n > 0 {
@@ -263,6 +264,7 @@ func (a *app) serveUntilDone(e *env) error {
 	a.bgCancel = cancel
 	a.db.LimitRuns(a.cfg.Retention.MaxRuns)
 	go a.pruneLoop(bg)
+	go a.scanDamagedRuns()
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
 	var serveErr error
