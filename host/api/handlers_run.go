@@ -92,6 +92,9 @@ func readBody(r *http.Request) ([]byte, error) {
 	if err != nil {
 		return nil, fault.Wrap(err, fault.InvalidRequest, "could not read the request body: %v", err)
 	}
+	if err := checkUTF8(body); err != nil {
+		return nil, err
+	}
 	return body, nil
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -77,6 +78,9 @@ func timeParam(v, name string) (time.Time, error) {
 func parsePage(r *http.Request) (store.Page, error) {
 	q := r.URL.Query()
 	p := store.Page{Order: q.Get("order"), After: q.Get("after"), Before: q.Get("before")}
+	if err := errors.Join(checkCursor("after", p.After), checkCursor("before", p.Before)); err != nil {
+		return p, err
+	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
