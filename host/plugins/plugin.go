@@ -75,7 +75,7 @@ type Info struct {
 
 func newPlugin(spec config.Plugin, opts *Options) *Plugin {
 	cfg, _ := json.Marshal(spec.Config)
-	sec := newSecrets(spec.Config)
+	sec := newSecrets(spec.Config).withEnv(spec.Env, opts.Getenv)
 	return &Plugin{
 		spec: spec, opts: opts, config: cfg, secrets: sec,
 		log:    scrubLogger{opts.Logger.Named("plugins").With("plugin", spec.Name), sec},

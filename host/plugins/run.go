@@ -172,7 +172,7 @@ func emit(fn func(Event), e Event) {
 // result maps the plugin's result to output or a fault.
 func (p *Plugin) result(r *pb.RunResult, deadline time.Time, timeout time.Duration) ([]byte, error) {
 	if r.Error == nil {
-		return r.OutputJson, nil
+		return p.secrets.scrubJSON(r.OutputJson), nil
 	}
 	if !time.Now().Before(deadline) {
 		return nil, fault.New(fault.ActionTimeout, "action timed out after %s", timeout)

@@ -106,11 +106,21 @@ func crash(_ context.Context, in SleepIn) (Empty, error) {
 
 // printLines prints as a plugin author debugging would; go-plugin streams
 // os.Stdout and os.Stderr to the host once the plugin serves.
-func printLines(ctx context.Context, _ Empty) (Empty, error) {
+// PrintOut is what print says it printed.
+type PrintOut struct {
+	Said string `json:"said" title:"Said" description:"The stderr line with the token."`
+}
+
+// printLines also logs its token and the value of $X_SECRET (an env entry)
+// inside a list, a field the sdk encodes as JSON, and returns the token.
+func printLines(ctx context.Context, _ Empty) (PrintOut, error) {
+	token := sdk.ConfigFrom(ctx).Get("token")
 	fmt.Println("hello on stdout")
-	fmt.Fprintf(os.Stderr, "token is %s\nno newline at the end", sdk.ConfigFrom(ctx).Get("token"))
+	fmt.Fprintf(os.Stderr, "token is %s\nno newline at the end", token)
 	fmt.Fprintln(os.Stderr, ", until now")
-	return Empty{}, nil
+	fmt.Fprintf(os.Stderr, "quoted %q\n", []string{token, os.Getenv("X_SECRET")})
+	sdk.LoggerFrom(ctx).Info("fields", "list", []string{token}, "env", []string{os.Getenv("X_SECRET")})
+	return PrintOut{Said: "token is " + token + ", env " + os.Getenv("X_SECRET")}, nil
 }
 
 // leak writes to the process's real stderr, which the host reads directly
