@@ -243,6 +243,7 @@ func (r *Runner) execute(x *active) {
 }
 
 func (x *active) pluginEvent(e plugins.Event) {
+	e = capPluginEvent(e)
 	if e.Kind == "progress" {
 		x.addEvent("run.progress", e)
 		return

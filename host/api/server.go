@@ -30,6 +30,9 @@ type Config struct {
 	// BodyTimeout is how long a request's body may take to arrive
 	// (default 30s); past it the request fails and its connection closes.
 	BodyTimeout time.Duration
+	// WriteTimeout is how long an answer other than an event stream may
+	// take to be written (default DefaultWriteTimeout).
+	WriteTimeout time.Duration
 }
 
 type server struct {
@@ -53,6 +56,9 @@ func NewServer(runner *host.Runner, logger hclog.Logger, cfg Config) http.Handle
 	}
 	if cfg.BodyTimeout <= 0 {
 		cfg.BodyTimeout = DefaultBodyTimeout
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
 	}
 	s := &server{runner: runner, db: runner.Store(), log: logger.Named("api"), cfg: cfg,
 		limits: newKeyLimits(cfg.RunsPerSecond, cfg.RunBurst)}

@@ -180,7 +180,7 @@ func (a *app) listen(e *env) error {
 		Version: Version, MaxBodyBytes: a.cfg.MaxBodyBytes, CORSOrigins: a.cfg.CORSOrigins,
 		BootstrapKey: e.getenv("TOOLHOST_API_KEY"), Refresh: a.reload,
 		Assistant: a.asst, RunsPerSecond: a.cfg.RateLimit.RunsPerSecond, RunBurst: a.cfg.RateLimit.Burst,
-		BodyTimeout: a.cfg.BodyTimeout,
+		BodyTimeout: a.cfg.BodyTimeout, WriteTimeout: a.cfg.WriteTimeout,
 	})
 	a.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	return nil

@@ -84,11 +84,23 @@ func stubborn(_ context.Context, in SleepIn) (SleepOut, error) {
 type ChattyIn struct {
 	Lines   int `json:"lines" title:"Lines" description:"How many log lines."`
 	DelayMS int `json:"delayMs,omitempty" title:"Delay" description:"Milliseconds between lines."`
+	// Size pads each line's message and a field to this many bytes, and
+	// Stderr prints this many lines to stderr first: floods, for tests.
+	Size   int `json:"size,omitempty" title:"Size" description:"Bytes of each line's message and of a field."`
+	Stderr int `json:"stderr,omitempty" title:"Stderr" description:"Lines to print to stderr first."`
 }
 
 func chatty(ctx context.Context, in ChattyIn) (Empty, error) {
 	log := sdk.LoggerFrom(ctx)
+	for i := 1; i <= in.Stderr; i++ {
+		fmt.Fprintf(os.Stderr, "flood line %d\n", i)
+	}
 	for i := 1; i <= in.Lines; i++ {
+		if in.Size > 0 {
+			pad := strings.Repeat("x", in.Size)
+			log.Info(fmt.Sprintf("line %d ", i)+pad, "i", i, "pad", pad)
+			continue
+		}
 		log.Info(fmt.Sprintf("line %d", i), "i", i)
 		sdk.Progress(ctx, float64(i)/float64(in.Lines), fmt.Sprintf("%d of %d", i, in.Lines))
 		time.Sleep(time.Duration(in.DelayMS) * time.Millisecond)
