@@ -27,18 +27,21 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## fuzz: run each fuzz target for a short while
+## fuzz: run each fuzz target for a short while (FUZZTIME=5s for a quick pass)
+FUZZTIME ?= 20s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./host/config
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 20s ./internal/manifest
-	$(GO) test -run '^$$' -fuzz FuzzReadJournal -fuzztime 20s ./host/store
-	$(GO) test -run '^$$' -fuzz FuzzDecodeRunBody -fuzztime 20s ./host
-	$(GO) test -run '^$$' -fuzz FuzzAPIKeyFromHeaders -fuzztime 20s ./host/api
-	$(GO) test -run '^$$' -fuzz FuzzLoadSecretKey -fuzztime 20s ./host/store
-	$(GO) test -run '^$$' -fuzz FuzzEncodeRun -fuzztime 20s ./host/store
-	$(GO) test -run '^$$' -fuzz FuzzLocalRun -fuzztime 20s ./sdk
-	$(GO) test -run '^$$' -fuzz FuzzDecodeArgs -fuzztime 20s ./host/assistant
-	$(GO) test -run '^$$' -fuzz FuzzErrorBodyMessage -fuzztime 20s ./host/assistant
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./host/config
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./internal/manifest
+	$(GO) test -run '^$$' -fuzz FuzzReadJournal -fuzztime $(FUZZTIME) ./host/store
+	$(GO) test -run '^$$' -fuzz FuzzReplayDamagedJournal -fuzztime $(FUZZTIME) ./host/store
+	$(GO) test -run '^$$' -fuzz FuzzCheckDamagedFile -fuzztime $(FUZZTIME) ./host/store
+	$(GO) test -run '^$$' -fuzz FuzzDecodeRunBody -fuzztime $(FUZZTIME) ./host
+	$(GO) test -run '^$$' -fuzz FuzzAPIKeyFromHeaders -fuzztime $(FUZZTIME) ./host/api
+	$(GO) test -run '^$$' -fuzz FuzzLoadSecretKey -fuzztime $(FUZZTIME) ./host/store
+	$(GO) test -run '^$$' -fuzz FuzzEncodeRun -fuzztime $(FUZZTIME) ./host/store
+	$(GO) test -run '^$$' -fuzz FuzzLocalRun -fuzztime $(FUZZTIME) ./sdk
+	$(GO) test -run '^$$' -fuzz FuzzDecodeArgs -fuzztime $(FUZZTIME) ./host/assistant
+	$(GO) test -run '^$$' -fuzz FuzzErrorBodyMessage -fuzztime $(FUZZTIME) ./host/assistant
 
 ## bench: the benchmark harness (see bench/README.md)
 bench:
