@@ -61,7 +61,7 @@ func damagedFileSeed() ([]byte, []string, error) {
 // Check; and a file that Check passes still holds every run, readable.
 func FuzzCheckDamagedFile(f *testing.F) {
 	f.Add(uint32(524288), uint16(0), byte(0), true)
-	f.Add(uint32(16), uint16(64), byte(0xff), false)   // the first meta page
+	f.Add(uint32(16), uint16(64), byte(0xff), false)    // the first meta page
 	f.Add(uint32(4096*2), uint16(4096), byte(0), false) // a page zeroed
 	f.Add(uint32(4096*3+20), uint16(8), byte(0x7f), false)
 	f.Add(uint32(4096*5+100), uint16(200), byte('x'), false)
