@@ -265,3 +265,30 @@ func TestDamagedRunRecords(t *testing.T) {
 		t.Errorf("GetRun of the quarantined run: %v", err)
 	}
 }
+
+// TestInterruptRunsSkipsDamagedRecords: a damaged record among the runs a
+// stopped host left running does not stop the others being interrupted.
+func TestInterruptRunsSkipsDamagedRecords(t *testing.T) {
+	dir := t.TempDir()
+	db := openDB(t, dir)
+	var runs []*store.Run
+	for range 5 {
+		r := newRun(store.StatusRunning)
+		runs = append(runs, r)
+		mustPut(t, db, r)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	damageRun(t, dir, runs[1].ID)
+	db = openDB(t, dir)
+	n, err := db.InterruptRuns()
+	if err != nil || n != 4 {
+		t.Fatalf("InterruptRuns = %d, %v; want the 4 intact runs", n, err)
+	}
+	for i, r := range runs {
+		if i != 1 {
+			wantStatus(t, db, r, store.StatusFailed)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -29,14 +30,15 @@ func (db *DB) InterruptRuns() (n int, err error) {
 		return 0, err
 	}
 	now := time.Now().UTC()
+	damaged := map[string]bool{} // records that do not decode: left as they are
 	for _, status := range []string{StatusQueued, StatusRunning, StatusRequiresAction} {
 		for {
-			done, err := db.interruptChunk(status, now)
+			done, more, err := db.interruptChunk(status, now, damaged)
 			n += done
 			if err != nil {
 				return n, fmt.Errorf("interrupting %s runs: %w", status, err)
 			}
-			if done < txChunk {
+			if !more {
 				break
 			}
 		}
@@ -44,13 +46,24 @@ func (db *DB) InterruptRuns() (n int, err error) {
 	return n, nil
 }
 
-// interruptChunk fails up to txChunk runs in status in one transaction.
-func (db *DB) interruptChunk(status string, now time.Time) (n int, err error) {
+// interruptChunk fails up to txChunk runs in status in one transaction,
+// skipping (and adding to damaged) the records that do not decode, which
+// DamagedRuns reports. more says whether runs in status may remain.
+func (db *DB) interruptChunk(status string, now time.Time, damaged map[string]bool) (n int, more bool, err error) {
 	err = db.update(func(tx *bbolt.Tx) error {
 		n = 0
-		ids := indexIDs(tx.Bucket(runIndexByName("status").bucket), status, txChunk)
+		limit := txChunk + len(damaged)
+		ids := indexIDs(tx.Bucket(runIndexByName("status").bucket), status, limit)
+		more = len(ids) == limit
 		for _, id := range ids {
+			if damaged[id] {
+				continue
+			}
 			r, err := getRun(tx, id)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				damaged[id] = true
+				continue
+			}
 			if err != nil {
 				return err
 			}
@@ -67,7 +80,7 @@ func (db *DB) interruptChunk(status string, now time.Time) (n int, err error) {
 		}
 		return nil
 	})
-	return n, err
+	return n, more, err
 }
 
 func interrupt(r *Run, now time.Time) {
