@@ -127,13 +127,21 @@ func Open(dir string, opts Options) (_ *DB, err error) {
 		return nil, err
 	}
 	var bdb *bbolt.DB
+	var file *os.File // the file bbolt opened, to release its lock after a panic
 	defer func() {
-		if err != nil && bdb != nil && errors.Is(err, ErrDamaged) {
-			bdb.Close() // after a panic: release the lock
+		if err != nil && errors.Is(err, ErrDamaged) {
+			if bdb != nil {
+				bdb.Close()
+			} else if file != nil {
+				// bbolt's memory map still refers to the file, which keeps
+				// its lock past Close: unlock it first.
+				unlockFile(file)
+				file.Close()
+			}
 		}
 	}()
 	defer recoverOpen(filepath.Join(dir, FileName), &err, debug.SetPanicOnFault(true))
-	bdb, err = openBolt(dir, opts.Timeout)
+	bdb, err = openBolt(dir, opts.Timeout, &file)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +177,7 @@ func (db *DB) Recovered() int { return db.recovered }
 
 func (db *DB) journalPath() string { return filepath.Join(db.dir, JournalFileName) }
 
-func openBolt(dir string, timeout time.Duration) (*bbolt.DB, error) {
+func openBolt(dir string, timeout time.Duration, file **os.File) (*bbolt.DB, error) {
 	switch {
 	case timeout == 0:
 		timeout = DefaultTimeout
@@ -180,6 +188,11 @@ func openBolt(dir string, timeout time.Duration) (*bbolt.DB, error) {
 	bdb, err := bbolt.Open(path, 0o600, &bbolt.Options{
 		Timeout:      timeout,
 		FreelistType: bbolt.FreelistMapType,
+		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			f, err := os.OpenFile(name, flag, perm)
+			*file = f
+			return f, err
+		},
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, &wrapped{
