@@ -15,17 +15,30 @@ type storageDamage struct {
 	JournalLost     int    `json:"journal_lost,omitempty"`
 	JournalFirstSeq uint64 `json:"journal_first_seq,omitempty"`
 	JournalLastSeq  uint64 `json:"journal_last_seq,omitempty"`
+	// File says what start-up found damaged in the data file but could
+	// read around (a meta page).
+	File string `json:"file,omitempty"`
 }
 
 // storageHealth returns nil when the store knows of no damage.
 func storageHealth(d store.Damage) *storageDamage {
-	if d.Journal.Lost == 0 && d.Runs <= 0 {
+	if d.Journal.Lost == 0 && d.Runs <= 0 && d.File == "" {
 		return nil
 	}
 	st := &storageDamage{
 		Reason:      "damaged records found in the data directory: see the server log and run `toolhost db check` with the server stopped",
 		DamagedRuns: max(d.Runs, 0),
 		JournalLost: d.Journal.Lost, JournalFirstSeq: d.Journal.FirstSeq, JournalLastSeq: d.Journal.LastSeq,
+		File: fileDamage(d.File),
 	}
 	return st
+}
+
+// fileDamage is the file warning without the file's path (the route is
+// public).
+func fileDamage(w string) string {
+	if w == "" {
+		return ""
+	}
+	return "one of the data file's two meta pages was damaged; it was read as of the transaction before"
 }

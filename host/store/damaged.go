@@ -135,11 +135,14 @@ type Damage struct {
 	// Runs is how many run records do not decode, as DamagedRuns last
 	// found; -1 before it has run.
 	Runs int
+	// File says what Open found damaged in the file but could read
+	// around (one meta page); "" when nothing.
+	File string
 }
 
 // Damage returns what Open and the last DamagedRuns found damaged.
 func (db *DB) Damage() Damage {
-	return Damage{Journal: db.journalDamage, Runs: int(db.damagedRuns.Load()) - 1}
+	return Damage{Journal: db.journalDamage, Runs: int(db.damagedRuns.Load()) - 1, File: db.fileWarning}
 }
 
 // QuarantinedRuns returns how many run records the quarantine bucket holds.

@@ -92,6 +92,8 @@ type DB struct {
 	recovered int
 	// journalDamage is what that replay found damaged.
 	journalDamage JournalDamage
+	// fileWarning says what Open found damaged but usable in the file.
+	fileWarning string
 	// damagedRuns is what the last DamagedRuns found, plus one.
 	damagedRuns atomic.Int64
 	// boltBatch sends batch writes through bbolt's DB.Batch instead of
@@ -123,7 +125,8 @@ func Open(dir string, opts Options) (_ *DB, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
-	if err := preflight(dir); err != nil {
+	fileWarning, err := preflight(dir)
+	if err != nil {
 		return nil, err
 	}
 	var bdb *bbolt.DB
@@ -145,7 +148,7 @@ func Open(dir string, opts Options) (_ *DB, err error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{bolt: bdb, dir: dir, aead: aead}
+	db := &DB{bolt: bdb, dir: dir, aead: aead, fileWarning: fileWarning}
 	if err := db.writePID(); err != nil {
 		bdb.Close()
 		return nil, err

@@ -80,70 +80,81 @@ func readBoltMeta(p []byte) (boltMeta, error) {
 // trusts the file and, given one cut short or with damaged meta pages,
 // panics or faults on a page beyond its end. A missing file is fine (Open
 // creates it); so is an empty one in a directory that never held data.
-func preflight(dir string) error {
+// With one of the two meta pages damaged the file is usable (bbolt reads
+// it as of the other, which may be a transaction older, and the next
+// commit rewrites the damaged one): preflight says so in warning.
+func preflight(dir string) (warning string, err error) {
 	path := filepath.Join(dir, FileName)
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return "", nil
 	}
 	if err != nil {
-		return fmt.Errorf("opening %s: %w", path, err)
+		return "", fmt.Errorf("opening %s: %w", path, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("opening %s: %w", path, err)
+		return "", fmt.Errorf("opening %s: %w", path, err)
 	}
 	size := fi.Size()
 	if size == 0 {
-		return emptyFileCheck(dir, path)
+		return "", emptyFileCheck(dir, path)
 	}
 	// The first meta page tells the page size; the second sits one page
 	// further. Read enough for the largest page size bbolt uses.
 	head := make([]byte, 2*maxBoltPageSize)
 	n, err := f.ReadAt(head, 0)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("reading %s: %w", path, err)
+		return "", fmt.Errorf("reading %s: %w", path, err)
 	}
 	head = head[:n]
 	metas, why := validMetas(head)
 	if len(metas) == 0 {
-		return damaged(path, fmt.Sprintf("neither meta page is valid (%s)", why))
+		return "", damaged(path, fmt.Sprintf("neither meta page is valid (%s)", why))
 	}
 	// bbolt uses the valid meta page with the highest txid.
 	m := metas[0]
 	if len(metas) == 2 && metas[1].txid > m.txid {
 		m = metas[1]
 	}
+	warning = ""
+	if len(metas) == 1 {
+		warning = fmt.Sprintf("one of the two meta pages of %s was damaged (%s); the file was read as of transaction %d, "+
+			"so what the transaction after it wrote may be missing", path, why, m.txid)
+	}
 	if need := m.pgid * uint64(m.pageSize); need > uint64(size) || need/uint64(m.pageSize) != m.pgid {
-		return damaged(path, fmt.Sprintf("the file is cut short: it has %d bytes, its meta page says %d pages of %d bytes (%d bytes)",
+		return "", damaged(path, fmt.Sprintf("the file is cut short: it has %d bytes, its meta page says %d pages of %d bytes (%d bytes)",
 			size, m.pgid, m.pageSize, need))
 	}
-	return nil
+	return warning, nil
 }
 
 // validMetas returns the meta pages of head that read back valid, and
 // why the others did not.
 func validMetas(head []byte) ([]boltMeta, string) {
-	var metas []boltMeta
 	m0, err0 := readBoltMeta(head)
 	if err0 == nil {
-		metas = append(metas, m0)
-		if int(m0.pageSize) < len(head) {
-			if m1, err := readBoltMeta(head[m0.pageSize:]); err == nil && m1.pageSize == m0.pageSize {
-				metas = append(metas, m1)
-			}
+		if int(m0.pageSize) >= len(head) {
+			return []boltMeta{m0}, "second: beyond the end of the file"
 		}
-		return metas, ""
+		m1, err1 := readBoltMeta(head[m0.pageSize:])
+		if err1 == nil && m1.pageSize != m0.pageSize {
+			err1 = fmt.Errorf("page size %d, the first says %d", m1.pageSize, m0.pageSize)
+		}
+		if err1 != nil {
+			return []boltMeta{m0}, "second: " + err1.Error()
+		}
+		return []boltMeta{m0, m1}, ""
 	}
 	// Without the first, look for the second one page further, for each
 	// page size bbolt may have used.
 	for ps := minBoltPageSize; ps <= maxBoltPageSize && ps < len(head); ps *= 2 {
 		if m1, err := readBoltMeta(head[ps:]); err == nil && int(m1.pageSize) == ps {
-			return append(metas, m1), ""
+			return []boltMeta{m1}, "first: " + err0.Error()
 		}
 	}
-	return nil, "first: " + err0.Error()
+	return nil, "first: " + err0.Error() + "; second: not found"
 }
 
 // emptyFileCheck refuses an empty bbolt file when the journal or the

@@ -50,3 +50,41 @@ func TestOpenRecoversBboltPanic(t *testing.T) {
 		t.Fatalf("the file is still locked after the refused open: %v", err)
 	}
 }
+
+// TestOneDamagedMetaPageIsReported: with the newer meta page damaged,
+// bbolt reads the file as of the older one; Open says so.
+func TestOneDamagedMetaPageIsReported(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, FileName)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metas, _ := validMetas(data)
+	newest := 0
+	if metas[1].txid > metas[0].txid {
+		newest = 1
+	}
+	data[newest*int(metas[0].pageSize)+boltPageHeader+20] ^= 0xff
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if w := db.Damage().File; !strings.Contains(w, "meta pages") || !strings.Contains(w, path) {
+		t.Errorf("Damage().File = %q", w)
+	}
+	if err := db.Check(); err != nil {
+		t.Errorf("Check after Open rewrote the meta page: %v", err)
+	}
+}

@@ -35,6 +35,9 @@ func dbRepair(e *env, args []string) error {
 // reportJournalDamage says what Open's replay of the run journal could not
 // read, if anything.
 func reportJournalDamage(e *env, db *store.DB) {
+	if w := db.Damage().File; w != "" {
+		fmt.Fprintf(e.stdout, "WARNING: %s\n", w)
+	}
 	if d := db.JournalDamage(); d.Lost > 0 {
 		fmt.Fprintf(e.stdout, "WARNING: run journal: %s; every other record was recovered\n", d)
 	}

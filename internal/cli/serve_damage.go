@@ -9,6 +9,10 @@ import (
 // warnJournalDamage says loudly, on stdout and in the log, what Open's
 // replay of the run journal could not read.
 func (a *app) warnJournalDamage(e *env) {
+	if w := a.db.Damage().File; w != "" {
+		fmt.Fprintf(e.stdout, "WARNING: %s. Run `toolhost db check` with the server stopped; see README, Operations.\n", w)
+		a.log.Warn("data file damaged: read around a damaged meta page", "detail", w)
+	}
 	d := a.db.JournalDamage()
 	if d.Lost == 0 {
 		return
