@@ -13,26 +13,7 @@ import (
 // page"); Open returns an error naming the file instead, and releases
 // the lock.
 func TestOpenRecoversBboltPanic(t *testing.T) {
-	dir := t.TempDir()
-	db, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.PutRun(&Run{ID: NewID(RunPrefix), Kind: "action", Status: StatusSucceeded}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, FileName)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	metas, _ := validMetas(data)
-	if len(metas) != 2 {
-		t.Fatalf("%d valid meta pages in a fresh file", len(metas))
-	}
+	dir, path, data, metas := closedFile(t)
 	for _, m := range metas {
 		ps := int(m.pageSize)
 		clear(data[int(m.freelist)*ps : int(m.freelist+1)*ps])
@@ -54,20 +35,7 @@ func TestOpenRecoversBboltPanic(t *testing.T) {
 // TestOneDamagedMetaPageIsReported: with the newer meta page damaged,
 // bbolt reads the file as of the older one; Open says so.
 func TestOneDamagedMetaPageIsReported(t *testing.T) {
-	dir := t.TempDir()
-	db, err := Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, FileName)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	metas, _ := validMetas(data)
+	dir, path, data, metas := closedFile(t)
 	newest := 0
 	if metas[1].txid > metas[0].txid {
 		newest = 1
@@ -76,7 +44,7 @@ func TestOneDamagedMetaPageIsReported(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db, err = Open(dir, Options{})
+	db, err := Open(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,4 +55,29 @@ func TestOneDamagedMetaPageIsReported(t *testing.T) {
 	if err := db.Check(); err != nil {
 		t.Errorf("Check after Open rewrote the meta page: %v", err)
 	}
+}
+
+// closedFile makes a data file holding one run, closed, and returns its
+// directory, path, bytes and valid meta pages (both).
+func closedFile(t *testing.T) (dir, path string, data []byte, metas []boltMeta) {
+	t.Helper()
+	dir = t.TempDir()
+	db, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutRun(&Run{ID: NewID(RunPrefix), Kind: "action", Status: StatusSucceeded}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path = filepath.Join(dir, FileName)
+	if data, err = os.ReadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if metas, _ = validMetas(data); len(metas) != 2 {
+		t.Fatalf("%d valid meta pages in a fresh file", len(metas))
+	}
+	return dir, path, data, metas
 }
