@@ -21,7 +21,7 @@ func TestOpenRecoversBboltPanic(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Open(dir, Options{})
+	_, err := Open(dir, Options{})
 	if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "bbolt failed reading it") {
 		t.Fatalf("Open = %v, want ErrDamaged naming the file", err)
 	}
