@@ -213,6 +213,15 @@ func TestCorruptedRunRecords(t *testing.T) {
 	if list, _ := d["list"].([]any); len(list) != 7 || d["damaged"] != float64(1) || fmt.Sprint(d["damaged_ids"]) != "["+bad+"]" {
 		t.Errorf("GET /v1/runs = %d runs, damaged %v %v; want 7 and the damaged one named", len(list), d["damaged"], d["damaged_ids"])
 	}
+	// The damaged run itself: an internal error (as every one, its cause
+	// is in the log, not the answer), which the log names.
+	r = s.do("GET", "/v1/runs/"+bad, "")
+	if code, _ := r.errorOf(t); r.Status != 500 || code != "internal" {
+		t.Errorf("GET the damaged run: %d %s", r.Status, r.Body)
+	}
+	if !strings.Contains(s.stderr.String(), "run "+bad+": the stored record is damaged") {
+		t.Errorf("the log does not name the damaged record:\n%s", tail(s.stderr.String(), 2000))
+	}
 	deadline := time.Now().Add(20 * time.Second)
 	var h map[string]any
 	for {

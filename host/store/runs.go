@@ -256,7 +256,7 @@ func getRun(tx *bbolt.Tx, id string) (*Run, error) {
 func decodeRun(id string, v []byte) (*Run, error) {
 	r := new(Run)
 	if err := json.Unmarshal(v, r); err != nil {
-		return nil, fmt.Errorf("decoding run %s: %w", id, err)
+		return nil, &wrapped{msg: fmt.Sprintf("run %s: the stored record is damaged (%v)", id, err), err: ErrCorrupt}
 	}
 	return r, nil
 }
