@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -186,7 +187,7 @@ func damageRun(t *testing.T, dir, id string) {
 	rec := []byte(`{"id":"` + id + `"`)
 	n := 0
 	for i := 0; ; {
-		j := bytesIndex(data[i:], rec)
+		j := bytes.Index(data[i:], rec)
 		if j < 0 {
 			break
 		}
@@ -202,27 +203,33 @@ func damageRun(t *testing.T, dir, id string) {
 	}
 }
 
-func bytesIndex(s, sep []byte) int { return strings.Index(string(s), string(sep)) }
-
-// TestDamagedRunRecords (defect 5): a record with flipped bytes does not
-// fail the pages it is on; it is named, Check lists it, and quarantine
-// moves it aside so that the file checks clean again.
-func TestDamagedRunRecords(t *testing.T) {
+// closedRuns stores n runs in status in a new data directory, and closes
+// it.
+func closedRuns(t *testing.T, n int, status string) (string, []*store.Run) {
+	t.Helper()
 	dir := t.TempDir()
 	db := openDB(t, dir)
 	var runs []*store.Run
-	for range 10 {
-		r := newRun(store.StatusSucceeded)
+	for range n {
+		r := newRun(status)
 		runs = append(runs, r)
 		mustPut(t, db, r)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return dir, runs
+}
+
+// TestDamagedRunRecords (defect 5): a record with flipped bytes does not
+// fail the pages it is on; it is named, Check lists it, and quarantine
+// moves it aside so that the file checks clean again.
+func TestDamagedRunRecords(t *testing.T) {
+	dir, runs := closedRuns(t, 10, store.StatusSucceeded)
 	bad := runs[4].ID
 	damageRun(t, dir, bad)
 
-	db = openDB(t, dir)
+	db := openDB(t, dir)
 	if d := db.Damage(); d.Runs != -1 {
 		t.Errorf("Damage().Runs = %d before a scan, want -1", d.Runs)
 	}
@@ -269,19 +276,9 @@ func TestDamagedRunRecords(t *testing.T) {
 // TestInterruptRunsSkipsDamagedRecords: a damaged record among the runs a
 // stopped host left running does not stop the others being interrupted.
 func TestInterruptRunsSkipsDamagedRecords(t *testing.T) {
-	dir := t.TempDir()
-	db := openDB(t, dir)
-	var runs []*store.Run
-	for range 5 {
-		r := newRun(store.StatusRunning)
-		runs = append(runs, r)
-		mustPut(t, db, r)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	dir, runs := closedRuns(t, 5, store.StatusRunning)
 	damageRun(t, dir, runs[1].ID)
-	db = openDB(t, dir)
+	db := openDB(t, dir)
 	n, err := db.InterruptRuns()
 	if err != nil || n != 4 {
 		t.Fatalf("InterruptRuns = %d, %v; want the 4 intact runs", n, err)
