@@ -38,26 +38,29 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## fuzz: run each fuzz target for a short while
+## fuzz: run each fuzz target for a short while (FUZZTIME=5s for a quick pass)
+FUZZTIME ?= 20s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./host/config
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 20s ./internal/manifest
-	$(GO) test -run '^$$' -fuzz FuzzReadJournal -fuzztime 20s ./host/store
-	$(GO) test -run '^$$' -fuzz FuzzDecodeRunBody -fuzztime 20s ./host/core
-	$(GO) test -run '^$$' -fuzz FuzzAPIKeyFromHeaders -fuzztime 20s ./host/api
-	$(GO) test -run '^$$' -fuzz FuzzPeek -fuzztime 20s ./host/mcp
-	$(GO) test -run '^$$' -fuzz FuzzLoadSecretKey -fuzztime 20s ./host/store
-	$(GO) test -run '^$$' -fuzz FuzzEncodeRun -fuzztime 20s ./host/store
-	$(GO) test -run '^$$' -fuzz FuzzLocalRun -fuzztime 20s ./sdk/internal/engine
-	$(GO) test -run '^$$' -fuzz FuzzCheckedRun -fuzztime 20s ./sdk/internal/engine
-	$(GO) test -run '^$$' -fuzz FuzzDecodeConfig -fuzztime 20s ./sdk/internal/engine
-	$(GO) test -run '^$$' -fuzz FuzzRunResult -fuzztime 20s ./host/supervisor
-	$(GO) test -run '^$$' -fuzz FuzzDecodeArgs -fuzztime 20s ./host/assistant
-	$(GO) test -run '^$$' -fuzz FuzzErrorBodyMessage -fuzztime 20s ./host/assistant
-	$(GO) test -run '^$$' -fuzz FuzzEventReader -fuzztime 20s ./client
-	$(GO) test -run '^$$' -fuzz FuzzParsePage -fuzztime 20s ./plugins/web
-	$(GO) test -run '^$$' -fuzz FuzzLoadSettings -fuzztime 20s ./plugins/web
-	$(GO) test -run '^$$' -fuzz FuzzCheckURL -fuzztime 20s ./plugins/web
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./host/config
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./internal/manifest
+	$(GO) test -run '^$$' -fuzz FuzzReadJournal -fuzztime $(FUZZTIME) ./host/store
+	$(GO) test -run '^$$' -fuzz FuzzReplayDamagedJournal -fuzztime $(FUZZTIME) ./host/store
+	$(GO) test -run '^$$' -fuzz FuzzCheckDamagedFile -fuzztime $(FUZZTIME) ./host/store
+	$(GO) test -run '^$$' -fuzz FuzzDecodeRunBody -fuzztime $(FUZZTIME) ./host/core
+	$(GO) test -run '^$$' -fuzz FuzzAPIKeyFromHeaders -fuzztime $(FUZZTIME) ./host/api
+	$(GO) test -run '^$$' -fuzz FuzzPeek -fuzztime $(FUZZTIME) ./host/mcp
+	$(GO) test -run '^$$' -fuzz FuzzLoadSecretKey -fuzztime $(FUZZTIME) ./host/store
+	$(GO) test -run '^$$' -fuzz FuzzEncodeRun -fuzztime $(FUZZTIME) ./host/store
+	$(GO) test -run '^$$' -fuzz FuzzLocalRun -fuzztime $(FUZZTIME) ./sdk/internal/engine
+	$(GO) test -run '^$$' -fuzz FuzzCheckedRun -fuzztime $(FUZZTIME) ./sdk/internal/engine
+	$(GO) test -run '^$$' -fuzz FuzzDecodeConfig -fuzztime $(FUZZTIME) ./sdk/internal/engine
+	$(GO) test -run '^$$' -fuzz FuzzRunResult -fuzztime $(FUZZTIME) ./host/supervisor
+	$(GO) test -run '^$$' -fuzz FuzzDecodeArgs -fuzztime $(FUZZTIME) ./host/assistant
+	$(GO) test -run '^$$' -fuzz FuzzErrorBodyMessage -fuzztime $(FUZZTIME) ./host/assistant
+	$(GO) test -run '^$$' -fuzz FuzzEventReader -fuzztime $(FUZZTIME) ./client
+	$(GO) test -run '^$$' -fuzz FuzzParsePage -fuzztime $(FUZZTIME) ./plugins/web
+	$(GO) test -run '^$$' -fuzz FuzzLoadSettings -fuzztime $(FUZZTIME) ./plugins/web
+	$(GO) test -run '^$$' -fuzz FuzzCheckURL -fuzztime $(FUZZTIME) ./plugins/web
 
 ## bench: the benchmark harness (see bench/README.md)
 bench:

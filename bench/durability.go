@@ -9,6 +9,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 	"github.com/toolhost/toolhost/internal/fsync"
 )
@@ -62,11 +63,11 @@ func measureFsync(ctx context.Context, work string, n int) (*FsyncResult, error)
 	var puts []time.Duration
 	for i := 0; i < n && ctx.Err() == nil; i++ {
 		now := time.Now().UTC()
-		r := &store.Run{
+		r := &domain.Run{
 			Kind: "action", ActionID: actionID("testkit", "noop"), ActionKey: "testkit.noop",
-			PluginID: pluginID("testkit"), PluginName: "testkit", Status: store.StatusSucceeded,
+			PluginID: pluginID("testkit"), PluginName: "testkit", Status: domain.StatusSucceeded,
 			Input: json.RawMessage(`{}`), Output: json.RawMessage(`{}`),
-			Events: []store.Event{
+			Events: []domain.Event{
 				{Seq: 1, Type: "run.created", At: now}, {Seq: 2, Type: "run.running", At: now},
 				{Seq: 3, Type: "run.output", Data: json.RawMessage(`{}`), At: now}, {Seq: 4, Type: "run.succeeded", At: now},
 			},
@@ -100,7 +101,7 @@ func measureBoltCommit(ctx context.Context, path string, n int) ([]time.Duration
 	record := make([]byte, 600)
 	var took []time.Duration
 	for i := 0; i < n && ctx.Err() == nil; i++ {
-		key := []byte(store.NewID(store.RunPrefix))
+		key := []byte(domain.NewID(domain.RunPrefix))
 		t0 := time.Now()
 		err := bdb.Update(func(tx *bbolt.Tx) error {
 			for _, name := range buckets {

@@ -17,6 +17,7 @@ import (
 	"github.com/oklog/ulid/v2"
 	"go.etcd.io/bbolt"
 
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
 
@@ -35,21 +36,21 @@ func pluginID(plugin string) string {
 type listQuery struct {
 	name   string // as shown in the table
 	path   string
-	filter store.RunFilter
+	filter domain.RunFilter
 }
 
 func listQueries() []listQuery {
 	return []listQuery{
 		{"action_id=testkit.noop&status=succeeded", "/v1/runs?limit=20&action_id=testkit.noop&status=succeeded",
-			store.RunFilter{ActionID: actionID("testkit", "noop"), Status: store.StatusSucceeded}},
-		{"no filter", "/v1/runs?limit=20", store.RunFilter{}},
+			domain.RunFilter{ActionID: actionID("testkit", "noop"), Status: domain.StatusSucceeded}},
+		{"no filter", "/v1/runs?limit=20", domain.RunFilter{}},
 	}
 }
 
 // storeListTimes opens the store (the server must be stopped) and times n
 // ListRuns calls for each query; it also returns the run count and file
 // size, and one run as a template.
-func storeListTimes(dir string, n int) (lat map[string]Latency, pageLen map[string]int, st store.Stats, tmpl *store.Run, err error) {
+func storeListTimes(dir string, n int) (lat map[string]Latency, pageLen map[string]int, st store.Stats, tmpl *domain.Run, err error) {
 	db, err := store.Open(dir, store.Options{})
 	if err != nil {
 		return nil, nil, st, nil, err
@@ -63,7 +64,7 @@ func storeListTimes(dir string, n int) (lat map[string]Latency, pageLen map[stri
 		var ds []time.Duration
 		for range n {
 			t0 := time.Now()
-			runs, _, err := db.Runs().ListRuns(context.Background(), q.filter, store.Page{Limit: 20})
+			runs, _, err := db.Runs().ListRuns(context.Background(), q.filter, domain.Page{Limit: 20})
 			ds = append(ds, time.Since(t0))
 			if err != nil {
 				return nil, nil, st, nil, err
@@ -98,7 +99,7 @@ func history1MDir() string {
 // is missing (about 20-40 s on two cores). tmpl is a real run record from
 // toolhost (a noop run); the million are copies of it with ids, times,
 // actions and statuses varied. cached reports whether the file was reused.
-func ensureHistory1M(ctx context.Context, tmpl *store.Run, progress func(done int)) (dir string, cached bool, built time.Duration, err error) {
+func ensureHistory1M(ctx context.Context, tmpl *domain.Run, progress func(done int)) (dir string, cached bool, built time.Duration, err error) {
 	dir = history1MDir()
 	if _, err := os.Stat(filepath.Join(dir, "complete")); err == nil {
 		return dir, true, 0, nil
@@ -138,7 +139,7 @@ func ensureHistory1M(ctx context.Context, tmpl *store.Run, progress func(done in
 // succeeded, 9% failed, 3% cancelled, 2% timed out. No run is left queued
 // or running, so a server started on the file has nothing to recover and
 // the cached file stays as built.
-func fill1M(ctx context.Context, db *store.DB, tmpl *store.Run, progress func(int)) error {
+func fill1M(ctx context.Context, db *store.DB, tmpl *domain.Run, progress func(int)) error {
 	rng := mrand.New(mrand.NewPCG(7, 7))
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	noopID := actionID("testkit", "noop")
@@ -146,12 +147,12 @@ func fill1M(ctx context.Context, db *store.DB, tmpl *store.Run, progress func(in
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		runs := make([]*store.Run, 0, history1MChunk)
+		runs := make([]*domain.Run, 0, history1MChunk)
 		for j := i; j < min(i+history1MChunk, history1MRuns); j++ {
 			at := start.Add(time.Duration(j) * 2500 * time.Millisecond)
 			a := rng.IntN(history1MActions)
 			r := *tmpl
-			r.ID = store.RunPrefix + ulid.MustNew(ulid.Timestamp(at), rand.Reader).String()
+			r.ID = domain.RunPrefix + ulid.MustNew(ulid.Timestamp(at), rand.Reader).String()
 			if a == 0 {
 				r.ActionID, r.ActionKey = noopID, "testkit.noop"
 				r.PluginID, r.PluginName = pluginID("testkit"), "testkit"
@@ -163,12 +164,12 @@ func fill1M(ctx context.Context, db *store.DB, tmpl *store.Run, progress func(in
 			r.Status, r.Error = status1M(rng.IntN(100))
 			fin := at.Add(time.Millisecond)
 			r.CreatedAt, r.StartedAt, r.FinishedAt = at, &at, &fin
-			r.Events = make([]store.Event, len(tmpl.Events))
+			r.Events = make([]domain.Event, len(tmpl.Events))
 			for k, e := range tmpl.Events {
 				e.At = at
 				r.Events[k] = e
 			}
-			if n := len(r.Events); n > 0 && r.Status != store.StatusSucceeded {
+			if n := len(r.Events); n > 0 && r.Status != domain.StatusSucceeded {
 				r.Events[n-1].Type = "run." + r.Status
 			}
 			runs = append(runs, &r)
@@ -181,16 +182,16 @@ func fill1M(ctx context.Context, db *store.DB, tmpl *store.Run, progress func(in
 	return nil
 }
 
-func status1M(p int) (string, *store.RunError) {
+func status1M(p int) (string, *domain.RunError) {
 	switch {
 	case p < 86:
-		return store.StatusSucceeded, nil
+		return domain.StatusSucceeded, nil
 	case p < 95:
-		return store.StatusFailed, &store.RunError{Code: "action_failed", Message: "[Action execution error] the thing failed"}
+		return domain.StatusFailed, &domain.RunError{Code: "action_failed", Message: "[Action execution error] the thing failed"}
 	case p < 98:
-		return store.StatusCancelled, &store.RunError{Code: "cancelled", Message: "run cancelled"}
+		return domain.StatusCancelled, &domain.RunError{Code: "cancelled", Message: "run cancelled"}
 	}
-	return store.StatusTimedOut, &store.RunError{Code: "action_timeout", Message: "action timed out after 1m0s"}
+	return domain.StatusTimedOut, &domain.RunError{Code: "action_timeout", Message: "action timed out after 1m0s"}
 }
 
 // boltInUse opens the file read-only and returns the bytes its pages hold:
@@ -212,7 +213,7 @@ func boltInUse(dir string) (int64, error) {
 }
 
 // recordSize is the JSON size of a run as stored.
-func recordSize(r *store.Run) int {
+func recordSize(r *domain.Run) int {
 	b, _ := json.Marshal(r)
 	return len(b)
 }

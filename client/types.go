@@ -81,6 +81,10 @@ type LogLine struct {
 type List[T any] struct {
 	List    []T  `json:"list"`
 	HasMore bool `json:"has_more"`
+	// Damaged counts the records in the page's range left out because
+	// they do not decode, and DamagedIDs names them (absent when none).
+	Damaged    int      `json:"damaged,omitempty"`
+	DamagedIDs []string `json:"damaged_ids,omitempty"`
 }
 
 // Key is an API key as the admin routes show it. Key (the plaintext) is

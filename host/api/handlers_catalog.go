@@ -38,10 +38,17 @@ func (s *server) health(w http.ResponseWriter, _ *http.Request) {
 		list = append(list, healthPlugin{Name: p.Name, Status: st, Restarts: in.Restarts, Actions: len(p.Actions)})
 	}
 	out := map[string]any{"status": status, "version": s.cfg.Version, "plugins": list}
+	st := storageHealth(s.runner.StorageDamage())
 	if err := s.runner.StorageHealth(); err != nil {
 		// The reason names the data directory and the cause (no secrets);
 		// an operator needs it to act.
-		out["status"], out["storage"] = "degraded", map[string]string{"status": domain.ErrorCode(err), "reason": err.Error()}
+		if st == nil {
+			st = &storageDamage{}
+		}
+		st.Status, st.Reason = domain.ErrorCode(err), err.Error()
+	}
+	if st != nil {
+		out["status"], out["storage"] = "degraded", st
 	}
 	ok(w, http.StatusOK, out)
 }

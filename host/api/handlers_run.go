@@ -90,6 +90,9 @@ func readBody(r *http.Request) ([]byte, error) {
 	if err != nil {
 		return nil, domain.WrapError(err, domain.CodeInvalidRequest, "could not read the request body: %v", err)
 	}
+	if err := checkUTF8(body); err != nil {
+		return nil, err
+	}
 	return body, nil
 }
 

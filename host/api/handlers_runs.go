@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,13 +23,13 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	runs, more, err := s.runner.ListRuns(r.Context(), callerOf(r), f, page)
+	pg, err := s.runner.ListRunsPage(r.Context(), callerOf(r), f, page)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	out := listView[runView]{List: []runView{}, HasMore: more}
-	for _, run := range runs {
+	out := listView[runView]{List: []runView{}, HasMore: pg.HasMore, Damaged: len(pg.Damaged), DamagedIDs: pg.Damaged}
+	for _, run := range pg.Runs {
 		out.List = append(out.List, viewRun(run, false))
 	}
 	ok(w, http.StatusOK, out)
@@ -76,6 +77,9 @@ func timeParam(v, name string) (time.Time, error) {
 func parsePage(r *http.Request) (domain.Page, error) {
 	q := r.URL.Query()
 	p := domain.Page{Order: q.Get("order"), After: q.Get("after"), Before: q.Get("before")}
+	if err := errors.Join(checkCursor("after", p.After), checkCursor("before", p.Before)); err != nil {
+		return p, err
+	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {

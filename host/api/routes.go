@@ -56,6 +56,7 @@ func (s *server) routes() http.Handler {
 
 	var h http.Handler = root
 	h = s.withBodyLimit(h)
+	h = s.withAnswerDeadline(h)
 	h = s.withCORS(h)
 	h = s.withRecover(h)
 	h = s.withAccessLog(h)

@@ -29,6 +29,9 @@ type Config struct {
 	// BodyTimeout is how long a request's body may take to arrive
 	// (default 30s); past it the request fails and its connection closes.
 	BodyTimeout time.Duration
+	// WriteTimeout is how long an answer other than an event stream may
+	// take to be written (default DefaultWriteTimeout).
+	WriteTimeout time.Duration
 }
 
 // Deps are what the HTTP edge serves: the core's runner and the stores
@@ -64,6 +67,9 @@ func NewServer(deps Deps, cfg Config) http.Handler {
 	}
 	if cfg.BodyTimeout <= 0 {
 		cfg.BodyTimeout = DefaultBodyTimeout
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
 	}
 	s := &server{runner: deps.Runner, keys: deps.Keys, threads: deps.Threads, log: logger.Named("api"), cfg: cfg,
 		limits: newKeyLimits(cfg.RunsPerSecond, cfg.RunBurst), auth: &core.Authenticator{Keys: deps.Keys, Bootstrap: cfg.BootstrapKey}}

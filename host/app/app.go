@@ -108,6 +108,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		Version: opts.Version, MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins,
 		BootstrapKey: opts.Getenv("TOOLHOST_API_KEY"), Refresh: a.Reload, Assistant: a.Assistant,
 		RunsPerSecond: cfg.RateLimit.RunsPerSecond, RunBurst: cfg.RateLimit.Burst, BodyTimeout: cfg.BodyTimeout,
+		WriteTimeout: cfg.WriteTimeout,
 	})
 	a.MCP = mcp.New(mcp.Deps{Runner: a.Runner, Logger: a.Log,
 		Auth: &core.Authenticator{Keys: db.Keys(), Bootstrap: opts.Getenv("TOOLHOST_API_KEY")}}, mcp.Config{
@@ -135,6 +136,7 @@ func (a *App) recover() {
 	if n := a.DB.Recovered(); n > 0 {
 		fmt.Fprintf(a.opts.Notices, "recovered %d run record(s) from the run journal (the host last stopped without closing it).\n", n)
 	}
+	a.warnDamage()
 	n, err := a.DB.Runs().InterruptRuns(context.Background())
 	if err != nil {
 		a.Log.Error("could not mark interrupted runs", "error", err)
@@ -231,6 +233,8 @@ func (a *App) startRetention() {
 		defer a.bg.Done()
 		a.pruneLoop(ctx)
 	}()
+	// Not waited for by Close: a long scan ends when the store closes.
+	go a.scanDamagedRuns()
 }
 
 func (a *App) pruneLoop(ctx context.Context) {

@@ -18,6 +18,7 @@ const (
 	DefaultKillGrace     = 5 * time.Second
 	DefaultShutdownGrace = 30 * time.Second
 	DefaultBodyTimeout   = 30 * time.Second // how long a request body may take to arrive
+	DefaultWriteTimeout  = 60 * time.Second // how long an answer (not a stream) may take to be written
 	DefaultMaxBodyBytes  = 1 << 20
 	DefaultMaxRuns       = 1_000_000
 	DefaultMaxRunAge     = 30 * 24 * time.Hour
@@ -39,6 +40,7 @@ type Config struct {
 	KillGrace     time.Duration
 	ShutdownGrace time.Duration
 	BodyTimeout   time.Duration // a request body must arrive within it
+	WriteTimeout  time.Duration // an answer other than a stream must be written within it
 	MaxBodyBytes  int64
 	CORSOrigins   []string
 	Retention     Retention

@@ -26,6 +26,7 @@ type fileSchema struct {
 	KillGrace     hcl.Expression  `hcl:"kill_grace,optional"`
 	ShutdownGrace hcl.Expression  `hcl:"shutdown_grace,optional"`
 	BodyTimeout   hcl.Expression  `hcl:"body_timeout,optional"`
+	WriteTimeout  hcl.Expression  `hcl:"write_timeout,optional"`
 	MaxBodyBytes  hcl.Expression  `hcl:"max_body_bytes,optional"`
 	CORSOrigins   []string        `hcl:"cors_origins,optional"`
 	Retention     *retentionBlock `hcl:"retention,block"`
@@ -169,6 +170,7 @@ func (d *decoder) build(fs *fileSchema) *Config {
 		KillGrace:     d.duration(fs.KillGrace, "kill_grace", DefaultKillGrace),
 		ShutdownGrace: d.duration(fs.ShutdownGrace, "shutdown_grace", DefaultShutdownGrace),
 		BodyTimeout:   d.duration(fs.BodyTimeout, "body_timeout", DefaultBodyTimeout),
+		WriteTimeout:  d.duration(fs.WriteTimeout, "write_timeout", DefaultWriteTimeout),
 		CORSOrigins:   fs.CORSOrigins,
 		Retention:     Retention{MaxRuns: DefaultMaxRuns, MaxAge: DefaultMaxRunAge, Interval: DefaultPruneInterval},
 		Queue:         Queue{Size: DefaultQueueSize, Workers: DefaultWorkers},

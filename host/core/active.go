@@ -28,9 +28,11 @@ type active struct {
 	persisted bool
 	recordErr error // the final record could not be stored (under mu)
 
-	mu        sync.Mutex
-	run       *domain.Run
-	followers map[chan domain.Event]struct{}
+	mu         sync.Mutex
+	run        *domain.Run
+	followers  map[chan domain.Event]struct{}
+	eventBytes int   // log and progress event data stored (see overRunCap)
+	capState   uint8 // capOpen, capMarking or capReached
 }
 
 func (r *Runner) newActive(a *Action, run *domain.Run, input []byte) *active {
@@ -55,7 +57,7 @@ func (x *active) addRawEvent(typ string, raw json.RawMessage) {
 
 func (x *active) addLocked(typ string, raw json.RawMessage) {
 	r := x.run
-	if (typ == "run.log" || typ == "run.progress") && len(r.Events) >= maxStoredEvents {
+	if (typ == "run.log" || typ == "run.progress") && (len(r.Events) >= maxStoredEvents || x.overRunCap(raw)) {
 		r.EventsDropped++
 		return
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/toolhost/toolhost/host/store"
+	"github.com/toolhost/toolhost/host/domain"
 )
 
 var eventStrings = []string{"", "run_01J9Z3", "succeeded", "CA0123", "a<b>&c", `say "hi"`, `back\slash`,
@@ -16,18 +16,18 @@ var eventStrings = []string{"", "run_01J9Z3", "succeeded", "CA0123", "a<b>&c", `
 // data with encoding/json's encoding of the same fields.
 func TestRunSummaryMatchesEncodingJSON(t *testing.T) {
 	type stateData struct {
-		ID       string          `json:"id"`
-		Status   string          `json:"status"`
-		ActionID string          `json:"action_id,omitempty"`
-		Error    *store.RunError `json:"error,omitempty"`
+		ID       string           `json:"id"`
+		Status   string           `json:"status"`
+		ActionID string           `json:"action_id,omitempty"`
+		Error    *domain.RunError `json:"error,omitempty"`
 	}
 	n := len(eventStrings)
 	for i, id := range eventStrings {
 		for j, status := range eventStrings {
 			for k, action := range eventStrings {
-				r := &store.Run{ID: id, Status: status, ActionID: action}
+				r := &domain.Run{ID: id, Status: status, ActionID: action}
 				if (i+j+k)%2 == 0 {
-					r.Error = &store.RunError{Code: eventStrings[(i+k)%n], Message: eventStrings[(j+k+1)%n]}
+					r.Error = &domain.RunError{Code: eventStrings[(i+k)%n], Message: eventStrings[(j+k+1)%n]}
 				}
 				want, _ := json.Marshal(stateData{ID: r.ID, Status: r.Status, ActionID: r.ActionID, Error: r.Error})
 				if got := runSummary(r); !bytes.Equal(got, want) {

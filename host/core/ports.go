@@ -47,6 +47,18 @@ type HealthReporter interface {
 	Health() error
 }
 
+// DamageReporter is what a run store may also implement: what it found
+// damaged and read around (records that do not decode, a damaged journal).
+type DamageReporter interface {
+	Damage() domain.StorageDamage
+}
+
+// PageLister is what a run store may also implement: ListRuns that names
+// the damaged records it skipped.
+type PageLister interface {
+	ListRunsPage(ctx context.Context, f domain.RunFilter, p domain.Page) (domain.RunPage, error)
+}
+
 // ThreadStore keeps threads and their messages.
 type ThreadStore interface {
 	CreateThread(ctx context.Context, t *domain.Thread, msgs []*domain.Message) error

@@ -117,6 +117,28 @@ func (r *Runner) ListRuns(ctx context.Context, c domain.Caller, f domain.RunFilt
 	return r.runs.ListRuns(ctx, f, p)
 }
 
+// ListRunsPage is ListRuns naming the damaged records the page skipped,
+// when the store can tell.
+func (r *Runner) ListRunsPage(ctx context.Context, c domain.Caller, f domain.RunFilter, p domain.Page) (domain.RunPage, error) {
+	if !c.SeesAll() {
+		f.KeyID = c.KeyID
+	}
+	if pl, ok := r.runs.(PageLister); ok {
+		return pl.ListRunsPage(ctx, f, p)
+	}
+	runs, more, err := r.runs.ListRuns(ctx, f, p)
+	return domain.RunPage{Runs: runs, HasMore: more}, err
+}
+
+// StorageDamage is what the run store found damaged (nothing when it
+// cannot tell).
+func (r *Runner) StorageDamage() domain.StorageDamage {
+	if dr, ok := r.runs.(DamageReporter); ok {
+		return dr.Damage()
+	}
+	return domain.StorageDamage{Runs: -1}
+}
+
 // Owned returns a run the caller may see and change (its own, or any with
 // admin or audit); another key's run is not found, as if it did not exist.
 func (r *Runner) Owned(ctx context.Context, c domain.Caller, id string) (*domain.Run, error) {
@@ -195,6 +217,7 @@ func (r *Runner) execute(x *active) {
 }
 
 func (x *active) pluginEvent(e domain.PluginEvent) {
+	e = capPluginEvent(e)
 	if e.Kind == "progress" {
 		x.addEvent("run.progress", e)
 		return

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -88,7 +90,13 @@ type DB struct {
 	// recovered is how many run records Open copied from the journal
 	// that a stopped host left behind.
 	recovered int
-	keyUse    keyUseThrottle
+	// journalDamage is what that replay found damaged.
+	journalDamage JournalDamage
+	// fileWarning says what Open found damaged but usable in the file.
+	fileWarning string
+	// damagedRuns is what the last DamagedRuns found, plus one.
+	damagedRuns atomic.Int64
+	keyUse      keyUseThrottle
 
 	mu        sync.Mutex     // guards closed and bg.Add
 	closed    bool           // set by Close
@@ -99,7 +107,12 @@ type DB struct {
 
 // Open opens (creating if needed) the database in dir. It fails fast, with
 // an error wrapping ErrInUse, when another process has it open.
-func Open(dir string, opts Options) (*DB, error) {
+//
+// A file that is cut short, has damaged meta pages, or is empty next to a
+// journal or secret key file is refused with an error wrapping ErrDamaged
+// before bbolt maps it; a panic inside bbolt while opening becomes such an
+// error too.
+func Open(dir string, opts Options) (_ *DB, err error) {
 	aead, err := newAEAD(opts.SecretKey)
 	if err != nil {
 		return nil, err
@@ -107,11 +120,30 @@ func Open(dir string, opts Options) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
-	bdb, err := openBolt(dir, opts.Timeout)
+	fileWarning, err := preflight(dir)
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{bolt: bdb, dir: dir, aead: aead}
+	var bdb *bbolt.DB
+	var file *os.File // the file bbolt opened, to release its lock after a panic
+	defer func() {
+		if err != nil && errors.Is(err, ErrDamaged) {
+			if bdb != nil {
+				bdb.Close()
+			} else if file != nil {
+				// bbolt's memory map still refers to the file, which keeps
+				// its lock past Close: unlock it first.
+				unlockFile(file)
+				file.Close()
+			}
+		}
+	}()
+	defer recoverOpen(filepath.Join(dir, FileName), &err, debug.SetPanicOnFault(true))
+	bdb, err = openBolt(dir, opts.Timeout, &file)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{bolt: bdb, dir: dir, aead: aead, fileWarning: fileWarning}
 	if err := db.writePID(); err != nil {
 		bdb.Close()
 		return nil, err
@@ -143,7 +175,7 @@ func (db *DB) Recovered() int { return db.recovered }
 
 func (db *DB) journalPath() string { return filepath.Join(db.dir, JournalFileName) }
 
-func openBolt(dir string, timeout time.Duration) (*bbolt.DB, error) {
+func openBolt(dir string, timeout time.Duration, file **os.File) (*bbolt.DB, error) {
 	switch {
 	case timeout == 0:
 		timeout = DefaultTimeout
@@ -154,6 +186,11 @@ func openBolt(dir string, timeout time.Duration) (*bbolt.DB, error) {
 	bdb, err := bbolt.Open(path, 0o600, &bbolt.Options{
 		Timeout:      timeout,
 		FreelistType: bbolt.FreelistMapType,
+		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			f, err := os.OpenFile(name, flag, perm)
+			*file = f
+			return f, err
+		},
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, &wrapped{

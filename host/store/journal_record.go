@@ -19,8 +19,8 @@ import (
 //	body    per run: uint32 length, then the run as stored in bbolt (JSON)
 //
 // all little endian. Records follow each other from the start of the file;
-// the first one that is short, fails its CRC or breaks the sequence ends
-// the journal (a torn write, or records left from before a rewind).
+// replay takes every one that reads back whole and is newer than what
+// bbolt holds, skipping damaged bytes (see scanJournal).
 const recordHeader = 16
 
 // maxRecordBody bounds a record's length field when reading, so that a
@@ -59,24 +59,6 @@ type journalRecord struct {
 
 // errEndOfJournal marks where the valid records end.
 var errEndOfJournal = errors.New("end of journal")
-
-// readJournal returns the records at the start of data, in order, up to
-// the first one that does not read back whole and in sequence.
-func readJournal(data []byte) []journalRecord {
-	var recs []journalRecord
-	for len(data) > 0 {
-		rec, size, err := readRecord(data)
-		if err != nil {
-			break
-		}
-		if len(recs) > 0 && rec.seq != recs[len(recs)-1].seq+1 {
-			break
-		}
-		recs = append(recs, rec)
-		data = data[size:]
-	}
-	return recs
-}
 
 // readRecord reads the record at the start of data and its size.
 func readRecord(data []byte) (journalRecord, int, error) {
@@ -127,10 +109,9 @@ func (db *DB) replay(f *os.File) (applied uint64, recovered int, err error) {
 		return 0, 0, fmt.Errorf("reading run journal: %w", err)
 	}
 	var entries []*jentry
-	for _, rec := range readJournal(data) {
-		if rec.seq <= applied {
-			continue
-		}
+	recs, damage := scanJournal(data, applied)
+	db.journalDamage = damage
+	for _, rec := range recs {
 		for i, r := range rec.runs {
 			entries = append(entries, &jentry{seq: rec.seq, run: r, enc: rec.enc[i]})
 		}

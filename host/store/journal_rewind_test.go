@@ -81,3 +81,18 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// readJournal returns the chain of records at the start of data: each
+// one whole and one more in sequence than the one before.
+func readJournal(data []byte) []journalRecord {
+	var recs []journalRecord
+	for len(data) > 0 {
+		rec, size, err := readRecord(data)
+		if err != nil || (len(recs) > 0 && rec.seq != recs[len(recs)-1].seq+1) {
+			break
+		}
+		recs = append(recs, rec)
+		data = data[size:]
+	}
+	return recs
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -28,14 +29,15 @@ func (rs Runs) InterruptRuns(ctx context.Context) (n int, err error) {
 		return 0, err
 	}
 	now := time.Now().UTC()
+	damaged := map[string]bool{} // records that do not decode: left as they are
 	for _, status := range []string{StatusQueued, StatusRunning, StatusRequiresAction} {
 		for {
-			done, err := rs.db.interruptChunk(status, now)
+			done, more, err := rs.db.interruptChunk(status, now, damaged)
 			n += done
 			if err != nil {
 				return n, fmt.Errorf("interrupting %s runs: %w", status, err)
 			}
-			if done < txChunk {
+			if !more {
 				break
 			}
 		}
@@ -43,13 +45,24 @@ func (rs Runs) InterruptRuns(ctx context.Context) (n int, err error) {
 	return n, nil
 }
 
-// interruptChunk fails up to txChunk runs in status in one transaction.
-func (db *DB) interruptChunk(status string, now time.Time) (n int, err error) {
+// interruptChunk fails up to txChunk runs in status in one transaction,
+// skipping (and adding to damaged) the records that do not decode, which
+// DamagedRuns reports. more says whether runs in status may remain.
+func (db *DB) interruptChunk(status string, now time.Time, damaged map[string]bool) (n int, more bool, err error) {
 	err = db.update(func(tx *bbolt.Tx) error {
 		n = 0
-		ids := indexIDs(tx.Bucket(runIndexByName("status").bucket), status, txChunk)
+		limit := txChunk + len(damaged)
+		ids := indexIDs(tx.Bucket(runIndexByName("status").bucket), status, limit)
+		more = len(ids) == limit
 		for _, id := range ids {
+			if damaged[id] {
+				continue
+			}
 			r, err := getRun(tx, id)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				damaged[id] = true
+				continue
+			}
 			if err != nil {
 				return err
 			}
@@ -66,7 +79,7 @@ func (db *DB) interruptChunk(status string, now time.Time) (n int, err error) {
 		}
 		return nil
 	})
-	return n, err
+	return n, more, err
 }
 
 func interrupt(r *Run, now time.Time) {

@@ -252,7 +252,7 @@ func getRun(tx *bbolt.Tx, id string) (*Run, error) {
 func decodeRun(id string, v []byte) (*Run, error) {
 	r := new(Run)
 	if err := json.Unmarshal(v, r); err != nil {
-		return nil, fmt.Errorf("decoding run %s: %w", id, err)
+		return nil, &wrapped{Msg: fmt.Sprintf("run %s: the stored record is damaged (%v)", id, err), Err: ErrCorrupt}
 	}
 	return r, nil
 }
@@ -309,15 +309,22 @@ const timeSlack = time.Second
 // CreatedAt must lie within a second of the id's time (as it does when the
 // id is made by NewID when the run is created, or CreatedAt left zero).
 func (rs Runs) ListRuns(ctx context.Context, f RunFilter, p Page) (runs []*Run, hasMore bool, err error) {
+	pg, err := rs.ListRunsPage(ctx, f, p)
+	return pg.Runs, pg.HasMore, err
+}
+
+// listRuns is ListRuns, also returning the ids of the damaged records it
+// skipped (see ListRunsPage).
+func (rs Runs) listRuns(f RunFilter, p Page) (runs []*Run, hasMore bool, damaged []string, err error) {
 	s, err := scanOf(p)
 	if err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	if f.Status != "" && !ValidStatus(f.Status) {
-		return nil, false, invalidf("status must be a run status, got %q", f.Status)
+		return nil, false, nil, invalidf("status must be a run status, got %q", f.Status)
 	}
 	if err := checkNoNUL(f.ActionID, f.PluginID, f.ThreadID, f.KeyID); err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	// Copy the journal in first, so the page holds every durable run. When
 	// that fails (a full disk) the page is read from the file as it is,
@@ -340,39 +347,37 @@ func (rs Runs) ListRuns(ctx context.Context, f RunFilter, p Page) (runs []*Run, 
 		b := tx.Bucket(bucketRuns)
 		var last *Run // decoded by match, used by take
 		match := func(id []byte) (bool, error) {
-			if !timed {
-				return true, nil
-			}
 			r, err := lookupRun(b, id)
-			if err != nil || r == nil {
-				return false, err
+			if err != nil {
+				// A damaged record is skipped and named, not a failed
+				// page; one after the page's last run belongs to the next.
+				if len(runs) == s.limit {
+					return true, nil
+				}
+				damaged = append(damaged, string(id))
+				return false, nil
+			}
+			if r == nil {
+				return false, nil
 			}
 			last = r
-			return inTimeRange(r.CreatedAt, f.From, f.To), nil
+			return !timed || inTimeRange(r.CreatedAt, f.From, f.To), nil
 		}
-		take := func(id []byte) error {
-			r := last
-			if !timed {
-				var err error
-				if r, err = lookupRun(b, id); err != nil {
-					return err
-				}
-			}
-			if r != nil {
-				runs = append(runs, r)
-			}
+		take := func([]byte) error {
+			runs = append(runs, last)
 			return nil
 		}
 		hasMore, err = s.list(runCursors(tx, f), match, take)
 		return err
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("listing runs: %w", err)
+		return nil, false, nil, fmt.Errorf("listing runs: %w", err)
 	}
 	if s.reverse {
 		reversed(runs)
+		reversed(damaged)
 	}
-	return runs, hasMore, nil
+	return runs, hasMore, damaged, nil
 }
 
 // lookupRun decodes the run id, or returns nil when an index points to a

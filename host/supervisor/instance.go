@@ -56,7 +56,8 @@ type launchOptions struct {
 	startTimeout time.Duration
 	logger       hclog.Logger // scrubs secrets (go-plugin relays stderr through it)
 	getenv       func(string) string
-	secrets      *secrets // scrubbed from the stderr kept for messages
+	secrets      *secrets     // scrubbed from the stderr kept for messages
+	outputLimit  *lineLimiter // the plugin's printed lines; nil: no limit
 }
 
 // launch starts the plugin process and completes the go-plugin handshake.
@@ -94,8 +95,8 @@ func launch(o launchOptions) (*instance, error) {
 		StartTimeout:     o.startTimeout,
 		Logger:           o.logger,
 		Stderr:           inst.stderr,
-		SyncStdout:       newOutputLogger(o.logger, "stdout"),
-		SyncStderr:       newOutputLogger(o.logger, "stderr"),
+		SyncStdout:       newOutputLogger(o.logger, "stdout").limit(o.outputLimit),
+		SyncStderr:       newOutputLogger(o.logger, "stderr").limit(o.outputLimit),
 		GRPCDialOptions:  pluginrpc.DialOptions(),
 	})
 	var err error

@@ -21,7 +21,14 @@ type outputLogger struct {
 
 	mu      sync.Mutex
 	partial []byte
-	cut     bool // the current line went past maxOutputLine
+	cut     bool         // the current line went past maxOutputLine
+	limiter *lineLimiter // nil: every line is logged
+}
+
+// limit makes o log only the lines l allows.
+func (o *outputLogger) limit(l *lineLimiter) *outputLogger {
+	o.limiter = l
+	return o
 }
 
 func newOutputLogger(log hclog.Logger, stream string) *outputLogger {
@@ -58,7 +65,7 @@ func (o *outputLogger) emit() {
 		line += " [line cut at 4096 bytes]"
 	}
 	o.partial, o.cut = o.partial[:0], false
-	if line != "" {
+	if line != "" && o.limiter.allow() {
 		o.log.Info("plugin output", "stream", o.stream, "line", line)
 	}
 }

@@ -57,6 +57,8 @@ type Plugin struct {
 	// secrets are scrubbed from what the plugin says before the host logs
 	// it, answers with it or stores it (see scrub.go).
 	secrets *secrets
+	// outLimit rate-limits the lines the plugin prints (see output_limit.go).
+	outLimit *lineLimiter
 
 	mu       sync.Mutex
 	status   Status
@@ -86,10 +88,11 @@ func newPluginConfig(values, env map[string]string) *pluginConfig {
 }
 
 func newPlugin(spec config.Plugin, opts *Options) *Plugin {
-	sec := newSecrets(spec.Config)
+	sec := newSecrets(spec.Config).withEnv(spec.Env, opts.Getenv)
+	log := scrubLogger{opts.Logger.Named("plugins").With("plugin", spec.Name), sec}
 	p := &Plugin{
-		spec: spec, opts: opts, secrets: sec,
-		log:    scrubLogger{opts.Logger.Named("plugins").With("plugin", spec.Name), sec},
+		spec: spec, opts: opts, secrets: sec, outLimit: newLineLimiter(log),
+		log:    log,
 		sem:    make(chan struct{}, max(spec.Concurrency, 1)),
 		status: StatusStarting, ready: make(chan struct{}), backoff: minBackoff,
 	}
@@ -173,7 +176,7 @@ func (p *Plugin) loadCached() bool {
 // startInstance launches a process, reads its manifest and checks the
 // configuration, then makes it current.
 func (p *Plugin) startInstance(ctx context.Context) error {
-	inst, err := launch(launchOptions{spec: p.spec, startTimeout: p.opts.StartTimeout, logger: p.log, getenv: p.opts.Getenv, secrets: p.secrets})
+	inst, err := launch(launchOptions{spec: p.spec, startTimeout: p.opts.StartTimeout, logger: p.log, getenv: p.opts.Getenv, secrets: p.secrets, outputLimit: p.outLimit})
 	if err != nil {
 		return err
 	}

@@ -169,7 +169,7 @@ func (p *Plugin) result(r *pb.RunResult, version int, deadline time.Time, timeou
 		if !json.Valid(r.OutputJson) {
 			return nil, domain.Errorf(domain.CodeOutputInvalid, "plugin %q returned output that is not JSON", p.spec.Name)
 		}
-		return r.OutputJson, nil
+		return p.secrets.scrubJSON(r.OutputJson), nil
 	}
 	if !time.Now().Before(deadline) {
 		return nil, domain.Errorf(domain.CodeActionTimeout, "action timed out after %s", timeout)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
@@ -21,11 +22,23 @@ import (
 // of the parameters it declares secret.
 type secrets struct {
 	vals atomic.Pointer[redact.Values]
+	env  []string // the values of the plugin's env entries: always secret
 }
 
 func newSecrets(config map[string]string) *secrets {
 	s := &secrets{}
 	s.set(slices.Collect(maps.Values(config)))
+	return s
+}
+
+// withEnv makes the values of the plugin's env entries (plugins.hcl's
+// env = ["NAME=value", "NAME"]) secret too, whatever the manifest says:
+// they are how tokens reach plugins that read them from the environment.
+func (s *secrets) withEnv(entries []string, getenv func(string) string) *secrets {
+	s.env = envValues(entries, getenv)
+	if vs := s.vals.Load(); vs != nil {
+		s.set(*vs)
+	}
 	return s
 }
 
@@ -73,7 +86,7 @@ func configParams(m *manifest.Plugin, config map[string]string) []manifest.Confi
 }
 
 func (s *secrets) set(vals []string) {
-	vs := redact.Values(nil).With(vals...)
+	vs := redact.Values(nil).With(vals...).With(s.env...)
 	s.vals.Store(&vs)
 }
 
@@ -93,15 +106,26 @@ func (s *secrets) scrub(text string) string {
 // escaping, so the JSON stays valid unless a secret spans its syntax, in
 // which case the fields are dropped rather than passed on.
 func (s *secrets) scrubBytes(raw []byte, valid func([]byte) bool) []byte {
-	text := string(raw)
-	clean := s.scrub(text)
-	if clean == text {
+	clean := s.scrubJSON(raw)
+	if string(clean) == string(raw) {
 		return raw
 	}
-	if !valid([]byte(clean)) {
+	if !valid(clean) {
 		return nil
 	}
-	return []byte(clean)
+	return clean
+}
+
+// scrubJSON replaces every secret in the strings of a JSON value, however
+// they are escaped (see redact.Values.ScrubJSON).
+func (s *secrets) scrubJSON(raw []byte) []byte {
+	if s == nil {
+		return raw
+	}
+	if vs := s.vals.Load(); vs != nil {
+		return vs.ScrubJSON(raw)
+	}
+	return raw
 }
 
 // scrubArgs scrubs a log line's key/value pairs, as text, copying args
@@ -168,4 +192,27 @@ func (l scrubLogger) Named(name string) hclog.Logger {
 }
 func (l scrubLogger) ResetNamed(name string) hclog.Logger {
 	return scrubLogger{l.Logger.ResetNamed(name), l.s}
+}
+
+// commonEnv are variables that hold no secret and whose values (paths, a
+// locale) appear in ordinary text: scrubbing them would garble messages
+// and hide nothing.
+var commonEnv = map[string]bool{"PATH": true, "HOME": true, "TMPDIR": true, "USER": true, "LOGNAME": true,
+	"LANG": true, "LANGUAGE": true, "TZ": true, "SHELL": true, "PWD": true, "TERM": true}
+
+// envValues returns the values of env entries: NAME=value's value, or the
+// host's value of a NAME copied from it.
+func envValues(entries []string, getenv func(string) string) []string {
+	var vals []string
+	for _, e := range entries {
+		name, v, fixed := strings.Cut(e, "=")
+		if commonEnv[name] || strings.HasPrefix(name, "LC_") {
+			continue
+		}
+		if !fixed && getenv != nil {
+			v = getenv(name)
+		}
+		vals = append(vals, v)
+	}
+	return vals
 }

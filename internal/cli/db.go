@@ -75,6 +75,7 @@ func dbCmd(e *env, args []string) error {
 	return subcommand(e, "db", args, map[string]func(*env, []string) error{
 		"check":   dbCheck,
 		"compact": dbCompact,
+		"repair":  dbRepair,
 	})
 }
 
@@ -101,25 +102,19 @@ func inUseError(err error, what string) error {
 }
 
 func dbCheck(e *env, args []string) error {
-	dir, _, err := dbFile(e, "check", args)
+	db, err := openStopped(e, "check", args)
 	if err != nil {
 		return err
-	}
-	db, err := store.Open(dir, store.Options{})
-	if errors.Is(err, store.ErrInUse) {
-		return inUseError(err, "db check")
-	}
-	if err != nil {
-		return fail(ExitFailed, "%v", err)
 	}
 	defer db.Close()
 	if n := db.Recovered(); n > 0 {
 		fmt.Fprintf(e.stdout, "recovered %d run record(s) from the run journal (the host last stopped without closing it)\n", n)
 	}
+	reportJournalDamage(e, db)
 	if err := db.Check(); err != nil {
 		fmt.Fprintf(e.stdout, "problems found in %s:\n", db.Path())
 		fmt.Fprintln(e.stdout, err)
-		return fail(ExitFailed, "the database is inconsistent; a backup and `toolhost db compact` may help, or restore from a backup")
+		return fail(ExitFailed, "the database is inconsistent; damaged run records can be moved aside with `toolhost db repair`; otherwise restore from a backup")
 	}
 	st, err := db.Stats()
 	if err != nil {

@@ -20,9 +20,15 @@ const Mark = "[redacted]"
 // longest first so that a secret containing another is replaced whole.
 type Values []string
 
-// With returns vs plus add, in Scrub's order. vs is not changed.
+// With returns vs plus add, in Scrub's order. vs is not changed. Each
+// value comes with its escaped forms (see encodings), so that a secret
+// quoted in JSON or by Go's %q is replaced too.
 func (vs Values) With(add ...string) Values {
-	out := slices.Concat(vs, slices.DeleteFunc(slices.Clone(add), func(v string) bool { return len(v) < MinLen }))
+	all := slices.Clone(add)
+	for _, v := range add {
+		all = append(all, encodings(v)...)
+	}
+	out := slices.Concat(vs, slices.DeleteFunc(all, func(v string) bool { return len(v) < MinLen }))
 	slices.SortFunc(out, func(a, b string) int { return cmp.Or(cmp.Compare(len(b), len(a)), strings.Compare(a, b)) })
 	return slices.Compact(out)
 }

@@ -104,15 +104,16 @@ func (v *Validator) Check(raw []byte) (any, Errors) {
 
 // Validate checks a decoded value and returns nil when it is valid.
 func (v *Validator) Validate(doc any) Errors {
+	var out Errors
+	numberErrors(v.schema, doc, "", &out)
 	err := v.schema.Validate(doc)
 	if err == nil {
-		return nil
+		return dedupe(out)
 	}
 	ve, ok := err.(*jsonschema.ValidationError)
 	if !ok {
-		return Errors{{Message: err.Error()}}
+		return append(out, FieldError{Message: err.Error()})
 	}
-	var out Errors
 	collect(ve, &out)
 	if len(out) == 0 {
 		out = Errors{{Message: ve.Error()}}

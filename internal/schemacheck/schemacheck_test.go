@@ -1,6 +1,7 @@
 package schemacheck_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,5 +63,40 @@ func TestEveryFieldIsNamed(t *testing.T) {
 	}
 	if errs := v.ValidateJSON([]byte(`{"a":`)); len(errs) != 1 || errs[0].Field != "" || !strings.HasPrefix(errs[0].Message, "invalid JSON") {
 		t.Fatalf("broken JSON: %v", errs)
+	}
+}
+
+// TestNumbersAPluginCannotTake (issue 12, defect 9): JSON Schema lets
+// 1e999, 9223372036854775808 and 1.0 through as integers; Go plugins
+// cannot decode them, so the check refuses them, naming the field, also
+// in arrays, nested objects and through $ref.
+func TestNumbersAPluginCannotTake(t *testing.T) {
+	v, err := schemacheck.Compile([]byte(`{"type":"object","$defs":{"n":{"type":"integer"}},"properties":{
+		"i":{"type":"integer"},"f":{"type":"number"},"list":{"type":"array","items":{"$ref":"#/$defs/n"}},
+		"o":{"type":"object","additionalProperties":{"type":"integer"}},"any":{}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ doc, field string }{
+		{`{"i":1e999}`, "i"},
+		{`{"i":9223372036854775808}`, "i"},
+		{`{"i":-9223372036854775809}`, "i"},
+		{`{"i":1.0}`, "i"},
+		{`{"i":1e2}`, "i"},
+		{`{"f":1e999}`, "f"},
+		{`{"f":-1e400}`, "f"},
+		{`{"list":[1,2.0]}`, "list.1"},
+		{`{"o":{"k":4.0}}`, "o.k"},
+		{`{"any":1e999}`, "any"},
+	} {
+		errs := v.ValidateJSON([]byte(c.doc))
+		if len(errs) == 0 || !slices.Contains(errs.Fields(), c.field) {
+			t.Errorf("%s: %v, want an error for %q", c.doc, errs, c.field)
+		}
+	}
+	for _, ok := range []string{`{"i":9223372036854775807}`, `{"i":-3}`, `{"f":1.5e308}`, `{"f":1}`, `{"list":[1,2]}`, `{"any":1.5}`} {
+		if errs := v.ValidateJSON([]byte(ok)); errs != nil {
+			t.Errorf("%s: %v", ok, errs)
+		}
 	}
 }

@@ -84,11 +84,23 @@ func stubborn(_ context.Context, in SleepIn) (SleepOut, error) {
 type ChattyIn struct {
 	Lines   int `json:"lines" title:"Lines" description:"How many log lines."`
 	DelayMS int `json:"delayMs,omitempty" title:"Delay" description:"Milliseconds between lines."`
+	// Size pads each line's message and a field to this many bytes, and
+	// Stderr prints this many lines to stderr first: floods, for tests.
+	Size   int `json:"size,omitempty" title:"Size" description:"Bytes of each line's message and of a field."`
+	Stderr int `json:"stderr,omitempty" title:"Stderr" description:"Lines to print to stderr first."`
 }
 
 func chatty(ctx context.Context, in ChattyIn) (Empty, error) {
 	log := sdk.LoggerFrom(ctx)
+	for i := 1; i <= in.Stderr; i++ {
+		fmt.Fprintf(os.Stderr, "flood line %d\n", i)
+	}
 	for i := 1; i <= in.Lines; i++ {
+		if in.Size > 0 {
+			pad := strings.Repeat("x", in.Size)
+			log.Info(fmt.Sprintf("line %d ", i)+pad, "i", i, "pad", pad)
+			continue
+		}
 		log.Info(fmt.Sprintf("line %d", i), "i", i)
 		sdk.Progress(ctx, float64(i)/float64(in.Lines), fmt.Sprintf("%d of %d", i, in.Lines))
 		time.Sleep(time.Duration(in.DelayMS) * time.Millisecond)
@@ -106,11 +118,21 @@ func crash(_ context.Context, in SleepIn) (Empty, error) {
 
 // printLines prints as a plugin author debugging would; go-plugin streams
 // os.Stdout and os.Stderr to the host once the plugin serves.
-func printLines(ctx context.Context, _ Empty) (Empty, error) {
+// PrintOut is what print says it printed.
+type PrintOut struct {
+	Said string `json:"said" title:"Said" description:"The stderr line with the token."`
+}
+
+// printLines also logs its token and the value of $X_SECRET (an env entry)
+// inside a list, a field the sdk encodes as JSON, and returns the token.
+func printLines(ctx context.Context, _ Empty) (PrintOut, error) {
+	token := sdk.ConfigFrom(ctx).Get("token")
 	fmt.Println("hello on stdout")
-	fmt.Fprintf(os.Stderr, "token is %s\nno newline at the end", sdk.ConfigFrom(ctx).Get("token"))
+	fmt.Fprintf(os.Stderr, "token is %s\nno newline at the end", token)
 	fmt.Fprintln(os.Stderr, ", until now")
-	return Empty{}, nil
+	fmt.Fprintf(os.Stderr, "quoted %q\n", []string{token, os.Getenv("X_SECRET")})
+	sdk.LoggerFrom(ctx).Info("fields", "list", []string{token}, "env", []string{os.Getenv("X_SECRET")})
+	return PrintOut{Said: "token is " + token + ", env " + os.Getenv("X_SECRET")}, nil
 }
 
 // leak writes to the process's real stderr, which the host reads directly

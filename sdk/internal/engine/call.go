@@ -78,6 +78,13 @@ func (s *secretSet) scrub(text string) string {
 	return s.values.Scrub(text)
 }
 
+// scrubJSON replaces every secret in the strings of a JSON value.
+func (s *secretSet) scrubJSON(raw []byte) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.values.ScrubJSON(raw)
+}
+
 // scrubbingEvents passes events on with secrets scrubbed from messages and
 // string fields.
 type scrubbingEvents struct {
@@ -90,9 +97,15 @@ func (e scrubbingEvents) Log(level, msg string, fields map[string]any) {
 		if s, ok := v.(string); ok {
 			fields[k] = e.secrets.scrub(s)
 		} else if v != nil {
+			// Scrub the value as its JSON decodes: json.Marshal escapes
+			// &, <, > and more, which a scrub of the bytes would miss.
 			if raw, err := json.Marshal(v); err == nil {
-				if clean := e.secrets.scrub(string(raw)); clean != string(raw) {
-					fields[k] = clean
+				if clean := e.secrets.scrubJSON(raw); string(clean) == string(raw) {
+					// nothing secret
+				} else if json.Valid(clean) {
+					fields[k] = json.RawMessage(clean)
+				} else {
+					fields[k] = redact.Mark // a secret spanned the JSON syntax
 				}
 			}
 		}
