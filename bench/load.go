@@ -11,7 +11,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	gomcp "github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/toolhost/toolhost/client"
+	"github.com/toolhost/toolhost/internal/bearer"
 )
 
 // target is a server under load, with its own connection pool.
@@ -21,6 +24,7 @@ type target struct {
 	key    string
 	client *http.Client
 	api    *client.Client
+	mcp    *gomcp.ClientSession // set for mcpDoor: runs go through MCP tools/call
 }
 
 func newTarget(name, base, key string) *target {
@@ -36,7 +40,51 @@ func newTarget(name, base, key string) *target {
 		api: client.New(base, key, client.WithHTTPClient(h), client.WithUserAgent("toolhost-bench"))}
 }
 
-func (t *target) close() { t.client.CloseIdleConnections() }
+func (t *target) close() {
+	if t.mcp != nil {
+		t.mcp.Close()
+	}
+	t.client.CloseIdleConnections()
+}
+
+// mcpDoor names the target that sends toolhost's noop runs as MCP
+// tools/call requests to its /mcp, next to the HTTP run route.
+const mcpDoor = "toolhost-mcp"
+
+// mcpTools are the MCP tool names of the actions the MCP door loads.
+var mcpTools = map[string]string{"noop": "testkit__noop"}
+
+// newMCPTarget connects one MCP client session (the official go-sdk, over
+// Streamable HTTP with the API key as a Bearer token) to base's /mcp; the
+// clients of a load point share it, as they share the HTTP pool.
+func newMCPTarget(ctx context.Context, base, key string) (*target, error) {
+	t := newTarget(mcpDoor, base, key)
+	h := &http.Client{Transport: bearer.Transport{Key: key, Next: t.client.Transport}, Timeout: t.client.Timeout}
+	c := gomcp.NewClient(&gomcp.Implementation{Name: "toolhost-bench", Version: "1"}, nil)
+	s, err := c.Connect(ctx, &gomcp.StreamableClientTransport{Endpoint: base + "/mcp", HTTPClient: h, DisableStandaloneSSE: true}, nil)
+	if err != nil {
+		t.close()
+		return nil, fmt.Errorf("connecting an MCP client to %s/mcp: %w", base, err)
+	}
+	t.mcp = s
+	return t, nil
+}
+
+// send makes one run of rq: an HTTP request, or for the MCP door a
+// tools/call of rq's tool.
+func (t *target) send(ctx context.Context, rq request) error {
+	if t.mcp == nil {
+		return t.do(ctx, rq.method, rq.path, rq.body)
+	}
+	res, err := t.mcp.CallTool(ctx, &gomcp.CallToolParams{Name: rq.tool, Arguments: map[string]any{}})
+	if err != nil {
+		return err
+	}
+	if res.IsError {
+		return fmt.Errorf("tools/call %s: isError: %v", rq.tool, res.Content)
+	}
+	return nil
+}
 
 // errStatus is an answer other than 200.
 type errStatus struct {
@@ -67,6 +115,7 @@ func (t *target) do(ctx context.Context, method, path string, body []byte) error
 type request struct {
 	method, path string
 	body         []byte
+	tool         string // the MCP door's tool name (mcpTools)
 }
 
 // phaseOut is what a load phase measured: latencies of the requests sent
@@ -149,7 +198,7 @@ func closedLoop(ctx context.Context, t *target, rq request, c int, warmup, dur t
 				if !sent.Before(end) || pctx.Err() != nil {
 					return
 				}
-				err := t.do(pctx, rq.method, rq.path, rq.body)
+				err := t.send(pctx, rq)
 				got := time.Now()
 				if pctx.Err() != nil {
 					return
@@ -207,7 +256,7 @@ func openLoop(ctx context.Context, t *target, rq request, rate float64, warmup, 
 				if pctx.Err() != nil {
 					return
 				}
-				err := t.do(pctx, rq.method, rq.path, rq.body)
+				err := t.send(pctx, rq)
 				got := time.Now()
 				if pctx.Err() != nil {
 					return
@@ -252,7 +301,7 @@ func countLoop(ctx context.Context, t *target, rq request, c, n int, cnt *counte
 		go func() {
 			defer wg.Done()
 			for next.Add(1) <= int64(n) {
-				if err := t.do(ctx, rq.method, rq.path, rq.body); err != nil {
+				if err := t.send(ctx, rq); err != nil {
 					if ctx.Err() == nil {
 						firstErr.CompareAndSwap(nil, err)
 					}

@@ -40,6 +40,7 @@ type options struct {
 	listN       int
 	fill        int
 	mtls        bool
+	mcp         bool
 	keep        bool
 	repo        string
 	from        string
@@ -162,6 +163,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.list1M, "list1m", true, "also at 1M runs: the file is built once (20-40 s) and cached in "+history1MDir())
 	fs.IntVar(&o.listN, "list-requests", 300, "GET /v1/runs requests per query")
 	fs.IntVar(&o.fill, "fill", 10_000, "noop runs sent through HTTP to fill history for the first list page (the 10k point)")
+	fs.BoolVar(&o.mcp, "mcp", true, "also send the noop points as MCP tools/call requests to toolhost's /mcp (go-sdk client), next to the HTTP run route")
 	fs.BoolVar(&o.mtls, "mtls", false, "go-plugin AutoMTLS between host and plugins, for toolhost and the floor alike")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (binaries, data dirs, server logs)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phases' toolhost to this file (a build of bench/profiled)")
@@ -218,9 +220,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 
 // actionRequests are the runs the load phases send.
 var actionRequests = map[string]request{
-	"noop":      {"POST", "/v1/actions/testkit.noop/run", []byte(`{"input":{}}`)},
-	"sleep10ms": {"POST", "/v1/actions/testkit.sleep/run", []byte(`{"input":{"ms":10}}`)},
-	"echo64k":   {"POST", "/v1/actions/testkit.echo/run", echoBody(64 << 10)},
+	"noop":      {"POST", "/v1/actions/testkit.noop/run", []byte(`{"input":{}}`), mcpTools["noop"]},
+	"sleep10ms": {"POST", "/v1/actions/testkit.sleep/run", []byte(`{"input":{"ms":10}}`), ""},
+	"echo64k":   {"POST", "/v1/actions/testkit.echo/run", echoBody(64 << 10), ""},
 }
 
 func echoBody(n int) []byte {
@@ -413,12 +415,26 @@ func (b *bench) loadPhases(ctx context.Context) error {
 	defer fd.stop()
 	targets := []*target{newTarget("floor", fl.base, ""), newTarget("toolhost", th.base, b.key)}
 	durable := newTarget(durableFloor, fd.base, "")
-	servers := map[string]*server{"floor": fl, "toolhost": th, durableFloor: fd}
-	pointTargets := func(a string, c int) []*target {
-		if a == "noop" && c == 1 {
-			return append(targets[:len(targets):len(targets)], durable)
+	extra := []*target{durable}
+	servers := map[string]*server{"floor": fl, "toolhost": th, durableFloor: fd, mcpDoor: th}
+	var mcpT *target
+	if b.opts.mcp {
+		if mcpT, err = newMCPTarget(ctx, th.base, b.key); err != nil {
+			return err
 		}
-		return targets
+		extra = append(extra, mcpT)
+	}
+	// pointTargets: the durable floor serves only the sequential noop
+	// point, the MCP door every noop point, after the HTTP run route.
+	pointTargets := func(a string, c int) []*target {
+		ts := targets[:len(targets):len(targets)]
+		if a == "noop" && c == 1 {
+			ts = append(ts, durable)
+		}
+		if _, ok := mcpTools[a]; ok && mcpT != nil {
+			ts = append(ts, mcpT)
+		}
+		return ts
 	}
 	measured, snapped := false, false
 	snapshot := func() { // peak RSS, also when interrupted
@@ -446,15 +462,18 @@ func (b *bench) loadPhases(ctx context.Context) error {
 		return nil
 	}
 	defer func() {
-		for _, t := range append(targets, durable) {
+		for _, t := range append(targets, extra...) {
 			t.close()
 		}
 	}()
 	// One run each first: a broken setup fails here with a clear message.
-	for _, t := range append(targets, durable) {
+	for _, t := range append(targets, extra...) {
 		for _, a := range b.opts.actions {
 			rq := actionRequests[a]
-			if err := t.do(ctx, rq.method, rq.path, rq.body); err != nil {
+			if t == mcpT && rq.tool == "" {
+				continue // the MCP door only loads the actions in mcpTools
+			}
+			if err := t.send(ctx, rq); err != nil {
 				return fmt.Errorf("%s: first %s run: %w", t.name, a, err)
 			}
 		}

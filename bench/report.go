@@ -195,6 +195,32 @@ func (r *Results) durableFloorLine(p func(string, ...any)) {
 		fmtDur(fd.Latency.P50), fmtDur(fd.Latency.P99), fmtDur(th.Latency.P50), fmtDur(th.Latency.P99), ratio(th.Latency.P50, fd.Latency.P50))
 }
 
+// mcpTable sets the MCP door's noop points beside the HTTP run route's,
+// measured in the same run on the same server.
+func (r *Results) mcpTable(p func(string, ...any)) {
+	var rows []string
+	for _, c := range r.Settings.Concurrency {
+		m, h := r.findLoad(mcpDoor, "noop", "closed", c, 0), r.findLoad("toolhost", "noop", "closed", c, 0)
+		if m == nil {
+			continue
+		}
+		t := orZero(h)
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", clients(c),
+			fmtDur(m.Latency.P50), fmtDur(t.Latency.P50), ratio(m.Latency.P50, t.Latency.P50),
+			fmtDur(m.Latency.P99), fmtDur(t.Latency.P99), fmtDur(m.Latency.Max),
+			fmtRate(m.RunsPerSec), fmtRate(t.RunsPerSec), errCell(m, nil)))
+	}
+	if len(rows) == 0 {
+		return
+	}
+	p("\n### noop through MCP `tools/call` (`/mcp`, go-sdk client, one shared session) beside the HTTP run route\n\n")
+	p("Same toolhost, same run; ratio is MCP ÷ HTTP.\n\n")
+	p("| clients | p50 MCP | p50 HTTP | ratio | p99 MCP | p99 HTTP | max MCP | runs/s MCP | runs/s HTTP | errors |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, row := range rows {
+		p("%s", row)
+	}
+}
+
 // ratio is toolhost over floor, "—" when either is missing.
 func ratio(th, fl float64) string {
 	if th <= 0 || fl <= 0 {
@@ -278,6 +304,7 @@ func (r *Results) Markdown() string {
 					errCell(th, fl))
 			}
 		}
+		r.mcpTable(p)
 		p("\n### CPU time per run (closed loop, from /proc/PID/stat over the whole point)\n\n")
 		p("| action | clients | toolhost host | toolhost plugin | floor host | floor plugin | ratio of totals |\n|---|---:|---:|---:|---:|---:|---:|\n")
 		for _, a := range s.Actions {

@@ -31,3 +31,28 @@ func TestMarkdownBudgetAndDurableFloor(t *testing.T) {
 		t.Errorf("durable floor line without its point:\n%s", md)
 	}
 }
+
+// TestMarkdownMCPDoor: the MCP door's noop points get their own table,
+// beside the HTTP run route's, and stay out of the toolhost ÷ floor one.
+func TestMarkdownMCPDoor(t *testing.T) {
+	point := func(target string, c int, p50, rps float64) LoadResult {
+		return LoadResult{Target: target, Action: "noop", Mode: "closed", Concurrency: c, Latency: Latency{P50: p50, P99: 2 * p50, Max: 3 * p50}, RunsPerSec: rps}
+	}
+	r := &Results{
+		Settings: Settings{Actions: []string{"noop"}, Concurrency: []int{1, 64}},
+		Load: []LoadResult{point("floor", 1, 200, 5000), point("toolhost", 1, 500, 2000), point(mcpDoor, 1, 1000, 1000),
+			point("floor", 64, 2000, 10000), point("toolhost", 64, 5000, 8000), point(mcpDoor, 64, 10000, 4000)},
+	}
+	md := r.Markdown()
+	for _, want := range []string{
+		"| 1 (sequential) | 1.00 ms | 500 µs | ×2.00 | 2.00 ms | 1.00 ms | 3.00 ms | 1,000 | 2,000 | 0 |",
+		"| 64 | 10.0 ms | 5.00 ms | ×2.00 | 20.0 ms | 10.0 ms | 30.0 ms | 4,000 | 8,000 | 0 |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Count(md, "| noop | 64 |") != 2 { // the latency table and the CPU table, toolhost ÷ floor
+		t.Errorf("MCP door's points in the toolhost ÷ floor tables:\n%s", md)
+	}
+}

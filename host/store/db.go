@@ -175,6 +175,15 @@ func (db *DB) Recovered() int { return db.recovered }
 
 func (db *DB) journalPath() string { return filepath.Join(db.dir, JournalFileName) }
 
+// initialMmapSize is the address space bbolt maps up front on 64-bit
+// systems. bbolt remaps the file as it grows (doubling up to 1 GiB), and a
+// remap waits for every read transaction and holds off new ones; the
+// journal reads a run's stored state under its lock, so a remap during an
+// apply stalled every run write. Mapping 1 GiB at once costs address
+// space only (pages count towards RSS when touched, as before), and a file
+// below 1 GiB is never remapped.
+const initialMmapSize = (strconv.IntSize / 64) << 30
+
 func openBolt(dir string, timeout time.Duration, file **os.File) (*bbolt.DB, error) {
 	switch {
 	case timeout == 0:
@@ -184,8 +193,9 @@ func openBolt(dir string, timeout time.Duration, file **os.File) (*bbolt.DB, err
 	}
 	path := filepath.Join(dir, FileName)
 	bdb, err := bbolt.Open(path, 0o600, &bbolt.Options{
-		Timeout:      timeout,
-		FreelistType: bbolt.FreelistMapType,
+		Timeout:         timeout,
+		FreelistType:    bbolt.FreelistMapType,
+		InitialMmapSize: initialMmapSize,
 		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
 			f, err := os.OpenFile(name, flag, perm)
 			*file = f

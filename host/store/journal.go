@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,7 +85,8 @@ type jentry struct {
 
 // jbatch is the records one write makes durable.
 type jbatch struct {
-	buf     []byte
+	recs    [][]byte // encoded records, in sequence order
+	size    int      // their total length
 	entries []*jentry
 	done    bool
 	err     error
@@ -127,11 +129,14 @@ func openJournal(db *DB, cfg journalTuning) (j *journal, recovered int, err erro
 
 // put makes runs durable in the journal, all of them or none.
 func (j *journal) put(runs []*Run, enc [][]byte) error {
+	// The record is encoded before taking the lock (a 64 KiB input is
+	// copied once, here); enqueue only stamps its sequence number.
+	rec := appendRecord(nil, 0, enc)
 	j.mu.Lock()
 	if j.err != nil {
 		j.retryAfterFailure()
 	}
-	b, err := j.enqueue(runs, enc)
+	b, err := j.enqueue(runs, enc, rec)
 	if err != nil {
 		j.mu.Unlock()
 		return err
@@ -148,8 +153,9 @@ func (j *journal) put(runs []*Run, enc [][]byte) error {
 }
 
 // enqueue checks runs against their latest state, then adds them to the
-// open batch as one record. Called with mu held.
-func (j *journal) enqueue(runs []*Run, enc [][]byte) (*jbatch, error) {
+// open batch as one record, rec (appendRecord of enc, sealed here with its
+// sequence number). Called with mu held.
+func (j *journal) enqueue(runs []*Run, enc [][]byte, rec []byte) (*jbatch, error) {
 	switch {
 	case j.closed:
 		return nil, ErrClosed
@@ -165,7 +171,9 @@ func (j *journal) enqueue(runs []*Run, enc [][]byte) (*jbatch, error) {
 		j.open = new(jbatch)
 	}
 	b := j.open
-	b.buf = appendRecord(b.buf, seq, enc)
+	sealRecord(rec, seq)
+	b.recs = append(b.recs, rec)
+	b.size += len(rec)
 	j.noteIDs(runs)
 	for i, r := range runs {
 		e := &jentry{seq: seq, run: runKeysOf(r), enc: enc[i]}
@@ -229,16 +237,13 @@ func (j *journal) writeOpen() {
 	j.open, j.writing = nil, true
 	err := j.err
 	var off int64
-	buf := b.buf
+	var tail, buf []byte
 	if err == nil {
-		var tail []byte
 		off, tail, err = j.makeRoom()
-		if len(tail) > 0 {
-			buf = append(tail, buf...)
-		}
 	}
 	if err == nil {
 		j.mu.Unlock()
+		buf = slices.Concat(append([][]byte{tail}, b.recs...)...)
 		err = writeDurable(j.f, buf, off)
 		j.mu.Lock()
 		if err != nil {
@@ -261,9 +266,17 @@ func (j *journal) writeOpen() {
 	j.cond.Broadcast()
 }
 
-// maxRewindTail bounds the records not yet in bbolt that a rewind copies
-// to the start of the file.
-const maxRewindTail = 256 << 10
+// A rewind copies the records not yet in bbolt to the start of the file:
+// at most minRewindTail bytes of them, or an eighth of the file written so
+// far when that is more. With large records (64 KiB inputs and outputs)
+// the records that arrive during one apply are megabytes; a fixed small
+// bound then never lets the file rewind, so it grows to maxBytes and the
+// writer that finds it full applies in full while every caller waits. An
+// eighth keeps the bytes written twice small next to those written once.
+const (
+	minRewindTail = 256 << 10
+	rewindShare   = 8
+)
 
 // makeRoom says where the next write goes, and what to write before the
 // batch. Writes go back to the start of the file as soon as the applier
@@ -287,7 +300,7 @@ func (j *journal) makeRoom() (off int64, tail []byte, err error) {
 	if j.off == 0 || j.applied < j.base {
 		return j.off, nil, nil // nothing at the start is in bbolt yet
 	}
-	tail, ok := j.unappliedRecords(maxRewindTail)
+	tail, ok := j.unappliedRecords(max(minRewindTail, int(j.off/rewindShare)))
 	if !ok {
 		return j.off, nil, nil // too many to copy: append, rewind later
 	}

@@ -76,13 +76,17 @@ func (j *journal) applyThrough(seq uint64) error {
 		return fmt.Errorf("copying the run journal into the database: %w", err)
 	}
 	j.mu.Lock()
-	j.queue = j.queue[n:]
 	j.applied = batch[n-1].seq
 	for _, e := range batch {
 		if j.latest[e.run.ID] == e {
 			delete(j.latest, e.run.ID)
 		}
 	}
+	// Clear the applied entries (batch shares them) before slicing them
+	// off: the backing array outlives the slice, and its old slots would
+	// keep every applied record's encoding alive until it is reallocated.
+	clear(j.queue[:n])
+	j.queue = j.queue[n:]
 	j.mu.Unlock()
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"slices"
 
 	"go.etcd.io/bbolt"
 )
@@ -35,16 +36,23 @@ func appendRecord(buf []byte, seq uint64, enc [][]byte) []byte {
 		n += 4 + len(v)
 	}
 	start := len(buf)
+	buf = slices.Grow(buf, recordHeader+n)
 	buf = binary.LittleEndian.AppendUint32(buf, uint32(n))
-	buf = binary.LittleEndian.AppendUint32(buf, 0) // crc, below
-	buf = binary.LittleEndian.AppendUint64(buf, seq)
+	buf = binary.LittleEndian.AppendUint32(buf, 0) // crc, sealRecord
+	buf = binary.LittleEndian.AppendUint64(buf, 0) // seq, sealRecord
 	for _, v := range enc {
 		buf = binary.LittleEndian.AppendUint32(buf, uint32(len(v)))
 		buf = append(buf, v...)
 	}
-	crc := crc32.Checksum(buf[start+8:], castagnoli)
-	binary.LittleEndian.PutUint32(buf[start+4:], crc)
+	sealRecord(buf[start:], seq)
 	return buf
+}
+
+// sealRecord sets the seq of the record rec (as appendRecord made it) and
+// its checksum.
+func sealRecord(rec []byte, seq uint64) {
+	binary.LittleEndian.PutUint64(rec[8:], seq)
+	binary.LittleEndian.PutUint32(rec[4:], crc32.Checksum(rec[8:], castagnoli))
 }
 
 // recordSeq is the seq of the record at the start of buf.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,14 +37,7 @@ func TestRewindCopiesUnappliedRecords(t *testing.T) {
 	if err := db.Runs().PutRun(context.Background(), last); err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(db.journalPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var seqs []uint64
-	for _, rec := range readJournal(data) {
-		seqs = append(seqs, rec.seq)
-	}
+	seqs := journalSeqs(t, db)
 	if len(seqs) != 3 || seqs[0] != 4 || seqs[2] != 6 {
 		t.Fatalf("journal starts with records %v, want 4 5 6 (the unapplied ones, then the new one)", seqs)
 	}
@@ -71,6 +65,21 @@ func TestRewindCopiesUnappliedRecords(t *testing.T) {
 	}
 }
 
+// journalSeqs lists the seqs of the valid records at the start of db's
+// journal file.
+func journalSeqs(t *testing.T, db *DB) []uint64 {
+	t.Helper()
+	data, err := os.ReadFile(db.journalPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []uint64
+	for _, rec := range readJournal(data) {
+		seqs = append(seqs, rec.seq)
+	}
+	return seqs
+}
+
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
 	data, err := os.ReadFile(from)
@@ -95,4 +104,48 @@ func readJournal(data []byte) []journalRecord {
 		data = data[size:]
 	}
 	return recs
+}
+
+// TestRewindWithLargeRecords: records of 100 KiB (64 KiB inputs and
+// outputs make such runs) leave more than minRewindTail unapplied after an
+// apply; the writer still goes back to the start, copying them, once they
+// are at most an eighth of what the file holds, instead of appending until
+// the file is full and must be applied while every writer waits.
+func TestRewindWithLargeRecords(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, Options{journal: &journalTuning{applyDelay: time.Hour, applyBatch: 1 << 30, maxBytes: 64 << 20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	input := []byte(`{"text":"` + strings.Repeat("x", 100<<10) + `"}`)
+	var runs []*Run
+	put := func() {
+		t.Helper()
+		r := &Run{ID: NewID(RunPrefix), Kind: "action", Status: StatusRunning, ActionID: "CA1", Input: input}
+		runs = append(runs, r)
+		if err := db.Runs().PutRun(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 30 {
+		put()
+	}
+	// Records 28-30 (300 KiB) arrived during the applier's transaction.
+	if err := db.journal.applyThrough(27); err != nil {
+		t.Fatal(err)
+	}
+	put()
+	seqs := journalSeqs(t, db)
+	if len(seqs) != 4 || seqs[0] != 28 || seqs[3] != 31 {
+		t.Fatalf("journal starts with records %v, want 28 to 31 (the unapplied ones, then the new one)", seqs)
+	}
+	if err := db.journal.apply(); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		if _, err := db.Runs().GetRun(context.Background(), r.ID); err != nil {
+			t.Errorf("run %s: %v", r.ID, err)
+		}
+	}
 }

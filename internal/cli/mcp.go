@@ -12,6 +12,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	gomcp "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/toolhost/toolhost/internal/bearer"
 )
 
 // mcpCmd is `toolhost mcp`: a stdio MCP server for clients that only
@@ -47,7 +49,7 @@ func mcpCmd(e *env, args []string) error {
 	}
 	defer local.Close()
 	remote, err := (&gomcp.StreamableClientTransport{Endpoint: endpoint, DisableStandaloneSSE: true,
-		HTTPClient: &http.Client{Transport: bearer{key: key, next: http.DefaultTransport}}}).Connect(ctx)
+		HTTPClient: &http.Client{Transport: bearer.Transport{Key: key, Next: http.DefaultTransport}}}).Connect(ctx)
 	if err != nil {
 		return fail(ExitUnreachable, "cannot reach %s: %v", endpoint, err)
 	}
@@ -88,17 +90,6 @@ func forward(ctx context.Context, from, to, reply gomcp.Connection) error {
 }
 
 // bearer sends the API key with every request.
-type bearer struct {
-	key  string
-	next http.RoundTripper
-}
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.key)
-	return b.next.RoundTrip(r)
-}
-
 type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
