@@ -16,6 +16,7 @@ type live struct {
 	session   *mcp.ClientSession
 	started   time.Time
 	terminate time.Duration // how long closing waits for the process to exit
+	ended     chan struct{} // closed when the session ended
 	exited    chan struct{} // closed once the session ended and the process is gone
 	stopped   atomic.Bool   // the host ended it (no restart)
 	killed    atomic.Bool   // the host killed it (a call ignored cancellation)
@@ -38,7 +39,7 @@ type pending struct {
 }
 
 func newLive(terminate time.Duration, stderr *lineLog) *live {
-	return &live{started: time.Now(), terminate: terminate, exited: make(chan struct{}), stderr: stderr,
+	return &live{started: time.Now(), terminate: terminate, ended: make(chan struct{}), exited: make(chan struct{}), stderr: stderr,
 		byToken: map[string]*pending{}, byID: map[string]*pending{}}
 }
 
@@ -124,6 +125,15 @@ func (l *live) kill() {
 	}
 	if l.session != nil && l.getPID() == 0 {
 		go l.session.Close()
+	}
+}
+
+func (l *live) isEnded() bool {
+	select {
+	case <-l.ended:
+		return true
+	default:
+		return false
 	}
 }
 

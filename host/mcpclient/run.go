@@ -75,7 +75,7 @@ func (s *Server) connection(ctx context.Context, deadline time.Time, action stri
 			s.mu.Unlock()
 			return nil, "", domain.Errorf(domain.CodePluginUnavailable, "MCP server %q is stopping", s.spec.Name)
 		}
-		if l := s.cur; l != nil && !l.isExited() {
+		if l := s.cur; l != nil && !l.isEnded() {
 			tool, ok := s.cat.tools[action]
 			if !ok {
 				s.mu.Unlock()
@@ -127,6 +127,9 @@ func (s *Server) call(ctx context.Context, l *live, tool string, inv domain.Invo
 	if len(inv.Input) == 0 {
 		params.Arguments = map[string]any{}
 	}
+	// Logs at every level: the run keeps them (per request since protocol
+	// 2026-07-28; older servers took logging/setLevel at start).
+	params.SetMeta(map[string]any{mcp.MetaKeyLogLevel: "debug"})
 	params.SetProgressToken(token)
 	res, cerr := l.session.CallTool(cctx, params)
 	if cerr == nil {
@@ -176,7 +179,13 @@ func (s *Server) callError(l *live, err error) error {
 		}
 		return domain.Errorf(code, "%s", s.scrub(werr.Message))
 	}
-	if errors.Is(err, mcp.ErrConnectionClosed) || l.isExited() || isClosedErr(err) {
+	// Give the watcher the moment it needs to see the session end, so the
+	// next call waits for the restart instead of using this connection.
+	select {
+	case <-l.ended:
+	case <-time.After(200 * time.Millisecond):
+	}
+	if errors.Is(err, mcp.ErrConnectionClosed) || l.isEnded() || isClosedErr(err) {
 		return domain.WrapError(err, domain.CodePluginUnavailable, "MCP server %q exited during the run; it is being restarted", s.spec.Name)
 	}
 	return domain.WrapError(err, domain.CodePluginUnavailable, "MCP server %q is unreachable: %s", s.spec.Name, s.scrub(err.Error()))

@@ -134,8 +134,18 @@ func (s *Server) start(ctx context.Context) (*live, error) {
 		t = &mcp.StreamableClientTransport{Endpoint: s.spec.URL, MaxRetries: 1,
 			HTTPClient: &http.Client{Transport: headerTransport{base: http.DefaultTransport, headers: s.spec.Headers}}}
 	} else {
-		cmd := exec.Command(s.spec.Command[0], s.spec.Command[1:]...)
-		cmd.Env = environ(&s.spec, s.opts.Getenv)
+		argv := append([]string(nil), s.spec.Command...)
+		// The program is looked up in the host's PATH; its own PATH (for
+		// what it runs) is whatever env gives it.
+		prog, err := exec.LookPath(argv[0])
+		if err != nil {
+			return nil, fmt.Errorf("command %q not found: %v", argv[0], err)
+		}
+		argv[0] = prog
+		cmd, err := command(argv, environ(&s.spec, s.opts.Getenv))
+		if err != nil {
+			return nil, err
+		}
 		cmd.Stderr = stderr
 		cmd.WaitDelay = time.Second
 		t = &stdioTransport{cmd: cmd, l: l}
@@ -183,8 +193,6 @@ func (s *Server) startError(ctx context.Context, l *live, err error) error {
 		msg = fmt.Sprintf("it did not answer initialize within %s", s.opts.StartTimeout)
 	case strings.Contains(msg, "invalid character") || strings.Contains(msg, "invalid trailing data") || strings.Contains(msg, "cannot unmarshal"):
 		msg = "it wrote something that is not JSON-RPC to stdout (stdout is the protocol; logs belong on stderr): " + msg
-	case errors.Is(err, exec.ErrNotFound):
-		msg = fmt.Sprintf("command %q not found", s.spec.Command[0])
 	}
 	if l != nil && s.spec.URL == "" {
 		// Let the last stderr lines arrive.
@@ -290,6 +298,7 @@ func (s *Server) fail(err error) {
 // group is left, and restarts the server unless the host ended it.
 func (s *Server) watch(l *live) {
 	_ = l.session.Wait()
+	close(l.ended)
 	l.kill()
 	_ = l.session.Close()
 	close(l.exited)

@@ -22,7 +22,6 @@ type stdioTransport struct {
 }
 
 func (t *stdioTransport) Connect(ctx context.Context) (mcp.Connection, error) {
-	supervisor.Isolate(t.cmd)
 	inner := &mcp.CommandTransport{Command: t.cmd, TerminateDuration: t.l.terminate}
 	var (
 		conn mcp.Connection
