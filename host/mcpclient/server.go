@@ -86,7 +86,8 @@ func (s *Server) Manifest() *manifest.Plugin {
 func (s *Server) Info() domain.PluginInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	in := domain.PluginInfo{Name: s.spec.Name, Path: s.scrub(s.where()), Status: s.status, Reason: s.reason, Restarts: s.restarts}
+	in := domain.PluginInfo{Name: s.spec.Name, Path: s.scrub(s.where()), Status: s.status, Reason: s.reason, Restarts: s.restarts,
+		Transport: s.spec.Transport()}
 	if s.cur != nil {
 		in.PID = s.cur.getPID()
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -13,7 +14,8 @@ import (
 
 // Set is the hosted MCP servers.
 type Set struct {
-	opts Options
+	opts     Options
+	onChange atomic.Pointer[func()]
 
 	mu      sync.Mutex
 	servers []*Server
@@ -33,11 +35,21 @@ func New(opts Options) *Set {
 	if opts.KillGrace <= 0 {
 		opts.KillGrace = config.DefaultKillGrace
 	}
-	return &Set{opts: opts}
+	st := &Set{opts: opts}
+	if opts.OnChange != nil {
+		st.onChange.Store(&opts.OnChange)
+	}
+	st.opts.OnChange = func() {
+		if fn := st.onChange.Load(); fn != nil {
+			(*fn)()
+		}
+	}
+	return st
 }
 
-// SetOnChange sets the hook called when a server's tools change.
-func (st *Set) SetOnChange(fn func()) { st.opts.OnChange = fn }
+// SetOnChange sets the hook called when a server's tools change; servers
+// may already be running.
+func (st *Set) SetOnChange(fn func()) { st.onChange.Store(&fn) }
 
 // Load makes specs the hosted servers: new ones start (all at once, each
 // within the start timeout), removed ones stop (their calls in flight
