@@ -46,6 +46,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeRunBody -fuzztime 20s ./host/core
 	$(GO) test -run '^$$' -fuzz FuzzAPIKeyFromHeaders -fuzztime 20s ./host/api
 	$(GO) test -run '^$$' -fuzz FuzzPeek -fuzztime 20s ./host/mcp
+	$(GO) test -run '^$$' -fuzz FuzzToolCatalog -fuzztime 20s ./host/mcpclient
 	$(GO) test -run '^$$' -fuzz FuzzLoadSecretKey -fuzztime 20s ./host/store
 	$(GO) test -run '^$$' -fuzz FuzzEncodeRun -fuzztime 20s ./host/store
 	$(GO) test -run '^$$' -fuzz FuzzLocalRun -fuzztime 20s ./sdk/internal/engine
