@@ -18,6 +18,7 @@ import (
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/mcp"
+	"github.com/toolhost/toolhost/host/mcpclient"
 	"github.com/toolhost/toolhost/host/store"
 	"github.com/toolhost/toolhost/host/supervisor"
 )
@@ -53,6 +54,7 @@ type App struct {
 	Log        hclog.Logger
 	DB         *store.DB
 	Supervisor *supervisor.Supervisor
+	MCPServers *mcpclient.Set
 	Runner     *core.Runner
 	Assistant  *assistant.Service
 	Handler    http.Handler
@@ -94,12 +96,14 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 	a.Supervisor = supervisor.New(supervisor.Options{Logger: a.Log, StartTimeout: cfg.StartTimeout, KillGrace: grace,
 		Cache: db.Plugins(), Getenv: opts.Getenv})
+	a.MCPServers = mcpclient.New(mcpclient.Options{Logger: a.Log, StartTimeout: cfg.StartTimeout, KillGrace: grace,
+		Getenv: opts.Getenv, Version: opts.Version})
 	if err := a.loadPlugins(ctx); err != nil {
 		db.Close()
 		return nil, &ConfigError{Err: err}
 	}
 	a.Runner = core.NewRunner(core.Options{
-		Executor: executor{a.Supervisor}, Runs: db.Runs(), Idempotency: db.Idempotency(),
+		Executor: executor{a.Supervisor, a.MCPServers}, Runs: db.Runs(), Idempotency: db.Idempotency(),
 		Logger: a.Log, QueueSize: cfg.Queue.Size, Workers: cfg.Queue.Workers,
 	})
 	a.Assistant = a.newAssistant()
@@ -115,6 +119,9 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		Version: opts.Version, AllowedOrigins: cfg.CORSOrigins, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
 	})
 	a.Handler = doors(apiHandler, a.MCP)
+	// A server's tools changed: rebuild the catalog now, so its watchers
+	// (MCP's list_changed) hear of it.
+	a.MCPServers.SetOnChange(func() { a.Runner.Catalog() })
 	a.startRetention()
 	return a, nil
 }
@@ -201,10 +208,10 @@ func (a *App) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	old := a.Config.Plugins
-	a.Config.Plugins = cfg.Plugins
+	old, oldMCP := a.Config.Plugins, a.Config.MCPServers
+	a.Config.Plugins, a.Config.MCPServers = cfg.Plugins, cfg.MCPServers
 	if err := a.loadPlugins(ctx); err != nil {
-		a.Config.Plugins = old // keep serving what was loaded
+		a.Config.Plugins, a.Config.MCPServers = old, oldMCP // keep serving what was loaded
 		return err
 	}
 	a.Config.Models = cfg.Models
@@ -218,7 +225,26 @@ func (a *App) loadPlugins(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.Supervisor.Load(ctx, specs, a.Config.ShutdownGrace)
+	taken := map[string]bool{}
+	for _, m := range a.Config.MCPServers {
+		taken[m.Name] = true
+	}
+	kept := specs[:0]
+	for _, sp := range specs {
+		if taken[sp.Name] {
+			if !sp.FromDir {
+				return fmt.Errorf("%s: plugin %q has the name of an mcp_server block", a.Config.File, sp.Name)
+			}
+			a.Log.Warn("a file in plugin_dir has the name of an mcp_server block; the file is not loaded", "plugin", sp.Name, "path", sp.Path)
+			continue
+		}
+		kept = append(kept, sp)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); a.MCPServers.Load(ctx, a.Config.MCPServers, a.Config.ShutdownGrace) }()
+	a.Supervisor.Load(ctx, kept, a.Config.ShutdownGrace)
+	wg.Wait()
 	return nil
 }
 
@@ -274,7 +300,11 @@ func (a *App) Close(ctx context.Context) error {
 	if err != nil {
 		a.Log.Warn(err.Error())
 	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); a.MCPServers.Shutdown(ctx) }()
 	a.Supervisor.Shutdown(ctx)
+	wg.Wait()
 	if cerr := a.DB.Close(); cerr != nil {
 		a.Log.Error("close store", "error", cerr)
 	}

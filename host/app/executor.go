@@ -2,18 +2,26 @@ package app
 
 import (
 	"github.com/toolhost/toolhost/host/core"
+	"github.com/toolhost/toolhost/host/mcpclient"
 	"github.com/toolhost/toolhost/host/supervisor"
 )
 
-// executor is the supervisor as the core's Executor: its plugins, as the
-// core's Plugin interface (which *supervisor.Plugin implements).
-type executor struct{ sup *supervisor.Supervisor }
+// executor is the supervisor's Go plugins and the hosted MCP servers as
+// the core's Executor, one list (*supervisor.Plugin and
+// *mcpclient.Server both implement core.Plugin).
+type executor struct {
+	sup *supervisor.Supervisor
+	mcp *mcpclient.Set
+}
 
 func (e executor) Plugins() []core.Plugin {
-	ps := e.sup.List()
-	out := make([]core.Plugin, len(ps))
-	for i, p := range ps {
-		out[i] = p
+	ps, ms := e.sup.List(), e.mcp.List()
+	out := make([]core.Plugin, 0, len(ps)+len(ms))
+	for _, p := range ps {
+		out = append(out, p)
+	}
+	for _, m := range ms {
+		out = append(out, m)
 	}
 	return out
 }

@@ -47,6 +47,7 @@ type Config struct {
 	Queue         Queue
 	RateLimit     RateLimit
 	Plugins       []Plugin
+	MCPServers    []MCPServer
 	Models        []Model
 }
 

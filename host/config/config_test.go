@@ -250,6 +250,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("model \"m\" {\n base_url = \"http://x\"\n model = \"y\"\n timeout = \"2s\"\n}"))
 	f.Add([]byte("retention {\n max_runs = 1\n max_age = \"1h\"\n}\nqueue {\n size = 1\n}"))
 	f.Add([]byte("plugin \"a\" {"))
+	f.Add([]byte("mcp_server \"fs\" {\n command = [\"npx\", \"-y\", \"x\"]\n env = [\"PATH\", \"T=${env(\"T\")}\"]\n secrets = [\"T\"]\n timeout = \"5s\"\n concurrency = 2\n lazy = true\n}"))
+	f.Add([]byte("mcp_server \"r\" {\n url = \"https://x/mcp\"\n headers = { Authorization = env(\"T\") }\n}"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		cfg, err := config.Parse(src, "fuzz.hcl", func(string) string { return "v" })
 		if err == nil && cfg == nil {

@@ -18,22 +18,23 @@ import (
 )
 
 type fileSchema struct {
-	Listen        *string         `hcl:"listen"`
-	DataDir       *string         `hcl:"data_dir"`
-	PluginDir     *string         `hcl:"plugin_dir"`
-	AutoMTLS      *bool           `hcl:"auto_mtls"`
-	StartTimeout  hcl.Expression  `hcl:"start_timeout,optional"`
-	KillGrace     hcl.Expression  `hcl:"kill_grace,optional"`
-	ShutdownGrace hcl.Expression  `hcl:"shutdown_grace,optional"`
-	BodyTimeout   hcl.Expression  `hcl:"body_timeout,optional"`
-	WriteTimeout  hcl.Expression  `hcl:"write_timeout,optional"`
-	MaxBodyBytes  hcl.Expression  `hcl:"max_body_bytes,optional"`
-	CORSOrigins   []string        `hcl:"cors_origins,optional"`
-	Retention     *retentionBlock `hcl:"retention,block"`
-	Queue         *queueBlock     `hcl:"queue,block"`
-	RateLimit     *rateLimitBlock `hcl:"rate_limit,block"`
-	Plugins       []pluginBlock   `hcl:"plugin,block"`
-	Models        []modelBlock    `hcl:"model,block"`
+	Listen        *string          `hcl:"listen"`
+	DataDir       *string          `hcl:"data_dir"`
+	PluginDir     *string          `hcl:"plugin_dir"`
+	AutoMTLS      *bool            `hcl:"auto_mtls"`
+	StartTimeout  hcl.Expression   `hcl:"start_timeout,optional"`
+	KillGrace     hcl.Expression   `hcl:"kill_grace,optional"`
+	ShutdownGrace hcl.Expression   `hcl:"shutdown_grace,optional"`
+	BodyTimeout   hcl.Expression   `hcl:"body_timeout,optional"`
+	WriteTimeout  hcl.Expression   `hcl:"write_timeout,optional"`
+	MaxBodyBytes  hcl.Expression   `hcl:"max_body_bytes,optional"`
+	CORSOrigins   []string         `hcl:"cors_origins,optional"`
+	Retention     *retentionBlock  `hcl:"retention,block"`
+	Queue         *queueBlock      `hcl:"queue,block"`
+	RateLimit     *rateLimitBlock  `hcl:"rate_limit,block"`
+	Plugins       []pluginBlock    `hcl:"plugin,block"`
+	MCPServers    []mcpServerBlock `hcl:"mcp_server,block"`
+	Models        []modelBlock     `hcl:"model,block"`
 }
 
 type retentionBlock struct {
@@ -191,6 +192,15 @@ func (d *decoder) build(fs *fileSchema) *Config {
 		}
 		seen[b.Name] = true
 		cfg.Plugins = append(cfg.Plugins, d.plugin(b, cfg.AutoMTLS))
+	}
+	for i := range fs.MCPServers {
+		b := &fs.MCPServers[i]
+		if seen[b.Name] {
+			d.errorf(b.DefRange, "Duplicate plugin", "mcp_server %q has the name of another plugin or mcp_server block", b.Name)
+			continue
+		}
+		seen[b.Name] = true
+		cfg.MCPServers = append(cfg.MCPServers, d.mcpServer(b))
 	}
 	for i := range fs.Models {
 		cfg.Models = append(cfg.Models, d.model(&fs.Models[i]))

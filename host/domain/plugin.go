@@ -41,6 +41,9 @@ type PluginInfo struct {
 	Reason   string       `json:"reason,omitempty"`
 	PID      int          `json:"pid,omitempty"`
 	Restarts int          `json:"restarts"`
+	// Transport is how a hosted MCP server is reached ("stdio" or
+	// "http"); empty for Go plugins.
+	Transport string `json:"transport,omitempty"`
 }
 
 // Invocation is one action for an executor to run.

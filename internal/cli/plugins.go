@@ -229,6 +229,8 @@ type pluginInfo struct {
 	Reason  string            `json:"reason"`
 	SHA256  string            `json:"sha256"`
 	Actions []json.RawMessage `json:"actions"`
+	// Transport is "stdio" or "http" for a hosted MCP server.
+	Transport string `json:"transport"`
 }
 
 // pluginRow is one line of plugin list.
@@ -241,6 +243,8 @@ type pluginRow struct {
 	Actions *int   `json:"actions"` // nil when unknown
 	SHA256  string `json:"sha256,omitempty"`
 	Path    string `json:"path,omitempty"`
+	// Transport is "stdio" or "http" for a hosted MCP server.
+	Transport string `json:"transport,omitempty"`
 }
 
 func pluginList(e *env, args []string) error {
@@ -285,6 +289,9 @@ func pluginList(e *env, args []string) error {
 		sum := r.SHA256
 		if len(sum) > 16 {
 			sum = sum[:16] + "…"
+		}
+		if r.Transport != "" {
+			sum = "MCP server (" + r.Transport + ")" // no binary to pin
 		}
 		actions := ""
 		if r.Actions != nil {
@@ -371,7 +378,7 @@ func serverPluginRows(e *env, c *conn, lf *localFlags, list []pluginInfo) ([]plu
 			sum = lp.sha(p.Key)
 		}
 		rows = append(rows, pluginRow{Name: p.Key, ID: p.ID, Version: p.Version, Status: p.Status, Reason: p.Reason,
-			Actions: intPtr(len(d.Actions)), SHA256: sum, Path: lp.paths[p.Key]})
+			Actions: intPtr(len(d.Actions)), SHA256: sum, Path: lp.paths[p.Key], Transport: p.Transport})
 	}
 	return rows, nil
 }

@@ -150,7 +150,20 @@ func (a *host) printStart(e *env) {
 			fmt.Fprintf(e.stdout, "plugin %-12s %d actions, %s\n", in.Name, actions, in.Status)
 		}
 	}
-	if len(a.Supervisor.List()) == 0 {
+	for _, s := range a.MCPServers.List() {
+		in := s.Info()
+		tools := 0
+		if m := s.Manifest(); m != nil {
+			tools = len(m.Actions)
+		}
+		switch in.Status {
+		case supervisor.StatusFailed:
+			fmt.Fprintf(e.stdout, "mcp_server %-8s FAILED: %s\n", in.Name, in.Reason)
+		default:
+			fmt.Fprintf(e.stdout, "mcp_server %-8s %d tools (%s), %s\n", in.Name, tools, in.Transport, in.Status)
+		}
+	}
+	if len(a.Supervisor.List()) == 0 && len(a.MCPServers.List()) == 0 {
 		fmt.Fprintln(e.stdout, "no plugins configured: add plugin blocks to", a.cfgPath)
 	}
 	fmt.Fprintln(e.stdout, "ready")

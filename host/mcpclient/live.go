@@ -1,0 +1,147 @@
+package mcpclient
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/toolhost/toolhost/host/domain"
+	"github.com/toolhost/toolhost/host/supervisor"
+)
+
+// live is one connection to the server: for a command, one process.
+type live struct {
+	session   *mcp.ClientSession
+	started   time.Time
+	terminate time.Duration // how long closing waits for the process to exit
+	ended     chan struct{} // closed when the session ended
+	exited    chan struct{} // closed once the session ended and the process is gone
+	stopped   atomic.Bool   // the host ended it (no restart)
+	killed    atomic.Bool   // the host killed it (a call ignored cancellation)
+	stderr    *lineLog
+	calls     sync.WaitGroup
+
+	mu      sync.Mutex
+	pid     int
+	byToken map[string]*pending
+	byID    map[string]*pending
+}
+
+// pending is a call in flight on a live connection.
+type pending struct {
+	token    string
+	id       string
+	onEvent  func(domain.PluginEvent)
+	answer   chan struct{} // closed when an answer to the call arrives
+	answered bool
+}
+
+func newLive(terminate time.Duration, stderr *lineLog) *live {
+	return &live{started: time.Now(), terminate: terminate, ended: make(chan struct{}), exited: make(chan struct{}), stderr: stderr,
+		byToken: map[string]*pending{}, byID: map[string]*pending{}}
+}
+
+func (l *live) setPID(pid int) {
+	l.mu.Lock()
+	l.pid = pid
+	l.mu.Unlock()
+}
+
+func (l *live) getPID() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pid
+}
+
+// begin registers a call with its progress token.
+func (l *live) begin(token string, onEvent func(domain.PluginEvent)) *pending {
+	p := &pending{token: token, onEvent: onEvent, answer: make(chan struct{})}
+	l.mu.Lock()
+	l.byToken[token] = p
+	l.mu.Unlock()
+	return p
+}
+
+// end forgets a call.
+func (l *live) end(p *pending) {
+	l.mu.Lock()
+	delete(l.byToken, p.token)
+	if p.id != "" {
+		delete(l.byID, p.id)
+	}
+	l.mu.Unlock()
+}
+
+// sent links a call's JSON-RPC id to its token.
+func (l *live) sent(token, id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if p := l.byToken[token]; p != nil {
+		p.id = id
+		l.byID[id] = p
+	}
+}
+
+// answered notes that the server answered the call with id.
+func (l *live) answered(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if p := l.byID[id]; p != nil && !p.answered {
+		p.answered = true
+		close(p.answer)
+	}
+}
+
+// eventsFor is where events for token go; nil when no call has it.
+func (l *live) eventsFor(token string) func(domain.PluginEvent) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if p := l.byToken[token]; p != nil {
+		return p.onEvent
+	}
+	return nil
+}
+
+// soleCall is the events of the only call in flight, or nil when there
+// are none or several (a log notification names no call).
+func (l *live) soleCall() func(domain.PluginEvent) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.byToken) != 1 {
+		return nil
+	}
+	for _, p := range l.byToken {
+		return p.onEvent
+	}
+	return nil
+}
+
+// kill ends the process group at once (a remote session is closed).
+func (l *live) kill() {
+	if pid := l.getPID(); pid > 0 {
+		supervisor.KillGroup(pid)
+	}
+	if l.session != nil && l.getPID() == 0 {
+		go l.session.Close()
+	}
+}
+
+func (l *live) isEnded() bool {
+	select {
+	case <-l.ended:
+		return true
+	default:
+		return false
+	}
+}
+
+func (l *live) isExited() bool {
+	select {
+	case <-l.exited:
+		return true
+	default:
+		return false
+	}
+}
