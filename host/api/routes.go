@@ -54,11 +54,14 @@ func (s *server) routes() http.Handler {
 	r.Handle(http.MethodPost, "/threads/{threadId}/runs/{runId}/submit_tool_outputs", s.submitToolOutputs)
 	r.Handle(http.MethodPost, "/actions/identify", s.identifyAction)
 
+	root.Use(noteRoute)
+
 	var h http.Handler = root
 	h = s.withBodyLimit(h)
 	h = s.withCORS(h)
 	h = s.withRecover(h)
 	h = s.withAccessLog(h)
+	h = s.withObserver(h)
 	return withRequestID(h)
 }
 

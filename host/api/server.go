@@ -29,6 +29,16 @@ type Config struct {
 	// BodyTimeout is how long a request's body may take to arrive
 	// (default 30s); past it the request fails and its connection closes.
 	BodyTimeout time.Duration
+	// Observer, when set, hears of every request once it is answered
+	// (metrics).
+	Observer Observer
+}
+
+// Observer hears of each request the API answers: its method, its route
+// as registered ("/v1/runs/{runId}"; "unmatched" for no route, so that
+// made-up paths do not make new series), the status and how long it took.
+type Observer interface {
+	HTTPRequest(method, route string, status int, took time.Duration)
 }
 
 // Deps are what the HTTP edge serves: the core's runner and the stores

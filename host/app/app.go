@@ -18,6 +18,7 @@ import (
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/mcp"
+	"github.com/toolhost/toolhost/host/metrics"
 	"github.com/toolhost/toolhost/host/store"
 	"github.com/toolhost/toolhost/host/supervisor"
 )
@@ -57,6 +58,8 @@ type App struct {
 	Assistant  *assistant.Service
 	Handler    http.Handler
 	MCP        *mcp.Handler
+	// Metrics is the host's Prometheus metrics; nil when turned off.
+	Metrics *metrics.Metrics
 
 	opts     Options
 	reloadMu sync.Mutex
@@ -82,7 +85,12 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		cfg.PluginDir = filepath.Join(cfg.DataDir, "plugins")
 	}
 	a := &App{Config: cfg, Log: opts.Logger, opts: opts}
-	db, err := openStore(cfg.DataDir, opts)
+	a.Metrics = a.newMetrics()
+	var storeObs store.Observer
+	if a.Metrics != nil {
+		storeObs = a.Metrics
+	}
+	db, err := openStore(cfg.DataDir, opts, storeObs)
 	if err != nil {
 		return nil, err
 	}
@@ -104,21 +112,32 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	})
 	a.Assistant = a.newAssistant()
 	a.Runner.SetPromptFiller(a.Assistant)
+	var (
+		apiObs  api.Observer
+		mcpObs  mcp.Observer
+		httpObs httpObserver
+	)
+	if a.Metrics != nil {
+		a.Runner.SetObserver(a.Metrics)
+		apiObs, mcpObs, httpObs = a.Metrics, a.Metrics, a.Metrics
+	}
+	auth := &core.Authenticator{Keys: db.Keys(), Bootstrap: opts.Getenv("TOOLHOST_API_KEY")}
 	apiHandler := api.NewServer(api.Deps{Runner: a.Runner, Keys: db.Keys(), Threads: db.Threads(), Logger: a.Log}, api.Config{
 		Version: opts.Version, MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins,
 		BootstrapKey: opts.Getenv("TOOLHOST_API_KEY"), Refresh: a.Reload, Assistant: a.Assistant,
 		RunsPerSecond: cfg.RateLimit.RunsPerSecond, RunBurst: cfg.RateLimit.Burst, BodyTimeout: cfg.BodyTimeout,
+		Observer: apiObs,
 	})
-	a.MCP = mcp.New(mcp.Deps{Runner: a.Runner, Logger: a.Log,
-		Auth: &core.Authenticator{Keys: db.Keys(), Bootstrap: opts.Getenv("TOOLHOST_API_KEY")}}, mcp.Config{
+	a.MCP = mcp.New(mcp.Deps{Runner: a.Runner, Logger: a.Log, Auth: auth, Observer: mcpObs}, mcp.Config{
 		Version: opts.Version, AllowedOrigins: cfg.CORSOrigins, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
 	})
-	a.Handler = doors(apiHandler, a.MCP)
+	a.Handler = doors(apiHandler, a.MCP, httpObs,
+		door{prefix: "/metrics", route: "/metrics", h: a.metricsDoor(auth)})
 	a.startRetention()
 	return a, nil
 }
 
-func openStore(dataDir string, opts Options) (*store.DB, error) {
+func openStore(dataDir string, opts Options, obs store.Observer) (*store.DB, error) {
 	key := opts.SecretKey
 	if key == nil {
 		var err error
@@ -126,7 +145,7 @@ func openStore(dataDir string, opts Options) (*store.DB, error) {
 			return nil, err
 		}
 	}
-	return store.Open(dataDir, store.Options{SecretKey: key})
+	return store.Open(dataDir, store.Options{SecretKey: key, Observer: obs})
 }
 
 // recover reports what the run journal gave back and fails the runs a

@@ -23,6 +23,7 @@ type Runner struct {
 	log         hclog.Logger
 	catalog     catalogCache
 	queue       *queue
+	observer    Observer
 
 	mu       sync.Mutex
 	active   map[string]*active
@@ -266,6 +267,7 @@ func (r *Runner) record(x *active, snap *domain.Run) {
 		x.recordErr = err
 		x.mu.Unlock()
 	}
+	r.observe(snap)
 	x.closeFollowers()
 }
 

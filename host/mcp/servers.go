@@ -140,9 +140,39 @@ func (h *Handler) guard(next gomcp.MethodHandler) gomcp.MethodHandler {
 				return nil, &jsonrpc.Error{Code: codeRefused, Message: "no authenticated caller for this request"}
 			}
 			if !r.key.Allows(need) {
+				h.observe(method, true)
 				return nil, &jsonrpc.Error{Code: codeRefused, Message: fmt.Sprintf("API key %q lacks the %q scope that %s needs", r.key.Name, need, method)}
 			}
 		}
-		return next(ctx, method, req)
+		res, err := next(ctx, method, req)
+		h.observe(method, err != nil || isErrorResult(res))
+		return res, err
 	}
+}
+
+// observe tells the observer of a request, its method bounded to the
+// protocol's (a client's made-up method is "other").
+func (h *Handler) observe(method string, failed bool) {
+	if h.observer == nil {
+		return
+	}
+	if !knownMethods[method] {
+		method = "other"
+	}
+	h.observer.MCPCall(method, failed)
+}
+
+func isErrorResult(res gomcp.Result) bool {
+	r, ok := res.(*gomcp.CallToolResult)
+	return ok && r != nil && r.IsError
+}
+
+var knownMethods = map[string]bool{
+	"initialize": true, "ping": true, "tools/list": true, "tools/call": true,
+	"resources/list": true, "resources/read": true, "resources/templates/list": true,
+	"resources/subscribe": true, "resources/unsubscribe": true,
+	"prompts/list": true, "prompts/get": true, "completion/complete": true,
+	"logging/setLevel": true, "notifications/initialized": true,
+	"notifications/cancelled": true, "notifications/progress": true,
+	"notifications/roots/list_changed": true,
 }

@@ -234,7 +234,11 @@ func (j *journal) writeOpen() {
 	}
 	if err == nil {
 		j.mu.Unlock()
+		start := time.Now()
 		err = writeDurable(j.f, buf, off)
+		if o := j.db.commit.observer; o != nil {
+			o.JournalWritten(time.Since(start), len(b.entries))
+		}
 		j.mu.Lock()
 		if err != nil {
 			j.secureAfterFailedWrite()
