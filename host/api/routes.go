@@ -8,6 +8,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/toolhost/toolhost/host/domain"
+	"github.com/toolhost/toolhost/host/tracing"
 )
 
 // routes registers every route. Public: /, /health and the OpenAPI
@@ -62,6 +63,7 @@ func (s *server) routes() http.Handler {
 	h = s.withRecover(h)
 	h = s.withAccessLog(h)
 	h = s.withObserver(h)
+	h = tracing.Middleware(s.cfg.Tracer, func(r *http.Request) string { return infoOf(r).route }, h)
 	return withRequestID(h)
 }
 

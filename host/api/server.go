@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"go.opentelemetry.io/otel/trace"
 	"net/http"
 	"time"
 
@@ -32,6 +33,9 @@ type Config struct {
 	// Observer, when set, hears of every request once it is answered
 	// (metrics).
 	Observer Observer
+	// Tracer, when set, gives every request a span (the child of an
+	// incoming traceparent), the parent of the runs it starts.
+	Tracer trace.Tracer
 }
 
 // Observer hears of each request the API answers: its method, its route

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/toolhost/toolhost/host/api"
 	"github.com/toolhost/toolhost/host/assistant"
@@ -21,6 +23,7 @@ import (
 	"github.com/toolhost/toolhost/host/metrics"
 	"github.com/toolhost/toolhost/host/store"
 	"github.com/toolhost/toolhost/host/supervisor"
+	"github.com/toolhost/toolhost/host/tracing"
 )
 
 // Options say how to build a host.
@@ -45,6 +48,11 @@ type Options struct {
 	Version string
 	// KillGrace, when set, overrides Config.KillGrace (tests shorten it).
 	KillGrace time.Duration
+	// TracerProvider, when set, is where spans go (tests record them);
+	// else plugins.hcl's tracing block or the OTEL_EXPORTER_OTLP_*
+	// variables set up an OTLP exporter, and without them there are no
+	// spans.
+	TracerProvider trace.TracerProvider
 }
 
 // App is a built host: its store, supervisor, runner, assistant and HTTP
@@ -62,6 +70,8 @@ type App struct {
 	Metrics *metrics.Metrics
 
 	opts     Options
+	tracer   trace.Tracer             // nil: tracing is off
+	otlp     *sdktrace.TracerProvider // ours to flush and shut down
 	reloadMu sync.Mutex
 	stopBg   context.CancelFunc
 	bg       sync.WaitGroup
@@ -86,6 +96,9 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 	a := &App{Config: cfg, Log: opts.Logger, opts: opts}
 	a.Metrics = a.newMetrics()
+	if err := a.setupTracing(ctx); err != nil {
+		return nil, &ConfigError{Err: err}
+	}
 	var storeObs store.Observer
 	if a.Metrics != nil {
 		storeObs = a.Metrics
@@ -121,17 +134,18 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		a.Runner.SetObserver(a.Metrics)
 		apiObs, mcpObs, httpObs = a.Metrics, a.Metrics, a.Metrics
 	}
+	a.Runner.SetTracer(a.tracer)
 	auth := &core.Authenticator{Keys: db.Keys(), Bootstrap: opts.Getenv("TOOLHOST_API_KEY")}
 	apiHandler := api.NewServer(api.Deps{Runner: a.Runner, Keys: db.Keys(), Threads: db.Threads(), Logger: a.Log}, api.Config{
 		Version: opts.Version, MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins,
 		BootstrapKey: opts.Getenv("TOOLHOST_API_KEY"), Refresh: a.Reload, Assistant: a.Assistant,
 		RunsPerSecond: cfg.RateLimit.RunsPerSecond, RunBurst: cfg.RateLimit.Burst, BodyTimeout: cfg.BodyTimeout,
-		Observer: apiObs,
+		Observer: apiObs, Tracer: a.tracer,
 	})
-	a.MCP = mcp.New(mcp.Deps{Runner: a.Runner, Logger: a.Log, Auth: auth, Observer: mcpObs}, mcp.Config{
+	a.MCP = mcp.New(mcp.Deps{Runner: a.Runner, Logger: a.Log, Auth: auth, Observer: mcpObs, Tracer: a.tracer}, mcp.Config{
 		Version: opts.Version, AllowedOrigins: cfg.CORSOrigins, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
 	})
-	a.Handler = doors(apiHandler, a.MCP, httpObs,
+	a.Handler = doors(apiHandler, a.MCP, httpObs, a.tracer,
 		door{prefix: "/metrics", route: "/metrics", h: a.metricsDoor(auth)})
 	a.startRetention()
 	return a, nil
@@ -293,6 +307,11 @@ func (a *App) Close(ctx context.Context) error {
 	if cerr := a.DB.Close(); cerr != nil {
 		a.Log.Error("close store", "error", cerr)
 	}
+	if a.otlp != nil {
+		if terr := a.otlp.Shutdown(ctx); terr != nil {
+			a.Log.Warn("could not flush the last spans", "error", terr)
+		}
+	}
 	return err
 }
 
@@ -310,4 +329,23 @@ func absPath(p string) string {
 		return abs
 	}
 	return filepath.Clean(p)
+}
+
+// setupTracing picks the tracer: Options.TracerProvider's, else an OTLP
+// exporter's when plugins.hcl or the environment asks for one, else none.
+func (a *App) setupTracing(ctx context.Context) error {
+	tp := a.opts.TracerProvider
+	if tp == nil {
+		otlp, err := tracing.Setup(ctx, a.Config.Tracing, a.opts.Getenv, a.opts.Version)
+		if err != nil {
+			return fmt.Errorf("tracing: %w", err)
+		}
+		if otlp == nil {
+			return nil
+		}
+		a.otlp, tp = otlp, otlp
+		a.Log.Info("tracing on: spans are exported over OTLP/HTTP")
+	}
+	a.tracer = tp.Tracer(tracing.Name)
+	return nil
 }

@@ -28,6 +28,12 @@ type host struct {
 // changes its configuration first.
 func newHost(t *testing.T, tweak func(*config.Config)) *host {
 	t.Helper()
+	return newHostWith(t, tweak, nil)
+}
+
+// newHostWith is newHost with a change to the app's options too.
+func newHostWith(t *testing.T, tweak func(*config.Config), tweakOpts func(*app.Options)) *host {
+	t.Helper()
 	bin, err := testbin.Build("internal/testplugins/testkit")
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +47,7 @@ func newHost(t *testing.T, tweak func(*config.Config)) *host {
 	if tweak != nil {
 		tweak(cfg)
 	}
-	a, err := app.New(context.Background(), app.Options{Config: cfg, Version: "test",
+	opts := app.Options{Config: cfg, Version: "test",
 		Logger:    hclog.New(&hclog.LoggerOptions{Output: io.Discard}),
 		SecretKey: bytes.Repeat([]byte{7}, 32), KillGrace: 300 * time.Millisecond,
 		Getenv: func(k string) string {
@@ -49,7 +55,11 @@ func newHost(t *testing.T, tweak func(*config.Config)) *host {
 				return testKey
 			}
 			return ""
-		}})
+		}}
+	if tweakOpts != nil {
+		tweakOpts(&opts)
+	}
+	a, err := app.New(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,9 +76,18 @@ func newHost(t *testing.T, tweak func(*config.Config)) *host {
 // do sends a request; key "" sends none.
 func (h *host) do(t *testing.T, method, path, body, key string) (int, string, http.Header) {
 	t.Helper()
+	return h.doWith(t, method, path, body, key, nil)
+}
+
+// doWith is do with more headers.
+func (h *host) doWith(t *testing.T, method, path, body, key string, hdr map[string]string) (int, string, http.Header) {
+	t.Helper()
 	req, err := http.NewRequest(method, h.URL+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
 	}
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)

@@ -5,7 +5,10 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/toolhost/toolhost/host/mcp"
+	"github.com/toolhost/toolhost/host/tracing"
 )
 
 // door is a handler for the paths under one prefix, beside the HTTP API.
@@ -28,7 +31,7 @@ type httpObserver interface {
 // doors is the host's one handler: /mcp and /mcp/{plugin} go to the MCP
 // door, the other doors (metrics, the console) to theirs, everything else
 // to the HTTP API.
-func doors(api http.Handler, m *mcp.Handler, obs httpObserver, others ...door) http.Handler {
+func doors(api http.Handler, m *mcp.Handler, obs httpObserver, tracer trace.Tracer, others ...door) http.Handler {
 	var ds []door
 	if m != nil {
 		ds = append(ds, door{prefix: "/mcp", route: "/mcp", h: m})
@@ -39,7 +42,8 @@ func doors(api http.Handler, m *mcp.Handler, obs httpObserver, others ...door) h
 		}
 	}
 	for i := range ds {
-		ds[i].h = observed(obs, ds[i].route, ds[i].h)
+		route := ds[i].route
+		ds[i].h = tracing.Middleware(tracer, func(*http.Request) string { return route }, observed(obs, route, ds[i].h))
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for _, d := range ds {
@@ -59,38 +63,8 @@ func observed(obs httpObserver, route string, h http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &codeRecorder{ResponseWriter: w}
+		rec := &tracing.StatusWriter{ResponseWriter: w}
 		h.ServeHTTP(rec, r)
-		if rec.code == 0 {
-			rec.code = http.StatusOK
-		}
-		obs.HTTPRequest(r.Method, route, rec.code, time.Since(start))
+		obs.HTTPRequest(r.Method, route, rec.Status(), time.Since(start))
 	})
 }
-
-type codeRecorder struct {
-	http.ResponseWriter
-	code int
-}
-
-func (c *codeRecorder) WriteHeader(code int) {
-	if c.code == 0 {
-		c.code = code
-	}
-	c.ResponseWriter.WriteHeader(code)
-}
-
-func (c *codeRecorder) Write(p []byte) (int, error) {
-	if c.code == 0 {
-		c.code = http.StatusOK
-	}
-	return c.ResponseWriter.Write(p)
-}
-
-func (c *codeRecorder) Flush() {
-	if f, ok := c.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (c *codeRecorder) Unwrap() http.ResponseWriter { return c.ResponseWriter }

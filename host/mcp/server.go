@@ -3,6 +3,7 @@ package mcp
 import (
 	"context"
 	"errors"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -43,6 +44,9 @@ type Deps struct {
 	Logger hclog.Logger
 	// Observer, when set, hears of each MCP request handled (metrics).
 	Observer Observer
+	// Tracer, when set, makes a traceparent in a request's _meta the
+	// parent of the runs it starts.
+	Tracer trace.Tracer
 }
 
 // Observer hears of each MCP request: its method (one of the protocol's,
@@ -56,6 +60,7 @@ type Handler struct {
 	runner   *core.Runner
 	auth     *core.Authenticator
 	observer Observer
+	tracer   trace.Tracer
 	log      hclog.Logger
 	cfg      Config
 	stream   *gomcp.StreamableHTTPHandler
@@ -79,7 +84,7 @@ func New(deps Deps, cfg Config) *Handler {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 2 * time.Second
 	}
-	h := &Handler{runner: deps.Runner, auth: deps.Auth, log: deps.Logger.Named("mcp"), cfg: cfg, observer: deps.Observer,
+	h := &Handler{runner: deps.Runner, auth: deps.Auth, log: deps.Logger.Named("mcp"), cfg: cfg, observer: deps.Observer, tracer: deps.Tracer,
 		calls: newCallRegistry(), stop: make(chan struct{})}
 	h.servers.init(h)
 	h.stream = gomcp.NewStreamableHTTPHandler(h.serverFor, &gomcp.StreamableHTTPOptions{

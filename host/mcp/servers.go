@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -144,6 +146,9 @@ func (h *Handler) guard(next gomcp.MethodHandler) gomcp.MethodHandler {
 				return nil, &jsonrpc.Error{Code: codeRefused, Message: fmt.Sprintf("API key %q lacks the %q scope that %s needs", r.key.Name, need, method)}
 			}
 		}
+		if h.tracer != nil {
+			ctx = h.traceFromMeta(ctx, method, req)
+		}
 		res, err := next(ctx, method, req)
 		h.observe(method, err != nil || isErrorResult(res))
 		return res, err
@@ -175,4 +180,29 @@ var knownMethods = map[string]bool{
 	"logging/setLevel": true, "notifications/initialized": true,
 	"notifications/cancelled": true, "notifications/progress": true,
 	"notifications/roots/list_changed": true,
+}
+
+// traceFromMeta honours a traceparent (and tracestate) in the request's
+// _meta, as MCP clients that trace send it: that remote span becomes the
+// parent of the spans of the runs the request starts, in place of the HTTP
+// request's span.
+func (h *Handler) traceFromMeta(ctx context.Context, method string, req gomcp.Request) context.Context {
+	p := req.GetParams()
+	if p == nil {
+		return ctx
+	}
+	meta := p.GetMeta()
+	tp, _ := meta["traceparent"].(string)
+	if tp == "" {
+		return ctx
+	}
+	c := propagation.MapCarrier{"traceparent": tp}
+	if ts, ok := meta["tracestate"].(string); ok {
+		c["tracestate"] = ts
+	}
+	remote := propagation.TraceContext{}.Extract(context.Background(), c)
+	if !trace.SpanContextFromContext(remote).IsValid() {
+		return ctx
+	}
+	return trace.ContextWithRemoteSpanContext(ctx, trace.SpanContextFromContext(remote))
 }
