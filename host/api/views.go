@@ -18,6 +18,7 @@ type pluginView struct {
 	Status      string `json:"status"`
 	Reason      string `json:"reason,omitempty"`
 	SHA256      string `json:"sha256,omitempty"`
+	Restarts    int    `json:"restarts"`
 }
 
 type pluginDetail struct {
@@ -42,7 +43,7 @@ type actionView struct {
 
 func viewPlugin(p *core.PluginEntry) pluginView {
 	in := p.Info()
-	v := pluginView{ID: p.ID, Key: p.Name, Title: p.Name, Status: string(in.Status), Reason: in.Reason, SHA256: in.SHA256}
+	v := pluginView{ID: p.ID, Key: p.Name, Title: p.Name, Status: string(in.Status), Reason: in.Reason, SHA256: in.SHA256, Restarts: in.Restarts}
 	if m := p.Manifest; m != nil {
 		v.Title, v.Description, v.Version = m.Title, m.Description, m.Version
 	}

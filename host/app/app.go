@@ -18,6 +18,7 @@ import (
 	"github.com/toolhost/toolhost/host/api"
 	"github.com/toolhost/toolhost/host/assistant"
 	"github.com/toolhost/toolhost/host/config"
+	"github.com/toolhost/toolhost/host/console"
 	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/mcp"
 	"github.com/toolhost/toolhost/host/metrics"
@@ -146,7 +147,8 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		Version: opts.Version, AllowedOrigins: cfg.CORSOrigins, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
 	})
 	a.Handler = doors(apiHandler, a.MCP, httpObs, a.tracer,
-		door{prefix: "/metrics", route: "/metrics", h: a.metricsDoor(auth)})
+		door{prefix: "/metrics", route: "/metrics", h: a.metricsDoor(auth)},
+		door{prefix: console.Prefix, route: console.Prefix, h: console.New(console.Options{Auth: auth, API: apiHandler})})
 	a.startRetention()
 	return a, nil
 }
