@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/mux"
+
 	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/domain"
 )
@@ -25,6 +27,7 @@ const keyRequestInfo ctxKey = iota
 type requestInfo struct {
 	id     string
 	caller domain.Caller
+	route  string // the matched route's template; "" for none
 }
 
 // withInfo returns r's requestInfo, adding an empty one to r if it has
@@ -125,6 +128,44 @@ func (s *server) withAccessLog(next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r)
 		s.log.Debug("request", append(logFields(r), "status", rec.status, "bytes", rec.bytes,
 			"duration", time.Since(start), "key", keyName(r))...)
+	})
+}
+
+// withObserver tells the observer of each request once it is answered.
+func (s *server) withObserver(next http.Handler) http.Handler {
+	o := s.cfg.Observer
+	if o == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		r, info := withInfo(r)
+		next.ServeHTTP(rec, r)
+		route := info.route
+		if route == "" {
+			route = "unmatched"
+		}
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		o.HTTPRequest(r.Method, route, status, time.Since(start))
+	})
+}
+
+// noteRoute is the router's middleware (run once a route matched): it
+// notes the route's template for the observer and the access log.
+func noteRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rt := mux.CurrentRoute(r); rt != nil {
+			if tpl, err := rt.GetPathTemplate(); err == nil {
+				if info, ok := r.Context().Value(keyRequestInfo).(*requestInfo); ok {
+					info.route = tpl
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/toolhost/toolhost/host/domain"
+	"github.com/toolhost/toolhost/host/tracing"
 )
 
 // routes registers every route. Public: /, /health and the OpenAPI
@@ -54,12 +55,16 @@ func (s *server) routes() http.Handler {
 	r.Handle(http.MethodPost, "/threads/{threadId}/runs/{runId}/submit_tool_outputs", s.submitToolOutputs)
 	r.Handle(http.MethodPost, "/actions/identify", s.identifyAction)
 
+	root.Use(noteRoute)
+
 	var h http.Handler = root
 	h = s.withBodyLimit(h)
 	h = s.withAnswerDeadline(h)
 	h = s.withCORS(h)
 	h = s.withRecover(h)
 	h = s.withAccessLog(h)
+	h = s.withObserver(h)
+	h = tracing.Middleware(s.cfg.Tracer, func(r *http.Request) string { return infoOf(r).route }, h)
 	return withRequestID(h)
 }
 

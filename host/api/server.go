@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"go.opentelemetry.io/otel/trace"
 	"net/http"
 	"time"
 
@@ -32,6 +33,19 @@ type Config struct {
 	// WriteTimeout is how long an answer other than an event stream may
 	// take to be written (default DefaultWriteTimeout).
 	WriteTimeout time.Duration
+	// Observer, when set, hears of every request once it is answered
+	// (metrics).
+	Observer Observer
+	// Tracer, when set, gives every request a span (the child of an
+	// incoming traceparent), the parent of the runs it starts.
+	Tracer trace.Tracer
+}
+
+// Observer hears of each request the API answers: its method, its route
+// as registered ("/v1/runs/{runId}"; "unmatched" for no route, so that
+// made-up paths do not make new series), the status and how long it took.
+type Observer interface {
+	HTTPRequest(method, route string, status int, took time.Duration)
 }
 
 // Deps are what the HTTP edge serves: the core's runner and the stores

@@ -20,6 +20,7 @@ type pluginView struct {
 	SHA256      string `json:"sha256,omitempty"`
 	// Transport is "stdio" or "http" for a hosted MCP server.
 	Transport string `json:"transport,omitempty"`
+	Restarts  int    `json:"restarts"`
 }
 
 type pluginDetail struct {
@@ -45,7 +46,7 @@ type actionView struct {
 func viewPlugin(p *core.PluginEntry) pluginView {
 	in := p.Info()
 	v := pluginView{ID: p.ID, Key: p.Name, Title: p.Name, Status: string(in.Status), Reason: in.Reason, SHA256: in.SHA256,
-		Transport: in.Transport}
+		Transport: in.Transport, Restarts: in.Restarts}
 	if m := p.Manifest; m != nil {
 		v.Title, v.Description, v.Version = m.Title, m.Description, m.Version
 	}

@@ -12,15 +12,20 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/toolhost/toolhost/host/api"
 	"github.com/toolhost/toolhost/host/assistant"
 	"github.com/toolhost/toolhost/host/config"
+	"github.com/toolhost/toolhost/host/console"
 	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/mcp"
 	"github.com/toolhost/toolhost/host/mcpclient"
+	"github.com/toolhost/toolhost/host/metrics"
 	"github.com/toolhost/toolhost/host/store"
 	"github.com/toolhost/toolhost/host/supervisor"
+	"github.com/toolhost/toolhost/host/tracing"
 )
 
 // Options say how to build a host.
@@ -45,6 +50,11 @@ type Options struct {
 	Version string
 	// KillGrace, when set, overrides Config.KillGrace (tests shorten it).
 	KillGrace time.Duration
+	// TracerProvider, when set, is where spans go (tests record them);
+	// else plugins.hcl's tracing block or the OTEL_EXPORTER_OTLP_*
+	// variables set up an OTLP exporter, and without them there are no
+	// spans.
+	TracerProvider trace.TracerProvider
 }
 
 // App is a built host: its store, supervisor, runner, assistant and HTTP
@@ -59,8 +69,12 @@ type App struct {
 	Assistant  *assistant.Service
 	Handler    http.Handler
 	MCP        *mcp.Handler
+	// Metrics is the host's Prometheus metrics; nil when turned off.
+	Metrics *metrics.Metrics
 
 	opts     Options
+	tracer   trace.Tracer             // nil: tracing is off
+	otlp     *sdktrace.TracerProvider // ours to flush and shut down
 	reloadMu sync.Mutex
 	stopBg   context.CancelFunc
 	bg       sync.WaitGroup
@@ -84,7 +98,15 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		cfg.PluginDir = filepath.Join(cfg.DataDir, "plugins")
 	}
 	a := &App{Config: cfg, Log: opts.Logger, opts: opts}
-	db, err := openStore(cfg.DataDir, opts)
+	a.Metrics = a.newMetrics()
+	if err := a.setupTracing(ctx); err != nil {
+		return nil, &ConfigError{Err: err}
+	}
+	var storeObs store.Observer
+	if a.Metrics != nil {
+		storeObs = a.Metrics
+	}
+	db, err := openStore(cfg.DataDir, opts, storeObs)
 	if err != nil {
 		return nil, err
 	}
@@ -108,17 +130,30 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	})
 	a.Assistant = a.newAssistant()
 	a.Runner.SetPromptFiller(a.Assistant)
+	var (
+		apiObs  api.Observer
+		mcpObs  mcp.Observer
+		httpObs httpObserver
+	)
+	if a.Metrics != nil {
+		a.Runner.SetObserver(a.Metrics)
+		apiObs, mcpObs, httpObs = a.Metrics, a.Metrics, a.Metrics
+	}
+	a.Runner.SetTracer(a.tracer)
+	auth := &core.Authenticator{Keys: db.Keys(), Bootstrap: opts.Getenv("TOOLHOST_API_KEY")}
 	apiHandler := api.NewServer(api.Deps{Runner: a.Runner, Keys: db.Keys(), Threads: db.Threads(), Logger: a.Log}, api.Config{
 		Version: opts.Version, MaxBodyBytes: cfg.MaxBodyBytes, CORSOrigins: cfg.CORSOrigins,
 		BootstrapKey: opts.Getenv("TOOLHOST_API_KEY"), Refresh: a.Reload, Assistant: a.Assistant,
 		RunsPerSecond: cfg.RateLimit.RunsPerSecond, RunBurst: cfg.RateLimit.Burst, BodyTimeout: cfg.BodyTimeout,
 		WriteTimeout: cfg.WriteTimeout,
+		Observer:     apiObs, Tracer: a.tracer,
 	})
-	a.MCP = mcp.New(mcp.Deps{Runner: a.Runner, Logger: a.Log,
-		Auth: &core.Authenticator{Keys: db.Keys(), Bootstrap: opts.Getenv("TOOLHOST_API_KEY")}}, mcp.Config{
+	a.MCP = mcp.New(mcp.Deps{Runner: a.Runner, Logger: a.Log, Auth: auth, Observer: mcpObs, Tracer: a.tracer}, mcp.Config{
 		Version: opts.Version, AllowedOrigins: cfg.CORSOrigins, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
 	})
-	a.Handler = doors(apiHandler, a.MCP)
+	a.Handler = doors(apiHandler, a.MCP, httpObs, a.tracer,
+		door{prefix: "/metrics", route: "/metrics", h: a.metricsDoor(auth)},
+		door{prefix: console.Prefix, route: console.Prefix, h: console.New(console.Options{Auth: auth, API: apiHandler})})
 	// A server's tools changed: rebuild the catalog now, so its watchers
 	// (MCP's list_changed) hear of it.
 	a.MCPServers.SetOnChange(func() { a.Runner.Catalog() })
@@ -126,7 +161,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	return a, nil
 }
 
-func openStore(dataDir string, opts Options) (*store.DB, error) {
+func openStore(dataDir string, opts Options, obs store.Observer) (*store.DB, error) {
 	key := opts.SecretKey
 	if key == nil {
 		var err error
@@ -134,7 +169,7 @@ func openStore(dataDir string, opts Options) (*store.DB, error) {
 			return nil, err
 		}
 	}
-	return store.Open(dataDir, store.Options{SecretKey: key})
+	return store.Open(dataDir, store.Options{SecretKey: key, Observer: obs})
 }
 
 // recover reports what the run journal gave back and fails the runs a
@@ -308,6 +343,11 @@ func (a *App) Close(ctx context.Context) error {
 	if cerr := a.DB.Close(); cerr != nil {
 		a.Log.Error("close store", "error", cerr)
 	}
+	if a.otlp != nil {
+		if terr := a.otlp.Shutdown(ctx); terr != nil {
+			a.Log.Warn("could not flush the last spans", "error", terr)
+		}
+	}
 	return err
 }
 
@@ -325,4 +365,23 @@ func absPath(p string) string {
 		return abs
 	}
 	return filepath.Clean(p)
+}
+
+// setupTracing picks the tracer: Options.TracerProvider's, else an OTLP
+// exporter's when plugins.hcl or the environment asks for one, else none.
+func (a *App) setupTracing(ctx context.Context) error {
+	tp := a.opts.TracerProvider
+	if tp == nil {
+		otlp, err := tracing.Setup(ctx, a.Config.Tracing, a.opts.Getenv, a.opts.Version)
+		if err != nil {
+			return fmt.Errorf("tracing: %w", err)
+		}
+		if otlp == nil {
+			return nil
+		}
+		a.otlp, tp = otlp, otlp
+		a.Log.Info("tracing on: spans are exported over OTLP/HTTP")
+	}
+	a.tracer = tp.Tracer(tracing.Name)
+	return nil
 }

@@ -46,6 +46,8 @@ type Config struct {
 	Retention     Retention
 	Queue         Queue
 	RateLimit     RateLimit
+	Metrics       Metrics
+	Tracing       Tracing
 	Plugins       []Plugin
 	MCPServers    []MCPServer
 	Models        []Model
@@ -63,6 +65,28 @@ type Retention struct {
 type RateLimit struct {
 	RunsPerSecond float64
 	Burst         int // requests allowed at once before the rate applies
+}
+
+// Metrics says how GET /metrics is served: on unless Disabled (enabled =
+// false), needing a key with the read scope unless Public; Listen, when
+// set, serves it (without a key) on a separate address for a scraper on a
+// private network instead.
+type Metrics struct {
+	Disabled bool
+	Public   bool
+	Listen   string
+}
+
+// Tracing turns on OpenTelemetry traces exported over OTLP/HTTP. Without a
+// tracing block (and without OTEL_EXPORTER_OTLP_ENDPOINT or
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT in the environment) tracing is off.
+// Endpoint empty: the standard OTEL_EXPORTER_OTLP_* variables apply.
+type Tracing struct {
+	Enabled     bool
+	Endpoint    string // host:port or URL of an OTLP/HTTP receiver
+	Insecure    bool   // plain HTTP to the receiver
+	ServiceName string
+	SampleRatio float64
 }
 
 // Queue sizes the non-blocking run queue.

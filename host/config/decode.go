@@ -32,6 +32,8 @@ type fileSchema struct {
 	Retention     *retentionBlock  `hcl:"retention,block"`
 	Queue         *queueBlock      `hcl:"queue,block"`
 	RateLimit     *rateLimitBlock  `hcl:"rate_limit,block"`
+	Metrics       *metricsBlock    `hcl:"metrics,block"`
+	Tracing       *tracingBlock    `hcl:"tracing,block"`
 	Plugins       []pluginBlock    `hcl:"plugin,block"`
 	MCPServers    []mcpServerBlock `hcl:"mcp_server,block"`
 	Models        []modelBlock     `hcl:"model,block"`
@@ -46,6 +48,21 @@ type retentionBlock struct {
 type rateLimitBlock struct {
 	RunsPerSecond hcl.Expression `hcl:"runs_per_second"`
 	Burst         hcl.Expression `hcl:"burst,optional"`
+}
+
+type metricsBlock struct {
+	Enabled  *bool     `hcl:"enabled"`
+	Public   *bool     `hcl:"public"`
+	Listen   *string   `hcl:"listen"`
+	DefRange hcl.Range `hcl:",def_range"`
+}
+
+type tracingBlock struct {
+	Endpoint    *string   `hcl:"endpoint"`
+	Insecure    *bool     `hcl:"insecure"`
+	ServiceName *string   `hcl:"service_name"`
+	SampleRatio *float64  `hcl:"sample_ratio"`
+	DefRange    hcl.Range `hcl:",def_range"`
 }
 
 type queueBlock struct {
@@ -183,6 +200,8 @@ func (d *decoder) build(fs *fileSchema) *Config {
 	d.buildRetention(fs.Retention, &cfg.Retention)
 	d.buildQueue(fs.Queue, &cfg.Queue)
 	d.buildRateLimit(fs.RateLimit, &cfg.RateLimit)
+	d.buildMetrics(fs.Metrics, &cfg.Metrics)
+	d.buildTracing(fs.Tracing, &cfg.Tracing)
 	seen := map[string]bool{}
 	for i := range fs.Plugins {
 		b := &fs.Plugins[i]
@@ -215,6 +234,38 @@ func (d *decoder) buildRetention(b *retentionBlock, r *Retention) {
 	r.MaxRuns = int(d.count(b.MaxRuns, "max_runs", int64(r.MaxRuns), 0, 1_000_000_000))
 	r.MaxAge = d.duration(b.MaxAge, "max_age", r.MaxAge)
 	r.Interval = d.duration(b.Interval, "interval", r.Interval)
+}
+
+func (d *decoder) buildMetrics(b *metricsBlock, m *Metrics) {
+	if b == nil {
+		return
+	}
+	m.Disabled = !boolean(b.Enabled, true)
+	m.Public = boolean(b.Public, false)
+	m.Listen = str(b.Listen, "")
+	if m.Listen != "" && !strings.Contains(m.Listen, ":") {
+		d.errorf(b.DefRange, "Invalid metrics listen address", "metrics listen %q must be host:port (such as 127.0.0.1:9464)", m.Listen)
+	}
+}
+
+func (d *decoder) buildTracing(b *tracingBlock, t *Tracing) {
+	if b == nil {
+		return
+	}
+	t.Endpoint = str(b.Endpoint, "")
+	t.Insecure = boolean(b.Insecure, false)
+	t.ServiceName = str(b.ServiceName, "toolhost")
+	t.SampleRatio = 1
+	if b.SampleRatio != nil {
+		t.SampleRatio = *b.SampleRatio
+		if t.SampleRatio < 0 || t.SampleRatio > 1 {
+			d.errorf(b.DefRange, "Invalid sample_ratio", "tracing sample_ratio must be between 0 and 1, not %v", t.SampleRatio)
+		}
+	}
+	if t.Endpoint != "" && strings.Contains(t.Endpoint, " ") {
+		d.errorf(b.DefRange, "Invalid tracing endpoint", "tracing endpoint %q is not a URL or host:port", t.Endpoint)
+	}
+	t.Enabled = true
 }
 
 func (d *decoder) buildQueue(b *queueBlock, q *Queue) {

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"go.opentelemetry.io/otel/trace"
 	"sync"
 	"time"
 
@@ -23,6 +24,7 @@ type active struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
+	span   trace.Span // the run's span; nil without a tracer
 	// persisted is set once a record of the run is stored, so every later
 	// state is stored too (queued runs are recorded before they start).
 	persisted bool

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/toolhost/toolhost/host/domain"
 )
@@ -23,6 +24,8 @@ type Runner struct {
 	log         hclog.Logger
 	catalog     catalogCache
 	queue       *queue
+	observer    Observer
+	tracer      trace.Tracer
 
 	mu       sync.Mutex
 	active   map[string]*active
@@ -193,7 +196,10 @@ func (r *Runner) execute(x *active) {
 		return // ended before it started (cancelled while queued)
 	}
 	if x.job != nil || x.action.SideEffects() || x.persisted {
-		if err := r.runs.PutRun(x.ctx, x.snapshot()); err != nil {
+		sctx, end := r.child(x.ctx, x, "store.put_run")
+		err := r.runs.PutRun(sctx, x.snapshot())
+		end(err)
+		if err != nil {
 			what := "record the run before calling the plugin; it was not called"
 			if x.job != nil {
 				what = "record the run"
@@ -207,9 +213,11 @@ func (r *Runner) execute(x *active) {
 		r.finish(x, out, err)
 		return
 	}
-	out, err := x.action.Plugin.plugin.Run(x.ctx, domain.Invocation{
+	pctx, end := r.child(x.ctx, x, "plugin.call "+x.action.Alias)
+	out, err := x.action.Plugin.plugin.Run(pctx, domain.Invocation{
 		RunID: x.run.ID, Action: x.action.Key, Input: x.input, OnEvent: x.pluginEvent,
 	})
+	end(err)
 	if err == nil {
 		err = x.action.CheckOutput(out)
 	}
@@ -283,12 +291,17 @@ func (r *Runner) endLocked(x *active, out []byte, err error) *domain.Run {
 // record stores a run's end, then tells followers.
 func (r *Runner) record(x *active, snap *domain.Run) {
 	withoutOutputEvent(snap)
-	if err := r.runs.PutRun(context.WithoutCancel(x.ctx), snap); err != nil {
+	sctx, end := r.child(context.WithoutCancel(x.ctx), x, "store.put_run")
+	err := r.runs.PutRun(sctx, snap)
+	end(err)
+	if err != nil {
 		r.log.Error("could not record the run's end", "run_id", snap.ID, "error", err)
 		x.mu.Lock()
 		x.recordErr = err
 		x.mu.Unlock()
 	}
+	r.observe(snap)
+	endSpan(x, snap)
 	x.closeFollowers()
 }
 

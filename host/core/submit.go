@@ -90,11 +90,12 @@ func (r *Runner) start(ctx context.Context, x *active, mode Mode, t ticket) (Res
 	if err := r.admit(x); err != nil {
 		return Result{}, t.abandon(ctx, err)
 	}
+	r.startSpan(ctx, x)
 	if mode == ModeBackground {
 		return r.enqueue(ctx, x, t)
 	}
 	if err := t.link(ctx, x.run.ID); err != nil {
-		r.release(x)
+		r.drop(x, err)
 		return Result{}, err
 	}
 	if mode == ModeStream {
@@ -115,15 +116,20 @@ func (r *Runner) start(ctx context.Context, x *active, mode Mode, t ticket) (Res
 // full queue is a rate_limited error and makes no run.
 func (r *Runner) enqueue(ctx context.Context, x *active, t ticket) (Result, error) {
 	if !r.queue.reserve() {
-		r.release(x)
-		return Result{}, t.abandon(ctx, domain.Errorf(domain.CodeRateLimited, "the run queue is full (%d waiting); retry shortly", r.queue.size()))
+		err := domain.Errorf(domain.CodeRateLimited, "the run queue is full (%d waiting); retry shortly", r.queue.size())
+		r.drop(x, err)
+		return Result{}, t.abandon(ctx, err)
 	}
 	x.persisted = true
 	queued := x.snapshot() // the answer: a worker may start it at once
-	if err := r.runs.PutRun(ctx, queued); err != nil {
+	sctx, end := r.child(ctx, x, "store.put_run")
+	err := r.runs.PutRun(sctx, queued)
+	end(err)
+	if err != nil {
 		r.queue.unreserve()
-		r.release(x)
-		return Result{}, t.abandon(ctx, storeError(err, "record run"))
+		err = storeError(err, "record run")
+		r.drop(x, err)
+		return Result{}, t.abandon(ctx, err)
 	}
 	if err := t.link(ctx, queued.ID); err != nil {
 		r.log.Error("could not link the idempotency key to its run", "run_id", queued.ID, "error", err)

@@ -3,6 +3,7 @@ package mcp
 import (
 	"context"
 	"errors"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -41,19 +42,32 @@ type Deps struct {
 	Runner *core.Runner
 	Auth   *core.Authenticator
 	Logger hclog.Logger
+	// Observer, when set, hears of each MCP request handled (metrics).
+	Observer Observer
+	// Tracer, when set, makes a traceparent in a request's _meta the
+	// parent of the runs it starts.
+	Tracer trace.Tracer
+}
+
+// Observer hears of each MCP request: its method (one of the protocol's,
+// or "other") and whether it ended in an error.
+type Observer interface {
+	MCPCall(method string, failed bool)
 }
 
 // Handler serves /mcp and /mcp/{plugin}.
 type Handler struct {
-	runner  *core.Runner
-	auth    *core.Authenticator
-	log     hclog.Logger
-	cfg     Config
-	stream  *gomcp.StreamableHTTPHandler
-	calls   *callRegistry
-	servers servers
-	stop    chan struct{}
-	once    sync.Once
+	runner   *core.Runner
+	auth     *core.Authenticator
+	observer Observer
+	tracer   trace.Tracer
+	log      hclog.Logger
+	cfg      Config
+	stream   *gomcp.StreamableHTTPHandler
+	calls    *callRegistry
+	servers  servers
+	stop     chan struct{}
+	once     sync.Once
 }
 
 // New returns the MCP door. Close stops its catalog watch.
@@ -70,7 +84,7 @@ func New(deps Deps, cfg Config) *Handler {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 2 * time.Second
 	}
-	h := &Handler{runner: deps.Runner, auth: deps.Auth, log: deps.Logger.Named("mcp"), cfg: cfg,
+	h := &Handler{runner: deps.Runner, auth: deps.Auth, log: deps.Logger.Named("mcp"), cfg: cfg, observer: deps.Observer, tracer: deps.Tracer,
 		calls: newCallRegistry(), stop: make(chan struct{})}
 	h.servers.init(h)
 	h.stream = gomcp.NewStreamableHTTPHandler(h.serverFor, &gomcp.StreamableHTTPOptions{

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -140,9 +142,67 @@ func (h *Handler) guard(next gomcp.MethodHandler) gomcp.MethodHandler {
 				return nil, &jsonrpc.Error{Code: codeRefused, Message: "no authenticated caller for this request"}
 			}
 			if !r.key.Allows(need) {
+				h.observe(method, true)
 				return nil, &jsonrpc.Error{Code: codeRefused, Message: fmt.Sprintf("API key %q lacks the %q scope that %s needs", r.key.Name, need, method)}
 			}
 		}
-		return next(ctx, method, req)
+		if h.tracer != nil {
+			ctx = h.traceFromMeta(ctx, method, req)
+		}
+		res, err := next(ctx, method, req)
+		h.observe(method, err != nil || isErrorResult(res))
+		return res, err
 	}
+}
+
+// observe tells the observer of a request, its method bounded to the
+// protocol's (a client's made-up method is "other").
+func (h *Handler) observe(method string, failed bool) {
+	if h.observer == nil {
+		return
+	}
+	if !knownMethods[method] {
+		method = "other"
+	}
+	h.observer.MCPCall(method, failed)
+}
+
+func isErrorResult(res gomcp.Result) bool {
+	r, ok := res.(*gomcp.CallToolResult)
+	return ok && r != nil && r.IsError
+}
+
+var knownMethods = map[string]bool{
+	"initialize": true, "ping": true, "tools/list": true, "tools/call": true,
+	"resources/list": true, "resources/read": true, "resources/templates/list": true,
+	"resources/subscribe": true, "resources/unsubscribe": true,
+	"prompts/list": true, "prompts/get": true, "completion/complete": true,
+	"logging/setLevel": true, "notifications/initialized": true,
+	"notifications/cancelled": true, "notifications/progress": true,
+	"notifications/roots/list_changed": true,
+}
+
+// traceFromMeta honours a traceparent (and tracestate) in the request's
+// _meta, as MCP clients that trace send it: that remote span becomes the
+// parent of the spans of the runs the request starts, in place of the HTTP
+// request's span.
+func (h *Handler) traceFromMeta(ctx context.Context, method string, req gomcp.Request) context.Context {
+	p := req.GetParams()
+	if p == nil {
+		return ctx
+	}
+	meta := p.GetMeta()
+	tp, _ := meta["traceparent"].(string)
+	if tp == "" {
+		return ctx
+	}
+	c := propagation.MapCarrier{"traceparent": tp}
+	if ts, ok := meta["tracestate"].(string); ok {
+		c["tracestate"] = ts
+	}
+	remote := propagation.TraceContext{}.Extract(context.Background(), c)
+	if !trace.SpanContextFromContext(remote).IsValid() {
+		return ctx
+	}
+	return trace.ContextWithRemoteSpanContext(ctx, trace.SpanContextFromContext(remote))
 }

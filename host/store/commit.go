@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"go.etcd.io/bbolt"
 )
@@ -30,6 +31,7 @@ const defaultMaxBatch = 1000
 type committer struct {
 	bolt     *bbolt.DB
 	maxBatch int
+	observer Observer
 
 	mu     sync.RWMutex // guards closed against sends on calls
 	closed bool
@@ -106,6 +108,7 @@ func (c *committer) run(group []*call) {
 	results := make([]error, len(group))
 	for len(group) > 0 {
 		failed := -1
+		start := time.Now()
 		err := c.bolt.Update(func(tx *bbolt.Tx) error {
 			for i, cl := range group {
 				results[i] = safeCall(cl.fn, tx)
@@ -116,6 +119,9 @@ func (c *committer) run(group []*call) {
 			}
 			return nil
 		})
+		if c.observer != nil {
+			c.observer.Committed(time.Since(start), len(group))
+		}
 		if failed >= 0 {
 			solo := group[failed]
 			solo.err <- c.bolt.Update(func(tx *bbolt.Tx) error { return safeCall(solo.fn, tx) })

@@ -46,6 +46,10 @@ type Options struct {
 	// MaxBatch caps how many writes share one group commit (default 1000).
 	MaxBatch int
 
+	// Observer, when set, hears how long each group commit and journal
+	// write took (for metrics).
+	Observer Observer
+
 	journal *journalTuning // nil: defaultJournalTuning (tests change it)
 }
 
@@ -154,6 +158,7 @@ func Open(dir string, opts Options) (_ *DB, err error) {
 		return nil, fmt.Errorf("opening %s: %w", bdb.Path(), err)
 	}
 	db.commit = newCommitter(bdb, opts.MaxBatch)
+	db.commit.observer = opts.Observer
 	tuning := defaultJournalTuning
 	if opts.journal != nil {
 		tuning = *opts.journal

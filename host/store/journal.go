@@ -244,7 +244,11 @@ func (j *journal) writeOpen() {
 	if err == nil {
 		j.mu.Unlock()
 		buf = slices.Concat(append([][]byte{tail}, b.recs...)...)
+		start := time.Now()
 		err = writeDurable(j.f, buf, off)
+		if o := j.db.commit.observer; o != nil {
+			o.JournalWritten(time.Since(start), len(b.entries))
+		}
 		j.mu.Lock()
 		if err != nil {
 			j.secureAfterFailedWrite()

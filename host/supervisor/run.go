@@ -121,6 +121,7 @@ func waitReady(ctx context.Context, ready chan struct{}, deadline time.Time, nam
 func (p *Plugin) call(ctx context.Context, inst *instance, c Call, deadline time.Time, timeout time.Duration) ([]byte, error) {
 	sctx, cancel := context.WithDeadline(ctx, deadline.Add(p.opts.KillGrace))
 	defer cancel()
+	sctx = withTraceContext(sctx)
 	req := &pb.RunRequest{RunId: c.RunID, Action: c.Action, InputJson: c.Input, DeadlineUnixNano: deadline.UnixNano()}
 	if inst.version >= pluginrpc.ProtocolVersion {
 		// c.Input is checked input (the core checked it against the

@@ -73,6 +73,9 @@ type host struct {
 	http    *http.Server
 	ln      net.Listener
 	cfgPath string
+	// metrics serves GET /metrics on metrics_listen, when set.
+	metrics   *http.Server
+	metricsLn net.Listener
 }
 
 func newLogger(e *env) hclog.Logger {
@@ -102,6 +105,17 @@ func startApp(e *env, cfg *config.Config, cfgPath string) (*host, error) {
 	}
 	srv.ln = ln
 	srv.http = &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	if h := a.MetricsHandler(); h != nil && cfg.Metrics.Listen != "" {
+		mln, err := net.Listen("tcp", cfg.Metrics.Listen)
+		if err != nil {
+			_ = ln.Close()
+			_ = a.Close(context.Background())
+			return nil, fail(ExitFailed, "metrics listen on %s: %v", cfg.Metrics.Listen, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", h)
+		srv.metricsLn, srv.metrics = mln, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	}
 	if err := srv.bootstrapKey(e); err != nil {
 		a.Log.Error("could not create the first API key", "error", err)
 	}
@@ -134,6 +148,9 @@ func (a *host) bootstrapKey(e *env) error {
 
 func (a *host) printStart(e *env) {
 	fmt.Fprintf(e.stdout, "toolhost %s listening on http://%s\n", Version, a.ln.Addr())
+	if a.metricsLn != nil {
+		fmt.Fprintf(e.stdout, "metrics on http://%s/metrics (no key needed there)\n", a.metricsLn.Addr())
+	}
 	fmt.Fprintf(e.stdout, "data directory: %s\n", a.Config.DataDir)
 	for _, p := range a.Supervisor.List() {
 		in := p.Info()
@@ -175,6 +192,13 @@ func (a *host) printStart(e *env) {
 func (a *host) serveUntilDone(e *env) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
+	if a.metrics != nil {
+		go func() {
+			if err := a.metrics.Serve(a.metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.Log.Error("metrics listener stopped", "error", err)
+			}
+		}()
+	}
 	var serveErr error
 	select {
 	case <-e.ctx.Done():
@@ -197,6 +221,9 @@ func (a *host) shutdown() {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = a.http.Shutdown(ctx) }()
+	if a.metrics != nil {
+		_ = a.metrics.Close()
+	}
 	if err := a.Runner.Shutdown(ctx); err != nil {
 		a.Log.Warn(err.Error())
 	}

@@ -30,6 +30,7 @@ var testkit = sdk.Plugin{
 		{Key: "big", Title: "Big", Description: "Returns a string of the given size.", Type: sdk.Read, Handler: sdk.NewHandler(big)},
 		{Key: "badOutput", Title: "Bad output", Description: "Returns output that breaks its schema.", Type: sdk.Read, Handler: sdk.NewHandler(badOutput)},
 		{Key: "typed", Title: "Typed", Description: "Takes one parameter of each type.", Type: sdk.Read, Handler: sdk.NewHandler(typed)},
+		{Key: "traceparent", Title: "Trace parent", Description: "Returns the traceparent the host passed with the call.", Type: sdk.Read, Handler: sdk.NewHandler(traceParent)},
 		{Key: "env", Title: "Env", Description: "Returns the process environment.", Type: sdk.Read, Handler: sdk.NewHandler(env)},
 		{Key: "print", Title: "Print", Description: "Prints lines to os.Stdout and os.Stderr, one with its token.", Type: sdk.Read, Handler: sdk.NewHandler(printLines)},
 		{Key: "leak", Title: "Leak", Description: "Writes its token to file descriptor 2, as a Go panic would, and exits.", Type: sdk.Update, Handler: sdk.NewHandler(leak)},
@@ -210,4 +211,13 @@ type EnvOut struct {
 
 func env(context.Context, Empty) (EnvOut, error) {
 	return EnvOut{Env: os.Environ()}, nil
+}
+
+// TraceOut is the trace context a call arrived with.
+type TraceOut struct {
+	TraceParent string `json:"traceparent" title:"Trace parent" description:"W3C traceparent, empty without one."`
+}
+
+func traceParent(ctx context.Context, _ Empty) (TraceOut, error) {
+	return TraceOut{TraceParent: sdk.TraceParent(ctx)}, nil
 }

@@ -70,7 +70,7 @@ func problems(ps []ConfigProblem) []*pb.ConfigProblem {
 // Run runs one action with the configuration Configure last gave, and
 // streams its events and result.
 func (s *Server) Run(req *pb.RunRequest, stream pb.Plugin_RunServer) error {
-	ctx := stream.Context()
+	ctx := withTraceContext(stream.Context())
 	if req.DeadlineUnixNano > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, time.Unix(0, req.DeadlineUnixNano))
