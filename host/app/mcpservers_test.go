@@ -21,7 +21,7 @@ import (
 	"github.com/toolhost/toolhost/internal/testplugins/mcpserver/mcptools"
 )
 
-const testKey = "th_test_bootstrap_key_0123456789abcdef"
+const serversKey = "th_test_bootstrap_key_0123456789abcdef"
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -29,8 +29,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// newHost is a real host over loopback with the given MCP servers.
-func newHost(t *testing.T, servers ...config.MCPServer) string {
+// newServersHost is a real host over loopback with the given MCP servers.
+func newServersHost(t *testing.T, servers ...config.MCPServer) string {
 	t.Helper()
 	cfg := &config.Config{DataDir: t.TempDir(), ShutdownGrace: time.Second, StartTimeout: 3 * time.Second,
 		Queue: config.Queue{Size: 16, Workers: 4}, MCPServers: servers}
@@ -39,7 +39,7 @@ func newHost(t *testing.T, servers ...config.MCPServer) string {
 		SecretKey: bytes.Repeat([]byte{7}, 32), KillGrace: 300 * time.Millisecond,
 		Getenv: func(k string) string {
 			if k == "TOOLHOST_API_KEY" {
-				return testKey
+				return serversKey
 			}
 			return os.Getenv(k)
 		}})
@@ -67,7 +67,7 @@ func stdioServer(t *testing.T, name string, env ...string) config.MCPServer {
 func request(t *testing.T, method, url, body string, headers ...string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	req.Header.Set("x-api-key", testKey)
+	req.Header.Set("x-api-key", serversKey)
 	req.Header.Set("Content-Type", "application/json")
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
@@ -85,7 +85,7 @@ type keyed struct{}
 
 func (keyed) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+testKey)
+	r.Header.Set("Authorization", "Bearer "+serversKey)
 	return http.DefaultTransport.RoundTrip(r)
 }
 
@@ -103,7 +103,7 @@ func mcpSession(t *testing.T, url string) *gomcp.ClientSession {
 
 func TestHostedServerThroughEveryDoor(t *testing.T) {
 	bad := stdioServer(t, "broken", "MCPTEST_MODE=junk")
-	base := newHost(t, stdioServer(t, "test"), bad)
+	base := newServersHost(t, stdioServer(t, "test"), bad)
 
 	// The HTTP run route: structured output, text output, isError.
 	code, body := request(t, "POST", base+"/v1/actions/test.echo/run", `{"input":{"text":"hello"}}`)
@@ -181,7 +181,7 @@ func TestRemoteServerOverHTTP(t *testing.T) {
 	t.Cleanup(remote.Close) // after the hosts' cleanups
 	sp := config.MCPServer{Name: "remote", URL: remote.URL, Timeout: 5 * time.Second, Concurrency: 4,
 		Headers: map[string]string{"Authorization": "Bearer remote-token-123456", "X-Team": "blue"}}
-	base := newHost(t, sp)
+	base := newServersHost(t, sp)
 	code, body := request(t, "POST", base+"/v1/actions/remote.echo/run", `{"text":"far"}`)
 	if code != 200 || !strings.Contains(body, `"text":"far"`) {
 		t.Fatalf("remote echo: %d %s", code, body)
@@ -200,7 +200,7 @@ func TestRemoteServerOverHTTP(t *testing.T) {
 	// A wrong token: the server is failed with the reason, not hanging.
 	sp.Headers = map[string]string{"Authorization": "Bearer wrong-token-0000000"}
 	sp.Name = "denied"
-	base = newHost(t, sp)
+	base = newServersHost(t, sp)
 	_, body = request(t, "GET", base+"/v1/plugins", "")
 	if !strings.Contains(body, `"status":"failed"`) || strings.Contains(body, "wrong-token-0000000") {
 		t.Fatalf("denied: %s", body)
