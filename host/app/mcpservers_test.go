@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -12,16 +11,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	gomcp "github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/toolhost/toolhost/host/app"
 	"github.com/toolhost/toolhost/host/config"
+	"github.com/toolhost/toolhost/internal/hosttest"
 	"github.com/toolhost/toolhost/internal/testbin"
 	"github.com/toolhost/toolhost/internal/testplugins/mcpserver/mcptools"
 )
 
-const testKey = "th_test_bootstrap_key_0123456789abcdef"
+const testKey = hosttest.Key
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -32,28 +30,8 @@ func TestMain(m *testing.M) {
 // newHost is a real host over loopback with the given MCP servers.
 func newHost(t *testing.T, servers ...config.MCPServer) string {
 	t.Helper()
-	cfg := &config.Config{DataDir: t.TempDir(), ShutdownGrace: time.Second, StartTimeout: 3 * time.Second,
-		Queue: config.Queue{Size: 16, Workers: 4}, MCPServers: servers}
-	a, err := app.New(context.Background(), app.Options{Config: cfg, Version: "test",
-		Logger:    hclog.New(&hclog.LoggerOptions{Output: io.Discard}),
-		SecretKey: bytes.Repeat([]byte{7}, 32), KillGrace: 300 * time.Millisecond,
-		Getenv: func(k string) string {
-			if k == "TOOLHOST_API_KEY" {
-				return testKey
-			}
-			return os.Getenv(k)
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(a.Handler)
-	t.Cleanup(func() {
-		srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = a.Close(ctx)
-	})
-	return srv.URL
+	return hosttest.StartConfig(t, &config.Config{DataDir: t.TempDir(), ShutdownGrace: time.Second, StartTimeout: 3 * time.Second,
+		KillGrace: 300 * time.Millisecond, Queue: config.Queue{Size: 16, Workers: 4}, MCPServers: servers}).URL
 }
 
 func stdioServer(t *testing.T, name string, env ...string) config.MCPServer {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/toolhost/toolhost/host/domain"
+	"github.com/toolhost/toolhost/host/supervisor"
 )
 
 type atomicCounter struct{ n atomic.Uint64 }
@@ -48,21 +50,7 @@ func (s *Server) Run(ctx context.Context, inv domain.Invocation) ([]byte, error)
 }
 
 func (s *Server) acquire(ctx context.Context, deadline time.Time, timeout time.Duration) error {
-	select {
-	case s.sem <- struct{}{}:
-		return nil
-	default:
-	}
-	t := time.NewTimer(time.Until(deadline))
-	defer t.Stop()
-	select {
-	case s.sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return domain.WrapError(ctx.Err(), domain.CodeCancelled, "run cancelled while waiting for a free slot on MCP server %q", s.spec.Name)
-	case <-t.C:
-		return domain.Errorf(domain.CodeActionTimeout, "action timed out after %s waiting for a free slot on MCP server %q (concurrency %d)", timeout, s.spec.Name, cap(s.sem))
-	}
+	return supervisor.AcquireSlot(ctx, s.sem, deadline, timeout, "MCP server "+strconv.Quote(s.spec.Name))
 }
 
 // connection returns a live connection with a call registered on it and

@@ -60,6 +60,13 @@ func Start(t testing.TB, ps ...Plugin) *Host {
 	}
 	cfg := &config.Config{DataDir: t.TempDir(), Plugins: specs, ShutdownGrace: time.Second,
 		Queue: config.Queue{Size: 16, Workers: 2}}
+	return StartConfig(t, cfg)
+}
+
+// StartConfig starts a host on cfg (its plugins and MCP servers as they
+// are) and stops it when the test ends.
+func StartConfig(t testing.TB, cfg *config.Config) *Host {
+	t.Helper()
 	a, err := app.New(context.Background(), app.Options{Config: cfg, SecretKey: bytes.Repeat([]byte{1}, 32),
 		Logger: hclog.New(&hclog.LoggerOptions{Output: io.Discard}),
 		Getenv: func(k string) string {
