@@ -35,7 +35,7 @@ plugin "slack" {
 # An MCP server hosted as a plugin (its tools become actions filesystem.*),
 # here from npm over stdio; see the plugins.hcl reference in README.md:
 # mcp_server "filesystem" {
-#   command = ["npx", "-y", "@modelcontextprotocol/server-filesystem", "/srv/shared"]
+#   command = ["npx", "-y", "@modelcontextprotocol/server-filesystem@2026.8.31", "/srv/shared"]
 #   env     = ["PATH", "HOME"]
 # }
 

@@ -30,7 +30,12 @@ func TestMain(m *testing.M) {
 // newHost is a real host over loopback with the given MCP servers.
 func newHost(t *testing.T, servers ...config.MCPServer) string {
 	t.Helper()
-	return hosttest.StartConfig(t, &config.Config{DataDir: t.TempDir(), ShutdownGrace: time.Second, StartTimeout: 3 * time.Second,
+	return hostWithStart(t, 3*time.Second, servers...)
+}
+
+func hostWithStart(t *testing.T, start time.Duration, servers ...config.MCPServer) string {
+	t.Helper()
+	return hosttest.StartConfig(t, &config.Config{DataDir: t.TempDir(), ShutdownGrace: time.Second, StartTimeout: start,
 		KillGrace: 300 * time.Millisecond, Queue: config.Queue{Size: 16, Workers: 4}, MCPServers: servers}).URL
 }
 
