@@ -28,18 +28,18 @@ func TestMain(m *testing.M) {
 }
 
 // newHost is a real host over loopback with the given MCP servers.
-func newHost(t *testing.T, servers ...config.MCPServer) string {
+func newHost(t testing.TB, servers ...config.MCPServer) string {
 	t.Helper()
 	return hostWithStart(t, 3*time.Second, servers...)
 }
 
-func hostWithStart(t *testing.T, start time.Duration, servers ...config.MCPServer) string {
+func hostWithStart(t testing.TB, start time.Duration, servers ...config.MCPServer) string {
 	t.Helper()
 	return hosttest.StartConfig(t, &config.Config{DataDir: t.TempDir(), ShutdownGrace: time.Second, StartTimeout: start,
 		KillGrace: 300 * time.Millisecond, Queue: config.Queue{Size: 16, Workers: 4}, MCPServers: servers}).URL
 }
 
-func stdioServer(t *testing.T, name string, env ...string) config.MCPServer {
+func stdioServer(t testing.TB, name string, env ...string) config.MCPServer {
 	bin, err := testbin.Build("internal/testplugins/mcpserver")
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +47,7 @@ func stdioServer(t *testing.T, name string, env ...string) config.MCPServer {
 	return config.MCPServer{Name: name, Command: []string{bin}, Env: env, Timeout: 5 * time.Second, Concurrency: 4}
 }
 
-func request(t *testing.T, method, url, body string, headers ...string) (int, string) {
+func request(t testing.TB, method, url, body string, headers ...string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
 	req.Header.Set("x-api-key", testKey)
@@ -72,7 +72,7 @@ func (keyed) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-func mcpSession(t *testing.T, url string) *gomcp.ClientSession {
+func mcpSession(t testing.TB, url string) *gomcp.ClientSession {
 	t.Helper()
 	c := gomcp.NewClient(&gomcp.Implementation{Name: "test", Version: "1"}, nil)
 	s, err := c.Connect(context.Background(), &gomcp.StreamableClientTransport{Endpoint: url,
