@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	gomcp "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/toolhost/toolhost/host/assistant/assistanttest"
 	"github.com/toolhost/toolhost/host/config"
 )
 
@@ -29,7 +31,9 @@ func TestNPMFilesystemServer(t *testing.T) {
 	}
 	sp := config.MCPServer{Name: "fs", Command: []string{"npx", "-y", filesystemPkg, dir},
 		Env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, Timeout: 30 * time.Second, Concurrency: 4}
-	base := hostWithStart(t, 120*time.Second, sp)
+	model := assistanttest.New(t)
+	base := hostWithModels(t, 120*time.Second, []config.Model{{Name: "fake", BaseURL: model.URL, Model: "fake-model",
+		Timeout: 10 * time.Second}}, sp)
 	_, body := request(t, "GET", base+"/v1/plugins", "")
 	if !strings.Contains(body, `"key":"fs"`) || !strings.Contains(body, `"status":"ready"`) {
 		t.Fatalf("the npm server did not start (it is fetched with npx on first use): %s", body)
@@ -49,6 +53,29 @@ func TestNPMFilesystemServer(t *testing.T) {
 	if !ok || !strings.Contains(tc.Text, "hello from a hosted MCP server") {
 		t.Fatalf("/mcp content: %+v", res.Content)
 	}
+	// A thread run: the scripted model calls the tool, toolhost runs it.
+	note := filepath.Join(dir, "note.txt")
+	model.Push(
+		assistanttest.Reply{Calls: []assistanttest.Call{{ID: "call_read", Name: "fs_readTextFile", Arguments: `{"path":"` + note + `"}`}}},
+		assistanttest.Reply{Content: "The note says hello.", Check: func(t testing.TB, r assistanttest.Request) {
+			last := r.Messages[len(r.Messages)-1]
+			if text, _ := last.Content.(string); last.Role != "tool" || !strings.Contains(text, "hello from a hosted MCP server") {
+				t.Errorf("tool result fed back: %+v", last)
+			}
+		}},
+	)
+	_, body = request(t, "POST", base+"/v1/threads", `{"messages":[{"role":"user","content":"What does the note say?"}]}`)
+	var th struct {
+		Data struct{ ID string } `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(body), &th); err != nil || th.Data.ID == "" {
+		t.Fatalf("thread: %s", body)
+	}
+	code, body = request(t, "POST", base+"/v1/threads/"+th.Data.ID+"/runs", `{}`)
+	if code != 200 || !strings.Contains(body, `"status":"succeeded"`) || !strings.Contains(body, "The note says hello.") {
+		t.Fatalf("thread run: %d %s", code, body)
+	}
+
 	// Outside the allowed directory: the server's error is a failed run.
 	code, body = request(t, "POST", base+"/v1/actions/fs.readTextFile/run", `{"path":"/etc/passwd"}`)
 	if !strings.Contains(body, "action_failed") {

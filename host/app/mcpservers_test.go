@@ -35,8 +35,13 @@ func newHost(t testing.TB, servers ...config.MCPServer) string {
 
 func hostWithStart(t testing.TB, start time.Duration, servers ...config.MCPServer) string {
 	t.Helper()
+	return hostWithModels(t, start, nil, servers...)
+}
+
+func hostWithModels(t testing.TB, start time.Duration, models []config.Model, servers ...config.MCPServer) string {
+	t.Helper()
 	return hosttest.StartConfig(t, &config.Config{DataDir: t.TempDir(), ShutdownGrace: time.Second, StartTimeout: start,
-		KillGrace: 300 * time.Millisecond, Queue: config.Queue{Size: 16, Workers: 4}, MCPServers: servers}).URL
+		KillGrace: 300 * time.Millisecond, Queue: config.Queue{Size: 16, Workers: 4}, MCPServers: servers, Models: models}).URL
 }
 
 func stdioServer(t testing.TB, name string, env ...string) config.MCPServer {
