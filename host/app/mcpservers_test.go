@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -156,15 +157,16 @@ func TestHostedServerThroughEveryDoor(t *testing.T) {
 // TestRemoteServerOverHTTP hosts a go-sdk Streamable HTTP server on
 // 127.0.0.1 and checks the configured headers reach it.
 func TestRemoteServerOverHTTP(t *testing.T) {
-	var got []string
-	h := gomcp.NewStreamableHTTPHandler(func(*http.Request) *gomcp.Server { return mcptools.New() }, nil)
+	var team atomic.Value // the X-Team header last seen
+	var swapped atomic.Value
+	swapped.Store(http.Handler(gomcp.NewStreamableHTTPHandler(func(*http.Request) *gomcp.Server { return mcptools.New() }, nil)))
 	remote := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer remote-token-123456" {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
-		got = append(got, r.Header.Get("X-Team"))
-		h.ServeHTTP(w, r)
+		team.Store(r.Header.Get("X-Team"))
+		swapped.Load().(http.Handler).ServeHTTP(w, r)
 	}))
 	t.Cleanup(remote.Close) // after the hosts' cleanups
 	sp := config.MCPServer{Name: "remote", URL: remote.URL, Timeout: 5 * time.Second, Concurrency: 4,
@@ -178,13 +180,34 @@ func TestRemoteServerOverHTTP(t *testing.T) {
 	if !strings.Contains(body, "event: run.progress") || !strings.Contains(body, "event: run.succeeded") {
 		t.Fatalf("remote progress: %d %s", code, body)
 	}
-	if len(got) == 0 || got[0] != "blue" {
-		t.Fatalf("headers seen: %v", got)
+	if v, _ := team.Load().(string); v != "blue" {
+		t.Fatalf("X-Team seen: %q", v)
 	}
 	_, body = request(t, "GET", base+"/v1/plugins", "")
 	if !strings.Contains(body, `"transport":"http"`) || strings.Contains(body, "remote-token-123456") {
 		t.Fatalf("plugins: %s", body)
 	}
+	// The remote server restarts and forgets its sessions: the call that
+	// meets the lost session fails as plugin_unavailable, toolhost
+	// reconnects, and the next call succeeds.
+	h2 := gomcp.NewStreamableHTTPHandler(func(*http.Request) *gomcp.Server { return mcptools.New() }, nil)
+	swapped.Store(http.Handler(h2))
+	code, body = request(t, "POST", base+"/v1/actions/remote.echo/run", `{"text":"lost"}`)
+	if !strings.Contains(body, "plugin_unavailable") {
+		t.Fatalf("after the remote restart: %d %s", code, body)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, body = request(t, "POST", base+"/v1/actions/remote.echo/run", `{"text":"again"}`)
+		if code == 200 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code != 200 || !strings.Contains(body, `"text":"again"`) {
+		t.Fatalf("no reconnect: %d %s", code, body)
+	}
+
 	// A wrong token: the server is failed with the reason, not hanging.
 	sp.Headers = map[string]string{"Authorization": "Bearer wrong-token-0000000"}
 	sp.Name = "denied"

@@ -167,6 +167,12 @@ func (s *Server) callError(l *live, err error) error {
 		}
 		return domain.Errorf(code, "%s", s.scrub(werr.Message))
 	}
+	if s.spec.URL != "" && (errors.Is(err, mcp.ErrSessionMissing) || errors.Is(err, mcp.ErrConnectionClosed)) {
+		// The remote server lost the session (it restarted): close it, so
+		// the watcher connects again.
+		s.log.Warn("remote MCP server lost the session; reconnecting", "error", s.scrub(err.Error()))
+		l.kill()
+	}
 	// Give the watcher the moment it needs to see the session end, so the
 	// next call waits for the restart instead of using this connection.
 	select {
