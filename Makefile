@@ -66,6 +66,7 @@ fuzz:
 ## bench: the benchmark harness (see bench/README.md)
 bench:
 	$(GO) run ./bench
+	$(GO) test -run '^$$' -bench BenchmarkHostedMCP -benchtime 2s ./host/app
 
 ## generate: remake the protocol's generated code (needs protoc, protoc-gen-go, protoc-gen-go-grpc)
 generate:

@@ -32,6 +32,13 @@ plugin "slack" {
   }
 }
 
+# An MCP server hosted as a plugin (its tools become actions filesystem.*),
+# here from npm over stdio; see the plugins.hcl reference in README.md:
+# mcp_server "filesystem" {
+#   command = ["npx", "-y", "@modelcontextprotocol/server-filesystem@2026.8.31", "/srv/shared"]
+#   env     = ["PATH", "HOME"]
+# }
+
 # An OpenAI-compatible model for assistant runs on threads, e.g. Ollama:
 # model "local" {
 #   base_url = "http://127.0.0.1:11434/v1"

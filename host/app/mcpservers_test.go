@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,19 +8,19 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	gomcp "github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/toolhost/toolhost/host/app"
 	"github.com/toolhost/toolhost/host/config"
+	"github.com/toolhost/toolhost/internal/hosttest"
 	"github.com/toolhost/toolhost/internal/testbin"
 	"github.com/toolhost/toolhost/internal/testplugins/mcpserver/mcptools"
 )
 
-const serversKey = "th_test_bootstrap_key_0123456789abcdef"
+const serversKey = hosttest.Key
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -30,33 +29,23 @@ func TestMain(m *testing.M) {
 }
 
 // newServersHost is a real host over loopback with the given MCP servers.
-func newServersHost(t *testing.T, servers ...config.MCPServer) string {
+func newServersHost(t testing.TB, servers ...config.MCPServer) string {
 	t.Helper()
-	cfg := &config.Config{DataDir: t.TempDir(), ShutdownGrace: time.Second, StartTimeout: 3 * time.Second,
-		Queue: config.Queue{Size: 16, Workers: 4}, MCPServers: servers}
-	a, err := app.New(context.Background(), app.Options{Config: cfg, Version: "test",
-		Logger:    hclog.New(&hclog.LoggerOptions{Output: io.Discard}),
-		SecretKey: bytes.Repeat([]byte{7}, 32), KillGrace: 300 * time.Millisecond,
-		Getenv: func(k string) string {
-			if k == "TOOLHOST_API_KEY" {
-				return serversKey
-			}
-			return os.Getenv(k)
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(a.Handler)
-	t.Cleanup(func() {
-		srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = a.Close(ctx)
-	})
-	return srv.URL
+	return hostWithStart(t, 3*time.Second, servers...)
 }
 
-func stdioServer(t *testing.T, name string, env ...string) config.MCPServer {
+func hostWithStart(t testing.TB, start time.Duration, servers ...config.MCPServer) string {
+	t.Helper()
+	return hostWithModels(t, start, nil, servers...)
+}
+
+func hostWithModels(t testing.TB, start time.Duration, models []config.Model, servers ...config.MCPServer) string {
+	t.Helper()
+	return hosttest.StartConfig(t, &config.Config{DataDir: t.TempDir(), ShutdownGrace: time.Second, StartTimeout: start,
+		KillGrace: 300 * time.Millisecond, Queue: config.Queue{Size: 16, Workers: 4}, MCPServers: servers, Models: models}).URL
+}
+
+func stdioServer(t testing.TB, name string, env ...string) config.MCPServer {
 	bin, err := testbin.Build("internal/testplugins/mcpserver")
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +53,7 @@ func stdioServer(t *testing.T, name string, env ...string) config.MCPServer {
 	return config.MCPServer{Name: name, Command: []string{bin}, Env: env, Timeout: 5 * time.Second, Concurrency: 4}
 }
 
-func request(t *testing.T, method, url, body string, headers ...string) (int, string) {
+func request(t testing.TB, method, url, body string, headers ...string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
 	req.Header.Set("x-api-key", serversKey)
@@ -89,7 +78,7 @@ func (keyed) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-func mcpSession(t *testing.T, url string) *gomcp.ClientSession {
+func mcpSession(t testing.TB, url string) *gomcp.ClientSession {
 	t.Helper()
 	c := gomcp.NewClient(&gomcp.Implementation{Name: "test", Version: "1"}, nil)
 	s, err := c.Connect(context.Background(), &gomcp.StreamableClientTransport{Endpoint: url,
@@ -168,15 +157,16 @@ func TestHostedServerThroughEveryDoor(t *testing.T) {
 // TestRemoteServerOverHTTP hosts a go-sdk Streamable HTTP server on
 // 127.0.0.1 and checks the configured headers reach it.
 func TestRemoteServerOverHTTP(t *testing.T) {
-	var got []string
-	h := gomcp.NewStreamableHTTPHandler(func(*http.Request) *gomcp.Server { return mcptools.New() }, nil)
+	var team atomic.Value // the X-Team header last seen
+	var swapped atomic.Value
+	swapped.Store(http.Handler(gomcp.NewStreamableHTTPHandler(func(*http.Request) *gomcp.Server { return mcptools.New() }, nil)))
 	remote := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer remote-token-123456" {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
-		got = append(got, r.Header.Get("X-Team"))
-		h.ServeHTTP(w, r)
+		team.Store(r.Header.Get("X-Team"))
+		swapped.Load().(http.Handler).ServeHTTP(w, r)
 	}))
 	t.Cleanup(remote.Close) // after the hosts' cleanups
 	sp := config.MCPServer{Name: "remote", URL: remote.URL, Timeout: 5 * time.Second, Concurrency: 4,
@@ -190,13 +180,34 @@ func TestRemoteServerOverHTTP(t *testing.T) {
 	if !strings.Contains(body, "event: run.progress") || !strings.Contains(body, "event: run.succeeded") {
 		t.Fatalf("remote progress: %d %s", code, body)
 	}
-	if len(got) == 0 || got[0] != "blue" {
-		t.Fatalf("headers seen: %v", got)
+	if v, _ := team.Load().(string); v != "blue" {
+		t.Fatalf("X-Team seen: %q", v)
 	}
 	_, body = request(t, "GET", base+"/v1/plugins", "")
 	if !strings.Contains(body, `"transport":"http"`) || strings.Contains(body, "remote-token-123456") {
 		t.Fatalf("plugins: %s", body)
 	}
+	// The remote server restarts and forgets its sessions: the call that
+	// meets the lost session fails as plugin_unavailable, toolhost
+	// reconnects, and the next call succeeds.
+	h2 := gomcp.NewStreamableHTTPHandler(func(*http.Request) *gomcp.Server { return mcptools.New() }, nil)
+	swapped.Store(http.Handler(h2))
+	code, body = request(t, "POST", base+"/v1/actions/remote.echo/run", `{"text":"lost"}`)
+	if !strings.Contains(body, "plugin_unavailable") {
+		t.Fatalf("after the remote restart: %d %s", code, body)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, body = request(t, "POST", base+"/v1/actions/remote.echo/run", `{"text":"again"}`)
+		if code == 200 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code != 200 || !strings.Contains(body, `"text":"again"`) {
+		t.Fatalf("no reconnect: %d %s", code, body)
+	}
+
 	// A wrong token: the server is failed with the reason, not hanging.
 	sp.Headers = map[string]string{"Authorization": "Bearer wrong-token-0000000"}
 	sp.Name = "denied"

@@ -11,7 +11,7 @@ import (
 func TestMCPServerBlocks(t *testing.T) {
 	src := `
 mcp_server "filesystem" {
-  command     = ["npx", "-y", "@modelcontextprotocol/server-filesystem@2026.1.14", "/srv/shared"]
+  command     = ["npx", "-y", "@modelcontextprotocol/server-filesystem", "/srv/shared"]
   env         = ["HOME", "PATH", "GITHUB_TOKEN=${env("GITHUB_TOKEN")}"]
   secrets     = ["GITHUB_TOKEN"]
   timeout     = "90s"

@@ -136,12 +136,3 @@ func (l *live) isEnded() bool {
 		return false
 	}
 }
-
-func (l *live) isExited() bool {
-	select {
-	case <-l.exited:
-		return true
-	default:
-		return false
-	}
-}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/toolhost/toolhost/host/domain"
+	"github.com/toolhost/toolhost/host/supervisor"
 )
 
 type atomicCounter struct{ n atomic.Uint64 }
@@ -48,21 +50,7 @@ func (s *Server) Run(ctx context.Context, inv domain.Invocation) ([]byte, error)
 }
 
 func (s *Server) acquire(ctx context.Context, deadline time.Time, timeout time.Duration) error {
-	select {
-	case s.sem <- struct{}{}:
-		return nil
-	default:
-	}
-	t := time.NewTimer(time.Until(deadline))
-	defer t.Stop()
-	select {
-	case s.sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return domain.WrapError(ctx.Err(), domain.CodeCancelled, "run cancelled while waiting for a free slot on MCP server %q", s.spec.Name)
-	case <-t.C:
-		return domain.Errorf(domain.CodeActionTimeout, "action timed out after %s waiting for a free slot on MCP server %q (concurrency %d)", timeout, s.spec.Name, cap(s.sem))
-	}
+	return supervisor.AcquireSlot(ctx, s.sem, deadline, timeout, "MCP server "+strconv.Quote(s.spec.Name))
 }
 
 // connection returns a live connection with a call registered on it and
@@ -178,6 +166,12 @@ func (s *Server) callError(l *live, err error) error {
 			code = domain.CodeInvalidInput
 		}
 		return domain.Errorf(code, "%s", s.scrub(werr.Message))
+	}
+	if s.spec.URL != "" && (errors.Is(err, mcp.ErrSessionMissing) || errors.Is(err, mcp.ErrConnectionClosed)) {
+		// The remote server lost the session (it restarted): close it, so
+		// the watcher connects again.
+		s.log.Warn("remote MCP server lost the session; reconnecting", "error", s.scrub(err.Error()))
+		l.kill()
 	}
 	// Give the watcher the moment it needs to see the session end, so the
 	// next call waits for the restart instead of using this connection.

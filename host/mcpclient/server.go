@@ -391,3 +391,16 @@ func (s *Server) stop(ctx context.Context) {
 	case <-time.After(s.opts.KillGrace + time.Second):
 	}
 }
+
+// Tools maps each action key to the name of the tool behind it.
+func (s *Server) Tools() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	if s.cat != nil {
+		for k, v := range s.cat.tools {
+			out[k] = v
+		}
+	}
+	return out
+}

@@ -49,13 +49,15 @@ func runShim(args []string) int {
 		return 127
 	}
 	err := cmd.Wait()
+	// The server is gone: so is what it left in the group, even when the
+	// host's death closed its stdin and it exited before the shim saw
+	// SIGTERM. The shim goes with them (its exit status is not needed:
+	// the host reads the server's stderr).
 	if exit, ok := err.(*exec.ExitError); ok {
-		return exit.ExitCode()
+		fmt.Fprintf(os.Stderr, "(the MCP server exited: %v)\n", exit)
 	}
-	if err != nil {
-		return 1
-	}
-	return 0
+	_ = syscall.Kill(0, syscall.SIGKILL)
+	return 1
 }
 
 func withoutShim(env []string) []string {

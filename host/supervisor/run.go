@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,20 +45,27 @@ func (p *Plugin) Run(ctx context.Context, c Call) ([]byte, error) {
 }
 
 func (p *Plugin) acquire(ctx context.Context, deadline time.Time, timeout time.Duration) error {
+	return AcquireSlot(ctx, p.sem, deadline, timeout, "plugin "+strconv.Quote(p.spec.Name))
+}
+
+// AcquireSlot takes a slot of sem (a concurrency limit) for a call that
+// must start by deadline: cancelled when ctx ends first, action_timeout
+// (naming what, such as `plugin "gmail"`) when the deadline passes.
+func AcquireSlot(ctx context.Context, sem chan struct{}, deadline time.Time, timeout time.Duration, what string) error {
 	select {
-	case p.sem <- struct{}{}:
+	case sem <- struct{}{}:
 		return nil
 	default:
 	}
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	select {
-	case p.sem <- struct{}{}:
+	case sem <- struct{}{}:
 		return nil
 	case <-ctx.Done():
-		return domain.WrapError(ctx.Err(), domain.CodeCancelled, "run cancelled while waiting for a free slot on plugin %q", p.spec.Name)
+		return domain.WrapError(ctx.Err(), domain.CodeCancelled, "run cancelled while waiting for a free slot on %s", what)
 	case <-t.C:
-		return domain.Errorf(domain.CodeActionTimeout, "action timed out after %s waiting for a free slot on plugin %q (concurrency %d)", timeout, p.spec.Name, cap(p.sem))
+		return domain.Errorf(domain.CodeActionTimeout, "action timed out after %s waiting for a free slot on %s (concurrency %d)", timeout, what, cap(sem))
 	}
 }
 

@@ -21,6 +21,9 @@ import (
 // message to the server's /mcp (or /mcp/{plugin}) over Streamable HTTP
 // with TOOLHOST_API_KEY, and every answer and notification back.
 func mcpCmd(e *env, args []string) error {
+	if len(args) > 0 && args[0] == "probe" {
+		return mcpProbe(e, args[1:])
+	}
 	fs := newFlags(e, "mcp", "[-plugin NAME]")
 	plugin := fs.String("plugin", "", "serve one plugin's tools under their own names (/mcp/NAME)")
 	if err := parseFlags(fs, args); err != nil {

@@ -64,6 +64,14 @@ func Start(t testing.TB, ps ...Plugin) *Host {
 	return &Host{URL: a.URL, Runner: a.Runner, Client: a.Client, t: t}
 }
 
+// StartConfig starts a host on cfg (its plugins and MCP servers as they
+// are) and stops it when the test ends.
+func StartConfig(t testing.TB, cfg *config.Config) *Host {
+	t.Helper()
+	a := Serve(t, cfg, Key)
+	return &Host{URL: a.URL, Runner: a.Runner, Client: a.Client, t: t}
+}
+
 // App is a host built by app.New from a config, served over loopback.
 type App struct {
 	*app.App
