@@ -23,7 +23,7 @@ import (
 func BenchmarkHostedMCP(b *testing.B) {
 	sp := stdioServer(b, "test")
 	sp.Concurrency = 64
-	base := newHost(b, sp)
+	base := newServersHost(b, sp)
 	direct := directSession(b, sp.Command[0])
 	viaMCP := mcpSession(b, base+"/mcp")
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
@@ -62,7 +62,7 @@ func callEcho(s *gomcp.ClientSession, tool string) error {
 
 func runEcho(c *http.Client, base string) error {
 	req, _ := http.NewRequest("POST", base+"/v1/actions/test.echo/run", strings.NewReader(`{"text":"hi"}`))
-	req.Header.Set("x-api-key", testKey)
+	req.Header.Set("x-api-key", serversKey)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {

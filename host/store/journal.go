@@ -80,7 +80,8 @@ type journal struct {
 type jentry struct {
 	seq uint64 // the record (one PutRuns call) it belongs to
 	run *Run   // id, status and indexed fields only
-	enc []byte
+	enc []byte // part of rec
+	rec []byte // the whole record, shared by its runs, as a rewind copies it
 }
 
 // jbatch is the records one write makes durable.
@@ -175,8 +176,11 @@ func (j *journal) enqueue(runs []*Run, enc [][]byte, rec []byte) (*jbatch, error
 	b.recs = append(b.recs, rec)
 	b.size += len(rec)
 	j.noteIDs(runs)
+	at := recordHeader
 	for i, r := range runs {
-		e := &jentry{seq: seq, run: runKeysOf(r), enc: enc[i]}
+		at += 4 // the run's length
+		e := &jentry{seq: seq, run: runKeysOf(r), enc: rec[at : at+len(enc[i])], rec: rec}
+		at += len(enc[i])
 		b.entries = append(b.entries, e)
 		j.queue = append(j.queue, e)
 		j.latest[r.ID] = e
@@ -237,13 +241,14 @@ func (j *journal) writeOpen() {
 	j.open, j.writing = nil, true
 	err := j.err
 	var off int64
-	var tail, buf []byte
+	var tail [][]byte
+	var buf []byte
 	if err == nil {
-		off, tail, err = j.makeRoom()
+		off, tail, err = j.makeRoom(b.size)
 	}
 	if err == nil {
 		j.mu.Unlock()
-		buf = slices.Concat(append([][]byte{tail}, b.recs...)...)
+		buf = slices.Concat(append(tail, b.recs...)...)
 		start := time.Now()
 		err = writeDurable(j.f, buf, off)
 		if o := j.db.commit.observer; o != nil {
@@ -270,67 +275,77 @@ func (j *journal) writeOpen() {
 	j.cond.Broadcast()
 }
 
-// A rewind copies the records not yet in bbolt to the start of the file:
-// at most minRewindTail bytes of them, or an eighth of the file written so
-// far when that is more. With large records (64 KiB inputs and outputs)
-// the records that arrive during one apply are megabytes; a fixed small
-// bound then never lets the file rewind, so it grows to maxBytes and the
-// writer that finds it full applies in full while every caller waits. An
-// eighth keeps the bytes written twice small next to those written once.
+// A rewind copies the records not yet in bbolt to the start of the file,
+// if they take at most minRewindTail bytes; a full file (maxBytes) may copy
+// up to an eighth of it instead of being applied in full first. With large
+// records (64 KiB inputs and outputs) the records that arrive during one
+// apply are megabytes, so a file under load never got below the small
+// bound: it grew to maxBytes about once a second, and the writer that found
+// it full applied everything while every caller waited.
 const (
 	minRewindTail = 256 << 10
 	rewindShare   = 8
 )
 
-// makeRoom says where the next write goes, and what to write before the
-// batch. Writes go back to the start of the file as soon as the applier
-// has caught up but for a few records (those that arrived during its
-// transaction): they are written again in front of the batch, so that the
-// file always starts with every record not yet in bbolt, in sequence.
-// Replay tells them from the older records left after them by their
-// sequence numbers. Overwriting keeps the file small and its size
+// makeRoom says where the next write, of a batch of size bytes, goes, and
+// what to write before it. Writes go back to the start of the file as soon
+// as the applier has caught up but for a few records (those that arrived
+// during its transaction): they are written again in front of the batch,
+// so that the file always starts with every record not yet in bbolt, in
+// sequence. Replay tells them from the older records left after them by
+// their sequence numbers. Overwriting keeps the file small and its size
 // unchanged, which makes fdatasync cheaper than an append. A file grown to
-// maxBytes is first applied in full; if that fails the write is refused.
-// Called with mu held.
-func (j *journal) makeRoom() (off int64, tail []byte, err error) {
-	if j.applied != j.durable && j.off >= j.cfg.maxBytes {
-		j.mu.Unlock()
-		err := j.apply()
-		j.mu.Lock()
-		if err != nil {
-			return 0, nil, fmt.Errorf("run journal is full (%d bytes) and cannot be copied into the database: %w", j.off, err)
-		}
+// maxBytes whose unapplied records are too many to copy is first applied
+// in full; if that fails the write is refused. Called with mu held.
+func (j *journal) makeRoom(size int) (off int64, tail [][]byte, err error) {
+	full := j.off >= j.cfg.maxBytes
+	limit := minRewindTail
+	if full {
+		limit = max(limit, int(j.cfg.maxBytes/rewindShare))
 	}
-	if j.off == 0 || j.applied < j.base {
-		return j.off, nil, nil // nothing at the start is in bbolt yet
+	if tail, ok := j.rewindTail(limit, size); ok {
+		return 0, tail, nil
 	}
-	tail, ok := j.unappliedRecords(max(minRewindTail, int(j.off/rewindShare)))
-	if !ok {
-		return j.off, nil, nil // too many to copy: append, rewind later
+	if !full {
+		return j.off, nil, nil // append, rewind later
 	}
-	return 0, tail, nil
+	j.mu.Unlock()
+	err = j.apply()
+	j.mu.Lock()
+	if err != nil {
+		return 0, nil, fmt.Errorf("run journal is full (%d bytes) and cannot be copied into the database: %w", j.off, err)
+	}
+	return 0, nil, nil // every durable record is in bbolt (no write ran meanwhile)
 }
 
-// unappliedRecords encodes the durable records not yet in bbolt, or says
-// they take more than limit bytes. Called with mu held.
-func (j *journal) unappliedRecords(limit int) ([]byte, bool) {
-	var buf []byte
-	q := j.queue
-	for len(q) > 0 && q[0].seq <= j.durable {
-		n := 1
-		for n < len(q) && q[n].seq == q[0].seq {
-			n++
+// rewindTail returns the durable records not yet in bbolt, to be written
+// at the start of the file before a batch of size bytes, or says a rewind
+// cannot be made now: some record at the start is not in bbolt yet, the
+// records take more than limit bytes, or writing them again would
+// overwrite their own copies at the end of the file. Called with mu held.
+func (j *journal) rewindTail(limit, size int) ([][]byte, bool) {
+	if j.off == 0 || j.applied < j.base {
+		return nil, false
+	}
+	var tail [][]byte
+	n := 0
+	for i, e := range j.queue {
+		if e.seq > j.durable {
+			break
 		}
-		enc := make([][]byte, n)
-		for i, e := range q[:n] {
-			enc[i] = e.enc
+		if i > 0 && j.queue[i-1].seq == e.seq {
+			continue // the same record
 		}
-		if buf = appendRecord(buf, q[0].seq, enc); len(buf) > limit {
+		if n += len(e.rec); n > limit {
 			return nil, false
 		}
-		q = q[n:]
+		tail = append(tail, e.rec)
 	}
-	return buf, true
+	// They are the last n bytes before off: a torn write must not reach them.
+	if int64(2*n+size) > j.off {
+		return nil, false
+	}
+	return tail, true
 }
 
 // secureAfterFailedWrite runs after a write or fdatasync failed (a full

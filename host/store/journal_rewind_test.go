@@ -106,19 +106,19 @@ func readJournal(data []byte) []journalRecord {
 	return recs
 }
 
-// TestRewindWithLargeRecords: records of 100 KiB (64 KiB inputs and
+// TestRewindWithLargeRecords: records of 200 KiB (64 KiB inputs and
 // outputs make such runs) leave more than minRewindTail unapplied after an
-// apply; the writer still goes back to the start, copying them, once they
-// are at most an eighth of what the file holds, instead of appending until
-// the file is full and must be applied while every writer waits.
+// apply. A file that has reached maxBytes then still goes back to the
+// start, copying them, since they are at most an eighth of it, instead of
+// being applied in full while every writer waits.
 func TestRewindWithLargeRecords(t *testing.T) {
 	dir := t.TempDir()
-	db, err := Open(dir, Options{journal: &journalTuning{applyDelay: time.Hour, applyBatch: 1 << 30, maxBytes: 64 << 20}})
+	db, err := Open(dir, Options{journal: &journalTuning{applyDelay: time.Hour, applyBatch: 1 << 30, maxBytes: 4 << 20}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	input := []byte(`{"text":"` + strings.Repeat("x", 100<<10) + `"}`)
+	input := []byte(`{"text":"` + strings.Repeat("x", 200<<10) + `"}`)
 	var runs []*Run
 	put := func() {
 		t.Helper()
@@ -128,17 +128,19 @@ func TestRewindWithLargeRecords(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for range 30 {
+	for range 21 { // the last one takes the file past maxBytes
 		put()
 	}
-	// Records 28-30 (300 KiB) arrived during the applier's transaction.
-	if err := db.journal.applyThrough(27); err != nil {
+	// Records 20 and 21 (400 KiB) arrived during the applier's transaction.
+	if err := db.journal.applyThrough(19); err != nil {
 		t.Fatal(err)
 	}
 	put()
-	seqs := journalSeqs(t, db)
-	if len(seqs) != 4 || seqs[0] != 28 || seqs[3] != 31 {
-		t.Fatalf("journal starts with records %v, want 28 to 31 (the unapplied ones, then the new one)", seqs)
+	if seqs := journalSeqs(t, db); len(seqs) != 3 || seqs[0] != 20 || seqs[2] != 22 {
+		t.Fatalf("journal starts with records %v, want 20 21 22 (the unapplied ones, then the new one)", seqs)
+	}
+	if got := db.journal.applied; got != 19 {
+		t.Errorf("applied through record %d, want 19: the full file was applied instead of rewound", got)
 	}
 	if err := db.journal.apply(); err != nil {
 		t.Fatal(err)
