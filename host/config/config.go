@@ -41,6 +41,7 @@ type Config struct {
 	BodyTimeout   time.Duration // a request body must arrive within it
 	MaxBodyBytes  int64
 	CORSOrigins   []string
+	AccessLog     bool // a line per HTTP request at info level
 	Retention     Retention
 	Queue         Queue
 	RateLimit     RateLimit

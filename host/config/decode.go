@@ -28,6 +28,7 @@ type fileSchema struct {
 	BodyTimeout   hcl.Expression  `hcl:"body_timeout,optional"`
 	MaxBodyBytes  hcl.Expression  `hcl:"max_body_bytes,optional"`
 	CORSOrigins   []string        `hcl:"cors_origins,optional"`
+	AccessLog     *bool           `hcl:"access_log"`
 	Retention     *retentionBlock `hcl:"retention,block"`
 	Queue         *queueBlock     `hcl:"queue,block"`
 	RateLimit     *rateLimitBlock `hcl:"rate_limit,block"`
@@ -187,6 +188,7 @@ func (d *decoder) build(fs *fileSchema) *Config {
 		ShutdownGrace: d.duration(fs.ShutdownGrace, "shutdown_grace", DefaultShutdownGrace),
 		BodyTimeout:   d.duration(fs.BodyTimeout, "body_timeout", DefaultBodyTimeout),
 		CORSOrigins:   fs.CORSOrigins,
+		AccessLog:     boolean(fs.AccessLog, false),
 		Retention:     Retention{MaxRuns: DefaultMaxRuns, MaxAge: DefaultMaxRunAge, Interval: DefaultPruneInterval},
 		Queue:         Queue{Size: DefaultQueueSize, Workers: DefaultWorkers},
 	}
