@@ -699,14 +699,14 @@ func TestWithServer(t *testing.T) {
 
 	t.Run("plugin list", func(t *testing.T) {
 		r := must(t, run(t, vars, s.args("plugin", "list")...), ExitOK)
-		contains(t, "plugin list", r.stdout, "testkit", "kit2", "ready", "15", sum[:16])
+		contains(t, "plugin list", r.stdout, "testkit", "kit2", "ready", "16", sum[:16])
 		r = must(t, run(t, vars, s.args("plugin", "list", "--json")...), ExitOK)
 		var rows []pluginRow
 		if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 2 {
 			t.Fatalf("plugin list --json: %v\n%s", err, r.stdout)
 		}
 		for _, row := range rows {
-			if row.SHA256 != sum || row.Actions == nil || *row.Actions != 15 || row.Version != "0.1.0" || row.ID != core.PluginID(row.Name) {
+			if row.SHA256 != sum || row.Actions == nil || *row.Actions != 16 || row.Version != "0.1.0" || row.ID != core.PluginID(row.Name) {
 				t.Errorf("row %+v", row)
 			}
 		}
