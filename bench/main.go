@@ -45,6 +45,9 @@ type options struct {
 	repo        string
 	from        string
 	cpuProfile  string
+	metrics     bool // toolhost's Prometheus metrics (on by default, as shipped)
+	tracing     bool // OpenTelemetry traces to an OTLP sink the bench runs
+	traceSink   string
 }
 
 func main() {
@@ -169,6 +172,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phases' toolhost to this file (a build of bench/profiled)")
 	fs.StringVar(&o.from, "from", "", "measure nothing: render the table and chart again from a results.json")
 	fs.StringVar(&o.repo, "repo", "", "repository root (default: found from the working directory)")
+	fs.BoolVar(&o.metrics, "metrics", true, "toolhost's Prometheus metrics on (false: metrics { enabled = false })")
+	fs.BoolVar(&o.tracing, "tracing", false, "OpenTelemetry traces on, exported over OTLP/HTTP to a sink the bench runs")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -316,6 +321,19 @@ func (b *bench) toolhostConfig(name string, n int) (string, error) {
 	var s strings.Builder
 	fmt.Fprintf(&s, "listen = \"127.0.0.1:0\"\nauto_mtls = %t\n", b.opts.mtls)
 	s.WriteString("retention {\n  max_runs = 100000000\n  max_age  = \"876000h\"\n  interval = \"24h\"\n}\n")
+	if !b.opts.metrics {
+		s.WriteString("metrics {\n  enabled = false\n}\n")
+	}
+	if b.opts.tracing {
+		if b.opts.traceSink == "" {
+			addr, err := startTraceSink()
+			if err != nil {
+				return "", err
+			}
+			b.opts.traceSink = addr
+		}
+		fmt.Fprintf(&s, "tracing {\n  endpoint = %q\n  insecure = true\n}\n", b.opts.traceSink)
+	}
 	for i := 1; i <= n; i++ {
 		pname := "testkit"
 		if i > 1 {

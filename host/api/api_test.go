@@ -485,3 +485,29 @@ func TestSlowBodyTimesOut(t *testing.T) {
 		t.Fatalf("a stream longer than the body timeout: %s", r.Body)
 	}
 }
+
+// TestAccessLogAtInfo: with AccessLog on, each request is logged at info
+// level with its route template and the run's id.
+func TestAccessLogAtInfo(t *testing.T) {
+	e := newEnv(t)
+	var buf bytes.Buffer
+	logger := hclog.New(&hclog.LoggerOptions{Output: &buf, Level: hclog.Info, JSONFormat: true})
+	h := api.NewServer(api.Deps{Runner: e.runner, Keys: e.db.Keys(), Threads: e.db.Threads(), Logger: logger}, api.Config{BootstrapKey: testKey, AccessLog: true})
+	req := httptest.NewRequest("POST", "/v1/actions/testkit.noop/run", strings.NewReader(`{}`))
+	req.Header.Set("x-api-key", testKey)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("log %q: %v", buf.String(), err)
+	}
+	if line["@level"] != "info" || line["route"] != "/v1/actions/{actionId}/run" || !strings.HasPrefix(fmt.Sprint(line["run_id"]), "run_") || line["key"] != "bootstrap" {
+		t.Fatalf("access log line %s", buf.String())
+	}
+	// Off (the default) at info level: nothing.
+	buf.Reset()
+	h = api.NewServer(api.Deps{Runner: e.runner, Keys: e.db.Keys(), Threads: e.db.Threads(), Logger: logger}, api.Config{BootstrapKey: testKey})
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/health", nil))
+	if buf.Len() != 0 {
+		t.Errorf("access log off, yet: %s", buf.String())
+	}
+}

@@ -115,19 +115,30 @@ func (s *statusRecorder) Flush() {
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// withAccessLog logs one line per request at debug level (never headers or
-// bodies); at other levels it costs nothing.
+// withAccessLog logs one line per request (never headers or bodies):
+// method, route, path, status, bytes, duration, key name and run id. At
+// info level when Config.AccessLog is on, else at debug level; with
+// neither it costs nothing.
 func (s *server) withAccessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.log.IsDebug() {
+		if !s.cfg.AccessLog && !s.log.IsDebug() {
 			next.ServeHTTP(w, r)
 			return
 		}
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
-		s.log.Debug("request", append(logFields(r), "status", rec.status, "bytes", rec.bytes,
-			"duration", time.Since(start), "key", keyName(r))...)
+		info := infoOf(r)
+		fields := append(logFields(r), "route", info.route, "status", rec.status, "bytes", rec.bytes,
+			"duration", time.Since(start), "key", info.caller.KeyName)
+		if id := w.Header().Get("X-Run-Id"); id != "" {
+			fields = append(fields, "run_id", id)
+		}
+		if s.cfg.AccessLog {
+			s.log.Info("request", fields...)
+		} else {
+			s.log.Debug("request", fields...)
+		}
 	})
 }
 

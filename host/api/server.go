@@ -36,6 +36,9 @@ type Config struct {
 	// Observer, when set, hears of every request once it is answered
 	// (metrics).
 	Observer Observer
+	// AccessLog logs a line per request at info level (else at debug
+	// level only).
+	AccessLog bool
 	// Tracer, when set, gives every request a span (the child of an
 	// incoming traceparent), the parent of the runs it starts.
 	Tracer trace.Tracer

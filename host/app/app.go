@@ -146,7 +146,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		BootstrapKey: opts.Getenv("TOOLHOST_API_KEY"), Refresh: a.Reload, Assistant: a.Assistant,
 		RunsPerSecond: cfg.RateLimit.RunsPerSecond, RunBurst: cfg.RateLimit.Burst, BodyTimeout: cfg.BodyTimeout,
 		WriteTimeout: cfg.WriteTimeout,
-		Observer:     apiObs, Tracer: a.tracer,
+		Observer:     apiObs, Tracer: a.tracer, AccessLog: cfg.AccessLog,
 	})
 	a.MCP = mcp.New(mcp.Deps{Runner: a.Runner, Logger: a.Log, Auth: auth, Observer: mcpObs, Tracer: a.tracer}, mcp.Config{
 		Version: opts.Version, AllowedOrigins: cfg.CORSOrigins, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,

@@ -171,3 +171,30 @@ func TestMetricsPublicAndSeparateListen(t *testing.T) {
 		t.Errorf("GET /metrics with metrics off: %d; want 404", code)
 	}
 }
+
+func TestMetricsCountMCPRequests(t *testing.T) {
+	h := newHost(t, nil)
+	hdr := map[string]string{"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+	code, body, _ := h.doWith(t, "POST", "/mcp", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`, testKey, hdr)
+	if code != 200 {
+		t.Fatalf("initialize: %d %s", code, body)
+	}
+	hdr["MCP-Protocol-Version"] = "2025-06-18"
+	for _, b := range []string{
+		`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`,
+		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"testkit_echo","arguments":{"text":"x"}}}`,
+	} {
+		if code, body, _ := h.doWith(t, "POST", "/mcp", b, testKey, hdr); code != 200 {
+			t.Fatalf("%s: %d %s", b, code, body)
+		}
+	}
+	fams := scrape(t, h, testKey)
+	for _, m := range []string{"initialize", "tools/list", "tools/call"} {
+		if got := find(fams, "toolhost_mcp_requests_total", map[string]string{"method": m}); got == nil || got.Counter.GetValue() < 1 {
+			t.Errorf("mcp_requests_total{method=%q} = %v; want ≥ 1", m, got)
+		}
+	}
+	if got := find(fams, "toolhost_http_requests_total", map[string]string{"route": "/mcp", "method": "POST"}); got == nil || got.Counter.GetValue() != 3 {
+		t.Errorf("http_requests_total{route=/mcp} = %v; want 3", got)
+	}
+}

@@ -43,6 +43,7 @@ type Config struct {
 	WriteTimeout  time.Duration // an answer other than a stream must be written within it
 	MaxBodyBytes  int64
 	CORSOrigins   []string
+	AccessLog     bool // a line per HTTP request at info level
 	Retention     Retention
 	Queue         Queue
 	RateLimit     RateLimit

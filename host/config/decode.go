@@ -29,6 +29,7 @@ type fileSchema struct {
 	WriteTimeout  hcl.Expression   `hcl:"write_timeout,optional"`
 	MaxBodyBytes  hcl.Expression   `hcl:"max_body_bytes,optional"`
 	CORSOrigins   []string         `hcl:"cors_origins,optional"`
+	AccessLog     *bool            `hcl:"access_log"`
 	Retention     *retentionBlock  `hcl:"retention,block"`
 	Queue         *queueBlock      `hcl:"queue,block"`
 	RateLimit     *rateLimitBlock  `hcl:"rate_limit,block"`
@@ -190,6 +191,7 @@ func (d *decoder) build(fs *fileSchema) *Config {
 		BodyTimeout:   d.duration(fs.BodyTimeout, "body_timeout", DefaultBodyTimeout),
 		WriteTimeout:  d.duration(fs.WriteTimeout, "write_timeout", DefaultWriteTimeout),
 		CORSOrigins:   fs.CORSOrigins,
+		AccessLog:     boolean(fs.AccessLog, false),
 		Retention:     Retention{MaxRuns: DefaultMaxRuns, MaxAge: DefaultMaxRunAge, Interval: DefaultPruneInterval},
 		Queue:         Queue{Size: DefaultQueueSize, Workers: DefaultWorkers},
 	}

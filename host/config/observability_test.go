@@ -9,6 +9,7 @@ import (
 
 func TestMetricsAndTracingBlocks(t *testing.T) {
 	cfg, err := config.Parse([]byte(`
+access_log = true
 metrics {
   public = true
   listen = "127.0.0.1:9464"
@@ -22,6 +23,9 @@ tracing {
 `), "plugins.hcl", noEnv)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !cfg.AccessLog {
+		t.Error("access_log = true not read")
 	}
 	if cfg.Metrics.Disabled || !cfg.Metrics.Public || cfg.Metrics.Listen != "127.0.0.1:9464" {
 		t.Errorf("metrics = %+v", cfg.Metrics)

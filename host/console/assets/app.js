@@ -42,20 +42,37 @@ function show(title, ...content) {
   for (const f of cleanup) f();
   cleanup = [];
   document.title = title + " · toolhost console";
-  main.replaceChildren(h("h1", {}, title), ...content);
+  main.replaceChildren(h("h1", {}, title), ...content.flat().filter((c) => c !== null && c !== undefined));
 }
 
+// items is a list answer's items (the API answers a bare array or {list}).
+function items(x) { return Array.isArray(x) ? x : (x && (x.list || x.data)) || []; }
 function errorBox(err) { return h("p", { class: "error", role: "alert" }, err.message || String(err)); }
 function pretty(v) { return h("pre", {}, typeof v === "string" ? v : JSON.stringify(v, null, 2)); }
 function fmtTime(s) { return s ? new Date(s).toLocaleString() : ""; }
 function statusCell(s) { return h("span", { class: "status-" + s }, s); }
+
+// listRuns pages through /v1/runs (100 a page) up to max runs.
+async function listRuns(params, max) {
+  const out = [];
+  let after = "";
+  for (;;) {
+    const p = new URLSearchParams(params);
+    p.set("limit", "100");
+    if (after) p.set("after", after);
+    const page = await api("GET", "/v1/runs?" + p);
+    out.push(...page.list);
+    if (!page.has_more || !page.list.length || out.length >= max) return { list: out, has_more: page.has_more };
+    after = page.list[page.list.length - 1].id;
+  }
+}
 
 // ---- overview ----
 async function overview() {
   show("Overview", h("p", {}, "Loading…"));
   try {
     const since = new Date(Date.now() - 3600e3).toISOString();
-    const [plugins, runs] = await Promise.all([api("GET", "/v1/plugins"), api("GET", "/v1/runs?limit=1000&created_after=" + encodeURIComponent(since))]);
+    const [plugins, runs] = await Promise.all([api("GET", "/v1/plugins"), listRuns({ created_after: since }, 1000)]);
     const counts = {};
     const perMin = new Array(60).fill(0), failMin = new Array(60).fill(0);
     let failures = 0;
@@ -72,12 +89,12 @@ async function overview() {
       h("div", { class: "cards" },
         h("div", { class: "card" }, h("div", { class: "big", id: "runs-hour" }, runs.list.length + (runs.has_more ? "+" : "")), "runs in the last hour"),
         h("div", { class: "card" }, h("div", { class: "big", id: "fails-hour" }, failures), "failed in the last hour"),
-        h("div", { class: "card" }, h("div", { class: "big" }, plugins.list.length), "plugins")),
+        h("div", { class: "card" }, h("div", { class: "big" }, items(plugins).length), "plugins")),
       h("h2", {}, "Runs per minute (last hour)"), bars,
       h("h2", {}, "Plugins"),
       h("div", { class: "table-wrap" }, h("table", { id: "plugins-table" },
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Plugin"), h("th", { scope: "col" }, "Status"), h("th", { scope: "col" }, "Restarts"), h("th", { scope: "col" }, "Last error"), h("th", { scope: "col" }, "Runs (1h)"))),
-        h("tbody", {}, plugins.list.map((p) => h("tr", {},
+        h("tbody", {}, items(plugins).map((p) => h("tr", {},
           h("td", {}, h("a", { href: "#/plugins/" + encodeURIComponent(p.key) }, p.key)),
           h("td", {}, statusCell(p.status)), h("td", {}, p.restarts || 0), h("td", {}, p.reason || ""), h("td", {}, counts[p.id] || 0)))))));
   } catch (e) { show("Overview", errorBox(e)); }
@@ -88,7 +105,7 @@ async function plugins() {
   show("Plugins & actions", h("p", {}, "Loading…"));
   try {
     const ps = await api("GET", "/v1/plugins");
-    const details = await Promise.all(ps.list.map((p) => api("GET", "/v1/plugins/" + encodeURIComponent(p.id))));
+    const details = await Promise.all(items(ps).map((p) => api("GET", "/v1/plugins/" + encodeURIComponent(p.id))));
     show("Plugins & actions", details.map((p) => h("section", {},
       h("h2", { id: "plugin-" + p.key }, p.key, " ", statusCell(p.status)),
       p.description ? h("p", {}, p.description) : null,
@@ -185,7 +202,12 @@ function follow(id, into) {
   into.append(status, progress, h("h3", {}, "Logs"), logs, output);
   const es = new EventSource("/console/api/v1/runs/" + encodeURIComponent(id) + "/events");
   cleanup.push(() => es.close());
-  const on = (type, fn) => es.addEventListener(type, (ev) => { let d = null; try { d = JSON.parse(ev.data); } catch (e) { d = ev.data; } fn(d); });
+  // Each event's data is {seq, at, data}: the payload is its data.
+  const on = (type, fn) => es.addEventListener(type, (ev) => {
+    let d = null;
+    try { d = JSON.parse(ev.data); } catch (e) { d = ev.data; }
+    fn(d && typeof d === "object" && "data" in d ? d.data : d);
+  });
   on("run.running", () => { status.textContent = "running"; });
   on("run.log", (d) => logs.append(h("li", {}, (d.level ? "[" + d.level + "] " : "") + d.message)));
   on("run.progress", (d) => { if (d.fraction !== undefined) progress.value = d.fraction; status.textContent = "running: " + (d.message || ""); });
@@ -271,7 +293,7 @@ async function threads() {
   show("Threads", h("p", {}, "Loading…"));
   try {
     const t = await api("GET", "/v1/threads?limit=100");
-    show("Threads", t.list.length ? h("ul", {}, t.list.map((x) => h("li", {}, h("a", { href: "#/threads/" + x.id }, x.id), " ", fmtTime(x.created_at ? x.created_at * (typeof x.created_at === "number" ? 1000 : 1) : "")))) : h("p", {}, "No threads yet."));
+    show("Threads", items(t).length ? h("ul", {}, items(t).map((x) => h("li", {}, h("a", { href: "#/threads/" + x.id }, x.id), " ", fmtTime(x.created_at ? x.created_at * (typeof x.created_at === "number" ? 1000 : 1) : "")))) : h("p", {}, "No threads yet."));
   } catch (e) { show("Threads", errorBox(e)); }
 }
 
@@ -284,7 +306,7 @@ async function thread(id) {
   show("Thread " + id, h("p", {}, "Loading…"));
   let msgs;
   try { msgs = await api("GET", "/v1/threads/" + encodeURIComponent(id) + "/messages?order=asc&limit=100"); } catch (e) { show("Thread " + id, errorBox(e)); return; }
-  const list = h("ol", { id: "messages" }, msgs.list.map((m) => h("li", {}, h("strong", {}, m.role + ": "), messageText(m))));
+  const list = h("ol", { id: "messages" }, items(msgs).map((m) => h("li", {}, h("strong", {}, m.role + ": "), messageText(m))));
   const text = h("textarea", { id: "msg-text", rows: 3, required: true });
   const stream = h("pre", { "aria-live": "polite" });
   const form = h("form", { onsubmit: async (ev) => {
@@ -323,7 +345,7 @@ async function keys() {
   h("label", { for: "key-name" }, "Name"), name,
   h("fieldset", {}, h("legend", {}, "Scopes"), boxes.map((b) => h("label", { for: b.id }, b, " " + b.value))),
   h("button", { type: "submit" }, "Create key"));
-  const list = ks.list || ks;
+  const list = items(ks);
   show("Keys", created, h("div", { class: "table-wrap" }, h("table", { id: "keys-table" },
     h("thead", {}, h("tr", {}, ["Name", "Prefix", "Scopes", "Created", "Last used", ""].map((c) => h("th", { scope: "col" }, c)))),
     h("tbody", {}, list.map((k) => h("tr", {}, h("td", {}, k.name), h("td", {}, h("code", {}, k.prefix)), h("td", {}, (k.scopes || []).join(" ")),
