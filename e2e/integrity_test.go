@@ -221,7 +221,12 @@ func TestCorruptedRunRecords(t *testing.T) {
 	if code, _ := r.ErrorOf(t); r.Status != 500 || code != "internal" {
 		t.Errorf("GET the damaged run: %d %s", r.Status, r.Body)
 	}
-	if !strings.Contains(s.stderr.String(), "run "+bad+": the stored record is damaged") {
+	// The log reaches the test through a pipe: give it a moment.
+	named := func() bool { return strings.Contains(s.stderr.String(), "run "+bad+": the stored record is damaged") }
+	for wait := time.Now().Add(5 * time.Second); !named() && time.Now().Before(wait); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !named() {
 		t.Errorf("the log does not name the damaged record:\n%s", tail(s.stderr.String(), 2000))
 	}
 	deadline := time.Now().Add(20 * time.Second)
