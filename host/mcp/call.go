@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,7 +58,9 @@ func (h *Handler) follow(ctx context.Context, req *gomcp.CallToolRequest, r *req
 	}
 	defer stop()
 	n := &notifier{ctx: ctx, req: req, runID: runID, token: req.Params.GetProgressToken(), quiet: replayed}
+	var end ending
 	for _, e := range past {
+		end.see(e)
 		n.event(e)
 	}
 	var once sync.Once
@@ -79,10 +82,16 @@ func (h *Handler) follow(ctx context.Context, req *gomcp.CallToolRequest, r *req
 		select {
 		case e, ok := <-live:
 			if !ok {
+				if run := end.result(runID); run != nil {
+					return run, nil
+				}
+				// Cut off before the end (a follower that fell behind):
+				// the record has it.
 				wctx, done := context.WithTimeout(bg, 30*time.Second)
 				defer done()
 				return h.runner.Wait(wctx, runID)
 			}
+			end.see(e)
 			n.event(e)
 		case <-ctxDone: // notifications/cancelled in a session, or the stream closed (2026-07-28)
 			ctxDone = nil
@@ -95,6 +104,48 @@ func (h *Handler) follow(ctx context.Context, req *gomcp.CallToolRequest, r *req
 			cancel()
 		}
 	}
+}
+
+// ending is what a run's events tell of its end: the output (run.output)
+// and the final state (the run.<status> event), so the answer is made from
+// them rather than from the record read back from the store. The events
+// channel closes only once the record is stored, so history still has the
+// run when the client gets the answer.
+type ending struct {
+	output json.RawMessage
+	status string
+	err    *domain.RunError
+}
+
+func (f *ending) see(e domain.Event) {
+	if e.Type == "run.output" {
+		f.output = e.Data
+		return
+	}
+	st, ok := strings.CutPrefix(e.Type, "run.")
+	if !ok || !domain.IsTerminal(st) {
+		return
+	}
+	var s struct {
+		Status string           `json:"status"`
+		Error  *domain.RunError `json:"error"`
+	}
+	if json.Unmarshal(e.Data, &s) == nil && s.Status == st {
+		f.status, f.err = st, s.Error
+	}
+}
+
+// result is the finished run as the events told it, nil when they did not
+// reach its end.
+func (f *ending) result(runID string) *domain.Run {
+	if f.status == "" {
+		return nil
+	}
+	run := &domain.Run{ID: runID, Status: f.status, Error: f.err}
+	if f.status == domain.StatusSucceeded {
+		run.Output = f.output
+	}
+	return run
 }
 
 // resultOf is a finished run as a tool result: the output as

@@ -81,39 +81,45 @@ func (c *callRegistry) track(r *http.Request, req *request) (*http.Request, func
 	return r, nothing, nil
 }
 
-// peek decodes one JSON-RPC message with the SDK's decoder and returns its
-// method and id and, for notifications/cancelled, the id it names (ids in
-// a canonical form, so 7 and 7.0 are the same id).
+// peek reads the method and id of one JSON-RPC message and, for
+// notifications/cancelled, the id it names (ids in a canonical form, so 7
+// and 7.0 are the same id). It decodes only those fields, with
+// encoding/json: the SDK decodes the whole message again, and each of its
+// decodes costs a 32 KiB buffer, so peek does not add one more. Field
+// names match as encoding/json matches them (exact first, then without
+// case); a message whose names differ from the SDK's only in case can at
+// worst leave its own call without cancellation by notification.
 func peek(body []byte) (method, id, cancelled string, ok bool) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 || body[0] != '{' {
 		return "", "", "", false
 	}
-	msg, err := jsonrpc.DecodeMessage(body)
+	var m struct {
+		Version string  `json:"jsonrpc"`
+		Method  *string `json:"method"`
+		ID      any     `json:"id"`
+		Params  struct {
+			RequestID any `json:"requestId"`
+		} `json:"params"`
+	}
+	if json.Unmarshal(body, &m) != nil || m.Version != "2.0" || m.Method == nil {
+		return "", "", "", false
+	}
+	rid, err := jsonrpc.MakeID(m.ID)
 	if err != nil {
 		return "", "", "", false
 	}
-	r, isReq := msg.(*jsonrpc.Request)
-	if !isReq {
-		return "", "", "", false
+	if rid.IsValid() {
+		id = idString(rid)
 	}
-	if r.ID.IsValid() {
-		id = idString(r.ID)
-	}
-	if r.Method == "notifications/cancelled" {
-		var p struct {
-			RequestID any `json:"requestId"`
-		}
-		if json.Unmarshal(r.Params, &p) != nil || p.RequestID == nil {
+	if *m.Method == "notifications/cancelled" {
+		c, err := jsonrpc.MakeID(m.Params.RequestID)
+		if err != nil || !c.IsValid() {
 			return "", "", "", false
 		}
-		rid, err := jsonrpc.MakeID(p.RequestID)
-		if err != nil || !rid.IsValid() {
-			return "", "", "", false
-		}
-		cancelled = idString(rid)
+		cancelled = idString(c)
 	}
-	return r.Method, id, cancelled, true
+	return *m.Method, id, cancelled, true
 }
 
 func idString(id jsonrpc.ID) string { return fmt.Sprintf("%T:%v", id.Raw(), id.Raw()) }

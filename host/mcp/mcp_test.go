@@ -36,7 +36,7 @@ type host struct {
 	app *app.App
 }
 
-func newHost(t *testing.T) *host {
+func newHost(t testing.TB) *host {
 	t.Helper()
 	bin, err := testbin.Build("internal/testplugins/testkit")
 	if err != nil {
