@@ -126,12 +126,15 @@ func (f *ending) see(e domain.Event) {
 	if !ok || !domain.IsTerminal(st) {
 		return
 	}
-	var s struct {
-		Status string           `json:"status"`
-		Error  *domain.RunError `json:"error"`
+	f.status, f.err = st, nil
+	if st == domain.StatusSucceeded {
+		return
 	}
-	if json.Unmarshal(e.Data, &s) == nil && s.Status == st {
-		f.status, f.err = st, s.Error
+	var s struct {
+		Error *domain.RunError `json:"error"`
+	}
+	if json.Unmarshal(e.Data, &s) == nil {
+		f.err = s.Error
 	}
 }
 

@@ -3,9 +3,11 @@ package mcp_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime"
 	"strconv"
@@ -33,6 +35,7 @@ var benchClients = func() int {
 // the same tools/call as one fixed POST (no client library), to tell the
 // server's cost from the client's.
 func BenchmarkDoors(b *testing.B) {
+	sdkFloor(b)
 	h := newHost(b)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	defer hc.CloseIdleConnections()
@@ -70,6 +73,32 @@ func BenchmarkDoors(b *testing.B) {
 			}
 			parallel(b, func() error { return postOnce(hc, h.URL+"/mcp", body, hdr, `"structuredContent"`) })
 		})
+	}
+}
+
+// sdkFloor is the go-sdk alone, served as the door serves it (stateless
+// Streamable HTTP) with one tool that answers {} at once: what any tools/call
+// costs before toolhost does anything, with the answer as an SSE stream
+// (the door's choice) and as plain JSON (StreamableHTTPOptions.JSONResponse).
+func sdkFloor(b *testing.B) {
+	for _, jsonResponse := range []bool{false, true} {
+		srv := gomcp.NewServer(&gomcp.Implementation{Name: "floor", Version: "1"}, nil)
+		srv.AddTool(&gomcp.Tool{Name: "noop", InputSchema: json.RawMessage(`{"type":"object"}`)},
+			func(context.Context, *gomcp.CallToolRequest) (*gomcp.CallToolResult, error) {
+				return &gomcp.CallToolResult{StructuredContent: json.RawMessage(`{}`), Content: []gomcp.Content{&gomcp.TextContent{Text: "{}"}}}, nil
+			})
+		h := gomcp.NewStreamableHTTPHandler(func(*http.Request) *gomcp.Server { return srv },
+			&gomcp.StreamableHTTPOptions{Stateless: true, JSONResponse: jsonResponse, PropagateRequestCancellation: true})
+		ts := httptest.NewServer(h)
+		hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+		body := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"noop","arguments":{}}}`)
+		hdr := http.Header{"Accept": {"application/json, text/event-stream"}, "Mcp-Protocol-Version": {"2025-11-25"}}
+		name := map[bool]string{false: "sdk-floor-sse", true: "sdk-floor-json"}[jsonResponse]
+		b.Run(name, func(b *testing.B) {
+			parallel(b, func() error { return postOnce(hc, ts.URL, body, hdr, `"structuredContent"`) })
+		})
+		hc.CloseIdleConnections()
+		ts.Close()
 	}
 }
 
