@@ -135,12 +135,30 @@ func toolNames(t *testing.T, s *gomcp.ClientSession) []string {
 	return names
 }
 
-func waitChanged(t *testing.T, changed <-chan struct{}, what string) {
+// step makes a change and wants list_changed on changed, sent without any
+// request in between, then every session's tools/list to satisfy want.
+// Notifications of the change before are drained first.
+func step(t *testing.T, changed chan struct{}, what string, change func(), want func([]string) bool, sessions ...*gomcp.ClientSession) {
 	t.Helper()
+	time.Sleep(200 * time.Millisecond) // the SDK sends list_changed 10 ms after the last change
+	select {
+	case <-changed:
+	default:
+	}
+	change()
 	select {
 	case <-changed:
 	case <-time.After(10 * time.Second):
 		t.Fatalf("no notifications/tools/list_changed within 10s after %s", what)
+	}
+	for _, s := range sessions {
+		deadline := time.Now().Add(10 * time.Second)
+		for names := toolNames(t, s); !want(names); names = toolNames(t, s) {
+			if time.Now().After(deadline) {
+				t.Fatalf("after %s, tools/list says %v", what, names)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	}
 }
 
@@ -164,42 +182,33 @@ func TestToolListChanged(t *testing.T) {
 	}
 
 	// A hosted server's tools change while it runs.
-	r.post(t, "/v1/actions/ms.addTool/run", `{"input":{}}`)
-	waitChanged(t, modern, "a hosted server added a tool")
-	for _, s := range []*gomcp.ClientSession{ms, ls} {
-		if names := toolNames(t, s); !slices.Contains(names, "ms__lateTool") {
-			t.Fatalf("after add_tool: %v", names)
-		}
-	}
+	step(t, modern, "a hosted server added a tool", func() { r.post(t, "/v1/actions/ms.addTool/run", `{"input":{}}`) },
+		func(names []string) bool { return slices.Contains(names, "ms__lateTool") }, ms, ls)
 
 	// A refresh adds a plugin.
-	r.write(t, true)
-	r.post(t, "/v1/admin/plugins/refresh", "")
-	waitChanged(t, modern, "a refresh added a plugin")
-	for _, s := range []*gomcp.ClientSession{ms, ls} {
-		if names := toolNames(t, s); !slices.Contains(names, "second__noop") {
-			t.Fatalf("after the refresh: %v", names)
-		}
-	}
+	step(t, modern, "a refresh added a plugin", func() {
+		r.write(t, true)
+		r.post(t, "/v1/admin/plugins/refresh", "")
+	}, func(names []string) bool { return slices.Contains(names, "second__noop") }, ms, ls)
 
 	// The hosted server dies and is restarted: its tools are its first
 	// ones again (late_tool is gone), noticed without any request.
-	pid := 0
-	for _, s := range r.app.MCPServers.List() {
-		if s.Name() == "ms" {
-			pid = s.Info().PID
+	step(t, modern, "the hosted server restarted with other tools", func() {
+		pid := 0
+		for _, s := range r.app.MCPServers.List() {
+			if s.Name() == "ms" {
+				pid = s.Info().PID
+			}
 		}
-	}
-	if pid <= 1 {
-		t.Fatalf("hosted server ms has pid %d", pid)
-	}
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	waitChanged(t, modern, "the hosted server restarted with other tools")
-	if names := toolNames(t, ls); slices.Contains(names, "ms__lateTool") {
-		t.Fatalf("after the restart: %v", names)
-	}
+		if pid <= 1 {
+			t.Fatalf("hosted server ms has pid %d", pid)
+		}
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+	}, func(names []string) bool {
+		return !slices.Contains(names, "ms__lateTool") && slices.Contains(names, "ms__addTool")
+	}, ms, ls)
 
 	select {
 	case <-legacy:
