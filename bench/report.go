@@ -205,17 +205,18 @@ func (r *Results) mcpTable(p func(string, ...any)) {
 			continue
 		}
 		t := orZero(h)
-		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", clients(c),
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", clients(c),
 			fmtDur(m.Latency.P50), fmtDur(t.Latency.P50), ratio(m.Latency.P50, t.Latency.P50),
 			fmtDur(m.Latency.P99), fmtDur(t.Latency.P99), fmtDur(m.Latency.Max),
-			fmtRate(m.RunsPerSec), fmtRate(t.RunsPerSec), errCell(m, nil)))
+			fmtRate(m.RunsPerSec), fmtRate(t.RunsPerSec), ratio(m.RunsPerSec, t.RunsPerSec),
+			fmtDur(m.HostCPU), fmtDur(t.HostCPU), errCell(m, nil)))
 	}
 	if len(rows) == 0 {
 		return
 	}
 	p("\n### noop through MCP `tools/call` (`/mcp`, go-sdk client, one shared session) beside the HTTP run route\n\n")
-	p("Same toolhost, same run; ratio is MCP ÷ HTTP.\n\n")
-	p("| clients | p50 MCP | p50 HTTP | ratio | p99 MCP | p99 HTTP | max MCP | runs/s MCP | runs/s HTTP | errors |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("Same toolhost, same run; ratio is MCP ÷ HTTP; host CPU is toolhost's per run (plugin not included).\n\n")
+	p("| clients | p50 MCP | p50 HTTP | ratio | p99 MCP | p99 HTTP | max MCP | runs/s MCP | runs/s HTTP | ratio | host CPU MCP | host CPU HTTP | errors |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, row := range rows {
 		p("%s", row)
 	}

@@ -36,7 +36,7 @@ func TestMarkdownBudgetAndDurableFloor(t *testing.T) {
 // beside the HTTP run route's, and stay out of the toolhost ÷ floor one.
 func TestMarkdownMCPDoor(t *testing.T) {
 	point := func(target string, c int, p50, rps float64) LoadResult {
-		return LoadResult{Target: target, Action: "noop", Mode: "closed", Concurrency: c, Latency: Latency{P50: p50, P99: 2 * p50, Max: 3 * p50}, RunsPerSec: rps}
+		return LoadResult{Target: target, Action: "noop", Mode: "closed", Concurrency: c, Latency: Latency{P50: p50, P99: 2 * p50, Max: 3 * p50}, RunsPerSec: rps, HostCPU: p50 / 4}
 	}
 	r := &Results{
 		Settings: Settings{Actions: []string{"noop"}, Concurrency: []int{1, 64}},
@@ -45,8 +45,8 @@ func TestMarkdownMCPDoor(t *testing.T) {
 	}
 	md := r.Markdown()
 	for _, want := range []string{
-		"| 1 (sequential) | 1.00 ms | 500 µs | ×2.00 | 2.00 ms | 1.00 ms | 3.00 ms | 1,000 | 2,000 | 0 |",
-		"| 64 | 10.0 ms | 5.00 ms | ×2.00 | 20.0 ms | 10.0 ms | 30.0 ms | 4,000 | 8,000 | 0 |",
+		"| 1 (sequential) | 1.00 ms | 500 µs | ×2.00 | 2.00 ms | 1.00 ms | 3.00 ms | 1,000 | 2,000 | ×0.50 | 250 µs | 125 µs | 0 |",
+		"| 64 | 10.0 ms | 5.00 ms | ×2.00 | 20.0 ms | 10.0 ms | 30.0 ms | 4,000 | 8,000 | ×0.50 | 2.50 ms | 1.25 ms | 0 |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
