@@ -21,6 +21,8 @@
 // needs the read scope, tools/call the run scope. A request whose Origin is
 // not among the allowed origins is refused with 403 (DNS-rebinding
 // protection). Tools follow the catalog: when plugins change, the servers'
-// tools change and sessions that can receive it get
-// notifications/tools/list_changed.
+// tools change and 2026-07-28 sessions listening on subscriptions/listen
+// get notifications/tools/list_changed; older sessions, which a stateless
+// server cannot reach outside a request, see the change in their next
+// tools/list.
 package mcp

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	gomcp "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -33,11 +34,12 @@ var benchClients = func() int {
 // their costs can be compared under the same load (go test -bench Doors
 // -count N interleaves them). "mcp" is the go-sdk client; "mcp-post" is
 // the same tools/call as one fixed POST (no client library), to tell the
-// server's cost from the client's.
+// server's cost from the client's. The sdk-floor ones come first (see
+// sdkFloor).
 func BenchmarkDoors(b *testing.B) {
 	sdkFloor(b)
 	h := newHost(b)
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	hc := benchClient()
 	defer hc.CloseIdleConnections()
 	b.Run("http", func(b *testing.B) {
 		body := []byte(`{"input":{}}`)
@@ -90,7 +92,7 @@ func sdkFloor(b *testing.B) {
 		h := gomcp.NewStreamableHTTPHandler(func(*http.Request) *gomcp.Server { return srv },
 			&gomcp.StreamableHTTPOptions{Stateless: true, JSONResponse: jsonResponse, PropagateRequestCancellation: true})
 		ts := httptest.NewServer(h)
-		hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+		hc := benchClient()
 		body := []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"noop","arguments":{}}}`)
 		hdr := http.Header{"Accept": {"application/json, text/event-stream"}, "Mcp-Protocol-Version": {"2025-11-25"}}
 		name := map[bool]string{false: "sdk-floor-sse", true: "sdk-floor-json"}[jsonResponse]
@@ -100,6 +102,12 @@ func sdkFloor(b *testing.B) {
 		hc.CloseIdleConnections()
 		ts.Close()
 	}
+}
+
+// benchClient keeps a connection per client and gives up on a call after
+// a minute.
+func benchClient() *http.Client {
+	return &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 }
 
 // parallel calls f b.N times from benchClients goroutines (rounded to a
