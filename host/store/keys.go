@@ -146,7 +146,7 @@ func (ks Keys) RevokeKey(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("revoking key: %w", err)
 	}
-	ks.db.keyUse.forget(name)
+	ks.db.keyUse.Forget(name)
 	return nil
 }
 
@@ -182,7 +182,7 @@ func (ks Keys) Authenticate(ctx context.Context, plaintext string) (*APIKey, err
 		return nil, err
 	}
 	now := time.Now().UTC()
-	if ks.db.keyUse.due(key.Name, now) {
+	if ks.db.keyUse.Due(key.Name, now) {
 		ks.db.background(func() { ks.db.touchKey(key.Name, key.Digest, now) })
 		key.LastUsedAt = &now
 	}
@@ -221,14 +221,16 @@ func decodeKey(name, v []byte) (*APIKey, error) {
 	return key, nil
 }
 
-// keyUseThrottle remembers when each key's use was last written.
-type keyUseThrottle struct {
+// KeyUseThrottle remembers when each key's use was last written, so that
+// LastUsedAt is written at most once a minute per key. The zero value is
+// ready to use.
+type KeyUseThrottle struct {
 	mu   sync.Mutex
 	last map[string]time.Time
 }
 
-// due reports whether name's use should be written now, and if so notes it.
-func (t *keyUseThrottle) due(name string, now time.Time) bool {
+// Due reports whether name's use should be written now, and if so notes it.
+func (t *KeyUseThrottle) Due(name string, now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if last, ok := t.last[name]; ok && now.Sub(last) < keyUseInterval {
@@ -241,7 +243,8 @@ func (t *keyUseThrottle) due(name string, now time.Time) bool {
 	return true
 }
 
-func (t *keyUseThrottle) forget(name string) {
+// Forget drops what is remembered of name (a revoked key).
+func (t *KeyUseThrottle) Forget(name string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.last, name)
