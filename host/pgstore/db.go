@@ -53,7 +53,9 @@ type DB struct {
 
 	health    atomic.Pointer[error]
 	stop      context.CancelFunc
-	bg        sync.WaitGroup
+	mu        sync.Mutex     // guards closed and bg.Add
+	closed    bool           // set by Close
+	bg        sync.WaitGroup // the health check and background writes
 	closeOnce sync.Once
 }
 
@@ -147,6 +149,9 @@ func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 // Close stops the health check and closes the pool.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
+		db.mu.Lock()
+		db.closed = true
+		db.mu.Unlock()
 		if db.stop != nil {
 			db.stop()
 			db.bg.Wait()
@@ -154,6 +159,26 @@ func (db *DB) Close() error {
 		db.pool.Close()
 	})
 	return nil
+}
+
+// backgroundTimeout bounds a background write.
+const backgroundTimeout = 5 * time.Second
+
+// background runs fn in a goroutine that Close waits for; it does nothing
+// once Close has begun.
+func (db *DB) background(fn func(ctx context.Context)) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.closed {
+		return
+	}
+	db.bg.Add(1)
+	go func() {
+		defer db.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), backgroundTimeout)
+		defer cancel()
+		fn(ctx)
+	}()
 }
 
 // Health is nil while the database answers, else an error wrapping
@@ -200,10 +225,14 @@ func (db *DB) fail(doing string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if isConnError(err) {
-		return &wrapped{Msg: db.scrubText(fmt.Sprintf("%s: database at %s unreachable: %v", doing, db.where, err)), Err: ErrUnavailable}
+	prefix := ""
+	if doing != "" {
+		prefix = doing + ": "
 	}
-	return db.scrub(fmt.Errorf("%s: %w", doing, err))
+	if isConnError(err) {
+		return &wrapped{Msg: db.scrubText(fmt.Sprintf("%sdatabase at %s unreachable: %v", prefix, db.where, err)), Err: ErrUnavailable}
+	}
+	return db.scrub(fmt.Errorf("%s%w", prefix, err))
 }
 
 // scrub returns err with the password (if any) blanked out of its text.

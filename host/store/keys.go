@@ -56,6 +56,34 @@ func normalizeScopes(scopes []string) ([]string, error) {
 // them) and returns its plaintext, which is shown once and never stored:
 // only its SHA-256 digest is. A taken name gives ErrConflict.
 func (ks Keys) CreateKey(ctx context.Context, name string, scopes ...string) (plaintext string, key *APIKey, err error) {
+	plaintext, key, err = NewKey(name, scopes...)
+	if err != nil {
+		return "", nil, err
+	}
+	enc, err := json.Marshal(key)
+	if err != nil {
+		return "", nil, fmt.Errorf("encoding key: %w", err)
+	}
+	err = ks.db.update(func(tx *bbolt.Tx) error {
+		keys := tx.Bucket(bucketKeys)
+		if keys.Get([]byte(name)) != nil {
+			return fmt.Errorf("key %q already exists: %w", name, ErrConflict)
+		}
+		if err := keys.Put([]byte(name), enc); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketKeyDigests).Put(key.Digest, []byte(name))
+	})
+	if err != nil {
+		return "", nil, fmt.Errorf("creating key: %w", err)
+	}
+	return plaintext, key, nil
+}
+
+// NewKey checks name and scopes and makes a new key: its plaintext, shown
+// once, and the record to store, which holds only its digest. It stores
+// nothing: every backend's CreateKey starts with it.
+func NewKey(name string, scopes ...string) (plaintext string, key *APIKey, err error) {
 	if !keyNameRE.MatchString(name) {
 		return "", nil, invalidf("key name must match %s, got %q", keyNameRE, name)
 	}
@@ -80,24 +108,17 @@ func (ks Keys) CreateKey(ctx context.Context, name string, scopes ...string) (pl
 		Scopes:    scopes,
 		CreatedAt: time.Now().UTC(),
 	}
-	enc, err := json.Marshal(key)
-	if err != nil {
-		return "", nil, fmt.Errorf("encoding key: %w", err)
-	}
-	err = ks.db.update(func(tx *bbolt.Tx) error {
-		keys := tx.Bucket(bucketKeys)
-		if keys.Get([]byte(name)) != nil {
-			return fmt.Errorf("key %q already exists: %w", name, ErrConflict)
-		}
-		if err := keys.Put([]byte(name), enc); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketKeyDigests).Put(key.Digest, []byte(name))
-	})
-	if err != nil {
-		return "", nil, fmt.Errorf("creating key: %w", err)
-	}
 	return plaintext, key, nil
+}
+
+// KeyDigest returns the digest a stored key has for plaintext, and false
+// when plaintext cannot be a key (Authenticate then refuses it at once).
+func KeyDigest(plaintext string) ([]byte, bool) {
+	if !strings.HasPrefix(plaintext, KeyPrefix) || len(plaintext) > 256 {
+		return nil, false
+	}
+	d := sha256.Sum256([]byte(plaintext))
+	return d[:], true
 }
 
 // ListKeys returns every key, by name.
@@ -154,13 +175,13 @@ func (ks Keys) RevokeKey(ctx context.Context, name string) error {
 // It reads only: LastUsedAt is written in the background, at most once a
 // minute per key, so authenticating costs no fsync.
 func (ks Keys) Authenticate(ctx context.Context, plaintext string) (*APIKey, error) {
-	if !strings.HasPrefix(plaintext, KeyPrefix) || len(plaintext) > 256 {
+	digest, ok := KeyDigest(plaintext)
+	if !ok {
 		return nil, ErrUnauthorized
 	}
-	digest := sha256.Sum256([]byte(plaintext))
 	var key *APIKey
 	err := ks.db.view(func(tx *bbolt.Tx) error {
-		name := tx.Bucket(bucketKeyDigests).Get(digest[:])
+		name := tx.Bucket(bucketKeyDigests).Get(digest)
 		if name == nil {
 			return ErrUnauthorized
 		}
@@ -173,7 +194,7 @@ func (ks Keys) Authenticate(ctx context.Context, plaintext string) (*APIKey, err
 		if err != nil {
 			return err
 		}
-		if subtle.ConstantTimeCompare(key.Digest, digest[:]) != 1 {
+		if subtle.ConstantTimeCompare(key.Digest, digest) != 1 {
 			return ErrUnauthorized
 		}
 		return nil
