@@ -48,6 +48,7 @@ type DB struct {
 	where    string // host:port of the DSN, for messages
 	password string // scrubbed from every error
 	sealer   *store.Sealer
+	hasKey   bool // a secret key was given
 	migrated int
 	keyUse   store.KeyUseThrottle
 
@@ -82,7 +83,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > timeout {
 		cfg.ConnConfig.ConnectTimeout = timeout
 	}
-	db := &DB{where: hostPort(cfg), password: cfg.ConnConfig.Password, sealer: sealer}
+	db := &DB{where: hostPort(cfg), password: cfg.ConnConfig.Password, sealer: sealer, hasKey: opts.SecretKey != nil}
 	db.pool, err = pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		return nil, db.fail("opening a connection pool", err)

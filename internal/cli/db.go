@@ -73,8 +73,10 @@ func openLocalStore(e *env, dataDir string, timeout time.Duration) (*store.DB, e
 
 func dbCmd(e *env, args []string) error {
 	return subcommand(e, "db", args, map[string]func(*env, []string) error{
-		"check":   dbCheck,
+		"check":   dbCheckAny,
 		"compact": dbCompact,
+		"copy":    dbCopy,
+		"migrate": dbMigrate,
 		"repair":  dbRepair,
 	})
 }
