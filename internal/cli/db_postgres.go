@@ -76,7 +76,7 @@ func dbMigrate(e *env, args []string) error {
 		return err
 	}
 	if dsn == "" {
-		db, err := openLocalStore(e, cfg.DataDir, 0)
+		db, err := openLocalStore(e, cfg, 0)
 		if errors.Is(err, store.ErrInUse) {
 			return inUseError(err, "db migrate")
 		}
@@ -84,7 +84,7 @@ func dbMigrate(e *env, args []string) error {
 			return fail(ExitFailed, "%v", err)
 		}
 		defer db.Close()
-		fmt.Fprintf(e.stdout, "%s: schema version %d (bbolt migrates when it opens)\n", db.Path(), store.SchemaVersion)
+		fmt.Fprintf(e.stdout, "%s: schema version %d (bbolt migrates when it opens)\n", db.Where(), store.SchemaVersion)
 		return nil
 	}
 	db, err := openPG(e, dsn, true)
