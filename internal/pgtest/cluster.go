@@ -25,6 +25,13 @@ const Package = "postgresql"
 // ErrNoBinaries is returned when initdb and postgres cannot be found.
 var ErrNoBinaries = errors.New("PostgreSQL binaries (initdb, postgres) not found in PATH or /usr/lib/postgresql/*/bin: install Debian's " + Package + " package (apt-get install " + Package + ")")
 
+// dirPattern names the clusters' temporary directories.
+const dirPattern = "toolhost-pgtest-"
+
+// staleAfter is how old a cluster directory without a live server must be
+// before another test binary removes it.
+const staleAfter = 10 * time.Minute
+
 // startTimeout bounds initdb plus the server's start.
 const startTimeout = 60 * time.Second
 
@@ -75,7 +82,8 @@ func Start(ctx context.Context) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "toolhost-pgtest-")
+	sweepStale()
+	dir, err := os.MkdirTemp("", dirPattern)
 	if err != nil {
 		return nil, fmt.Errorf("pgtest: %w", err)
 	}
@@ -238,4 +246,28 @@ func hostOf(dsn string) string {
 		dsn = dsn[:i]
 	}
 	return dsn
+}
+
+// sweepStale removes the cluster directories that test binaries killed
+// before they could remove them left behind: older than staleAfter, and
+// without a live postmaster (its pid is the first line of
+// data/postmaster.pid).
+func sweepStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPattern+"*"))
+	for _, d := range dirs {
+		st, err := os.Stat(d)
+		if err != nil || time.Since(st.ModTime()) < staleAfter {
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join(d, "data", "postmaster.pid"))
+		if err == nil {
+			line, _, _ := strings.Cut(string(raw), "\n")
+			if pid, err := strconv.Atoi(strings.TrimSpace(line)); err == nil && pid > 0 {
+				if err := syscall.Kill(pid, 0); err == nil || errors.Is(err, syscall.EPERM) {
+					continue // still running
+				}
+			}
+		}
+		os.RemoveAll(d)
+	}
 }
