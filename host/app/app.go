@@ -61,13 +61,10 @@ type Options struct {
 // App is a built host: its store, supervisor, runner, assistant and HTTP
 // handler. Serve Handler however you like; Close stops it all.
 type App struct {
-	Config *config.Config
-	Log    hclog.Logger
-	// Store is the store plugins.hcl names (bbolt by default).
-	Store backend.Store
-	// DB is the bbolt store, for what only it has (the run journal,
-	// damage reports); nil on PostgreSQL.
-	DB         *store.DB
+	Config     *config.Config
+	Log        hclog.Logger
+	Store      backend.Store // the store plugins.hcl names (bbolt by default)
+	DB         *store.DB     // the bbolt store, for what only it has (run journal, damage); nil on PostgreSQL
 	Supervisor *supervisor.Supervisor
 	MCPServers *mcpclient.Set
 	Runner     *core.Runner
@@ -186,6 +183,8 @@ func (a *App) recover() {
 		}
 		a.warnDamage()
 	}
+	// On PostgreSQL this fails every unfinished run in the database: right
+	// for one host; with several replicas only a dead replica's runs may be.
 	n, err := a.Store.Runs().InterruptRuns(context.Background())
 	if err != nil {
 		a.Log.Error("could not mark interrupted runs", "error", err)
