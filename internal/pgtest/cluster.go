@@ -45,25 +45,38 @@ type Cluster struct {
 	mu   sync.Mutex
 }
 
-// BinDir returns the directory holding initdb and postgres: the one in
-// PATH, else the newest /usr/lib/postgresql/<version>/bin.
+// BinDirEnv, when set, names the only directory BinDir looks in (to use
+// another PostgreSQL build, or none: the tests then skip).
+const BinDirEnv = "TOOLHOST_PGTEST_BIN"
+
+// BinDir returns the directory holding initdb and postgres: BinDirEnv's,
+// else the one in PATH, else the newest /usr/lib/postgresql/<version>/bin.
 func BinDir() (string, error) {
+	if d := os.Getenv(BinDirEnv); d != "" {
+		if hasBinaries(d) {
+			return d, nil
+		}
+		return "", ErrNoBinaries
+	}
 	if p, err := exec.LookPath("initdb"); err == nil {
-		dir := filepath.Dir(p)
-		if _, err := os.Stat(filepath.Join(dir, "postgres")); err == nil {
+		if dir := filepath.Dir(p); hasBinaries(dir) {
 			return dir, nil
 		}
 	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
 	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
 	for _, d := range dirs {
-		_, e1 := os.Stat(filepath.Join(d, "initdb"))
-		_, e2 := os.Stat(filepath.Join(d, "postgres"))
-		if e1 == nil && e2 == nil {
+		if hasBinaries(d) {
 			return d, nil
 		}
 	}
 	return "", ErrNoBinaries
+}
+
+func hasBinaries(dir string) bool {
+	_, e1 := os.Stat(filepath.Join(dir, "initdb"))
+	_, e2 := os.Stat(filepath.Join(dir, "postgres"))
+	return e1 == nil && e2 == nil
 }
 
 func versionOf(binDir string) int {

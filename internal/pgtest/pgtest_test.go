@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,5 +83,13 @@ func TestStartAndClose(t *testing.T) {
 	}
 	if _, err := os.Stat(c.Dir()); !os.IsNotExist(err) {
 		t.Fatalf("the cluster directory %s is still there after Close (%v)", c.Dir(), err)
+	}
+}
+
+func TestNoBinariesNamesThePackage(t *testing.T) {
+	t.Setenv(pgtest.BinDirEnv, t.TempDir())
+	_, err := pgtest.BinDir()
+	if err != pgtest.ErrNoBinaries || !strings.Contains(err.Error(), "apt-get install postgresql") {
+		t.Fatalf("BinDir = %v, want ErrNoBinaries naming the package", err)
 	}
 }
