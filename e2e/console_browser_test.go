@@ -1,4 +1,4 @@
-package app_test
+package e2e
 
 import (
 	"context"
@@ -22,8 +22,31 @@ func chromium() string {
 	return ""
 }
 
+// browser starts headless Chromium with a fresh profile; the test's
+// cleanup ends it (and its child processes).
+func browser(t *testing.T, bin string) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(bin), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 900),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-extensions", true),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	// Start the browser now, with the context that lives as long as the
+	// test: the browser is bound to the context that started it, and the
+	// steps' timeouts must not end it.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium (%s): %v", bin, err)
+	}
+	return ctx
+}
+
 // TestConsoleInBrowser drives the console in headless Chromium against a
-// real host: sign in (a wrong key first), the overview, a try-it form with
+// real `toolhost serve`: sign in (a wrong key first), the overview, a try-it form with
 // every parameter type, live logs, the runs page, cancelling a running
 // run, creating and revoking a key, a request without the CSRF token, and
 // signing out. TOOLHOST_SCREENSHOTS=dir saves screenshots there.
@@ -35,17 +58,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the browser test is skipped")
 	}
-	h := newHost(t, nil)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.Headless, chromedp.WindowSize(1200, 900),
-		chromedp.Flag("disable-dev-shm-usage", true))...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	// Start the browser, so that steps' timeouts do not end it.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
+	h := startServe(t, serveOpts{})
+	ctx := browser(t, bin)
 	shots := os.Getenv("TOOLHOST_SCREENSHOTS")
 	do := func(step string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -90,7 +104,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 
 	do("sign in and see plugins",
-		chromedp.SendKeys(id("key"), testKey),
+		chromedp.SendKeys(id("key"), h.Key),
 		chromedp.Submit(id("key")),
 		chromedp.WaitVisible(id("plugins-table")))
 	if got := text("#plugins-table"); !strings.Contains(got, "testkit") || !strings.Contains(got, "ready") {
@@ -162,8 +176,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#key-form button[type=submit]`)),
 		chromedp.WaitVisible(id("new-key")))
 	newKey := strings.TrimSpace(text("#new-key"))
-	if code, _, _ := h.do(t, "GET", "/v1/plugins", "", newKey); code != 200 {
-		t.Errorf("the new key does not work: %d", code)
+	if r := h.do("GET", "/v1/plugins", "", "x-api-key", newKey); r.Status != 200 {
+		t.Errorf("the new key does not work: %d", r.Status)
 	}
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.confirm = () => true; true`)); err != nil {
 		t.Fatal(err) // say yes to the confirm() that revoking asks
@@ -171,14 +185,16 @@ func TestConsoleInBrowser(t *testing.T) {
 	do("revoke it",
 		chromedp.Click(chromedp.CSS(`button[data-revoke="temp"]`)),
 		chromedp.WaitNotPresent(chromedp.CSS(`button[data-revoke="temp"]`)))
-	if code, _, _ := h.do(t, "GET", "/v1/plugins", "", newKey); code != 401 {
-		t.Errorf("the revoked key still works: %d", code)
+	if r := h.do("GET", "/v1/plugins", "", "x-api-key", newKey); r.Status != 401 {
+		t.Errorf("the revoked key still works: %d", r.Status)
 	}
 
 	do("sign out",
 		chromedp.Click(chromedp.CSS(`.signout button`)),
 		chromedp.WaitVisible(id("key")))
-	if code, _, _ := h.do(t, "GET", "/console/api/v1/plugins", "", ""); code != 401 {
-		t.Errorf("after sign out: %d", code)
+	// The page's own session is gone too: its API calls are refused.
+	status, err = chromedp.Run(ctx, chromedp.Evaluate[int](`fetch("/console/api/v1/plugins").then(r => r.status)`, chromedp.EvalAwaitPromise))
+	if err != nil || status != 401 {
+		t.Errorf("after sign out, the page's API call: %d %v; want 401", status, err)
 	}
 }
