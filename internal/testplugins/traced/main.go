@@ -14,13 +14,13 @@ import (
 
 // Input names the step span.
 type Input struct {
-	Step string `json:"step" jsonschema:"title=Step,description=Name of the span the action starts."`
+	Step string `json:"step" title:"Step" description:"Name of the span the action starts."`
 }
 
 // Output is what the handler saw.
 type Output struct {
-	TraceParent string `json:"traceparent" jsonschema:"title=Trace parent,description=The traceparent in the handler's context."`
-	StepSpanID  string `json:"stepSpanId" jsonschema:"title=Step span id,description=The id of the span the action started."`
+	TraceParent string `json:"traceparent" title:"Trace parent" description:"The traceparent in the handler's context."`
+	StepSpanID  string `json:"stepSpanId" title:"Step span id" description:"The id of the span the action started."`
 }
 
 func work(ctx context.Context, in Input) (Output, error) {
