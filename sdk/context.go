@@ -71,10 +71,11 @@ func (l *Logger) log(level, msg string, kv []any) {
 	l.events.Log(level, msg, fields)
 }
 
-// TraceParent is the W3C traceparent of the host's span for this run's
-// plugin call ("" when the host does not trace). The handler's context
-// already carries it as the remote parent span, so spans started from ctx
-// with an OpenTelemetry tracer join the run's trace; TraceParent is for
+// TraceParent is the W3C traceparent of the span in the handler's context
+// ("" when the host does not trace): the host's span for this run's plugin
+// call, or, when the plugin exports spans of its own, the sdk's span for
+// the call, the child of the host's. Spans started from ctx (StartSpan, or
+// any OpenTelemetry tracer) join the run's trace; TraceParent is for
 // passing it on by hand (to an HTTP call's traceparent header, say).
 func TraceParent(ctx context.Context) string { return engine.TraceParent(ctx) }
 
