@@ -118,9 +118,6 @@ func TestConsoleInBrowser(t *testing.T) {
 	if bin == "" {
 		t.Skip("Chromium is not installed (apt-get install chromium): the console's browser test is skipped")
 	}
-	if testing.Short() {
-		t.Skip("-short: the browser test is skipped")
-	}
 	b := &page{t: t, p: startServe(t, serveOpts{}), shots: os.Getenv("TOOLHOST_SCREENSHOTS")}
 	b.ctx = browser(t, bin)
 	signIn(b)
