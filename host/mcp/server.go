@@ -47,6 +47,9 @@ type Deps struct {
 	// Tracer, when set, makes a traceparent in a request's _meta the
 	// parent of the runs it starts.
 	Tracer trace.Tracer
+	// Hosted, when set, are the hosted MCP servers, which /mcp/{server}
+	// passes through (see passthrough.go).
+	Hosted Hosted
 }
 
 // Observer hears of each MCP request: its method (one of the protocol's,
@@ -61,6 +64,7 @@ type Handler struct {
 	auth     *core.Authenticator
 	observer Observer
 	tracer   trace.Tracer
+	hosted   Hosted
 	log      hclog.Logger
 	cfg      Config
 	stream   *gomcp.StreamableHTTPHandler
@@ -85,7 +89,7 @@ func New(deps Deps, cfg Config) *Handler {
 		cfg.PollInterval = 2 * time.Second
 	}
 	h := &Handler{runner: deps.Runner, auth: deps.Auth, log: deps.Logger.Named("mcp"), cfg: cfg, observer: deps.Observer, tracer: deps.Tracer,
-		calls: newCallRegistry(), stop: make(chan struct{})}
+		hosted: deps.Hosted, calls: newCallRegistry(), stop: make(chan struct{})}
 	h.servers.init(h)
 	h.stream = gomcp.NewStreamableHTTPHandler(h.serverFor, &gomcp.StreamableHTTPOptions{
 		Stateless:           true,

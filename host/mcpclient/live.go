@@ -1,6 +1,7 @@
 package mcpclient
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,8 @@ type live struct {
 	killed    atomic.Bool   // the host killed it (a call ignored cancellation)
 	stderr    *lineLog
 	calls     sync.WaitGroup
+	life      context.Context // ends when the connection is killed
+	endLife   context.CancelFunc
 
 	mu      sync.Mutex
 	pid     int
@@ -39,8 +42,9 @@ type pending struct {
 }
 
 func newLive(terminate time.Duration, stderr *lineLog) *live {
+	life, endLife := context.WithCancel(context.Background())
 	return &live{started: time.Now(), terminate: terminate, ended: make(chan struct{}), exited: make(chan struct{}), stderr: stderr,
-		byToken: map[string]*pending{}, byID: map[string]*pending{}}
+		byToken: map[string]*pending{}, byID: map[string]*pending{}, life: life, endLife: endLife}
 }
 
 func (l *live) setPID(pid int) {
@@ -120,6 +124,7 @@ func (l *live) soleCall() func(domain.PluginEvent) {
 
 // kill ends the process group at once (a remote session is closed).
 func (l *live) kill() {
+	l.endLife()
 	if pid := l.getPID(); pid > 0 {
 		supervisor.KillGroup(pid)
 	}

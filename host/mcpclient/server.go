@@ -45,6 +45,7 @@ type Server struct {
 	secrets redact.Values
 	sem     chan struct{}
 	tokens  atomicCounter
+	raw     rawResults
 
 	mu       sync.Mutex
 	status   domain.PluginStatus
@@ -132,8 +133,8 @@ func (s *Server) start(ctx context.Context) (*live, error) {
 	client := s.client(l)
 	var t mcp.Transport
 	if s.spec.URL != "" {
-		t = &mcp.StreamableClientTransport{Endpoint: s.spec.URL, MaxRetries: 1,
-			HTTPClient: &http.Client{Transport: headerTransport{base: http.DefaultTransport, headers: s.spec.Headers}}}
+		t = &httpTransport{l: l, inner: &mcp.StreamableClientTransport{Endpoint: s.spec.URL, MaxRetries: 1,
+			HTTPClient: &http.Client{Transport: headerTransport{base: http.DefaultTransport, headers: s.spec.Headers}}}}
 	} else {
 		argv := append([]string(nil), s.spec.Command...)
 		// The program is looked up in the host's PATH; its own PATH (for
@@ -231,7 +232,10 @@ func (s *Server) listTools(ctx context.Context, cs *mcp.ClientSession) (*catalog
 		}
 		tools = append(tools, t)
 	}
-	return buildCatalog(s.spec.Name, cs.InitializeResult().ServerInfo, tools), nil
+	init := cs.InitializeResult()
+	cat := buildCatalog(s.spec.Name, init.ServerInfo, tools)
+	cat.init = init
+	return cat, nil
 }
 
 // refresh lists the tools again after list_changed.
