@@ -3,6 +3,7 @@ package mcp
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	gomcp "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -129,13 +130,30 @@ func (s *servers) applyHosted(srv *gomcp.Server, p *core.PluginEntry) {
 			continue
 		}
 		j, err := json.Marshal(t)
-		if err != nil {
+		if err != nil || !toolNameRe.MatchString(t.Name) {
+			s.h.log.Warn("tool left out of /mcp/"+p.Name, "action", a.Alias, "name", t.Name)
 			continue
 		}
-		now[t.Name] = string(j)
-		if old[t.Name] != now[t.Name] {
-			srv.AddTool(t, s.h.passthroughTool(p.Name, a.ID))
+		if old[t.Name] != string(j) {
+			if err := addHostedTool(srv, t, s.h.passthroughTool(p.Name, a.ID)); err != nil {
+				s.h.log.Warn("tool left out of /mcp/"+p.Name, "action", a.Alias, "error", err)
+				continue
+			}
 		}
+		now[t.Name] = string(j)
 	}
 	s.settle(srv, old, now)
+}
+
+// addHostedTool adds a tool the server listed. The SDK panics on a tool it
+// cannot serve (no input schema, or not an object one): that is an error
+// here, as the tool comes from outside.
+func addHostedTool(srv *gomcp.Server, t *gomcp.Tool, h gomcp.ToolHandler) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the SDK cannot serve it: %v", r)
+		}
+	}()
+	srv.AddTool(t, h)
+	return nil
 }

@@ -1,0 +1,177 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	gomcp "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/toolhost/toolhost/internal/testplugins/mcpserver/mcptools"
+)
+
+// notes collects the notifications a client session hears.
+type notes struct {
+	mu       sync.Mutex
+	progress []*gomcp.ProgressNotificationParams
+	logs     []*gomcp.LoggingMessageParams
+}
+
+func (n *notes) client() *gomcp.Client {
+	return gomcp.NewClient(&gomcp.Implementation{Name: "test", Version: "1"}, &gomcp.ClientOptions{
+		ProgressNotificationHandler: func(_ context.Context, r *gomcp.ProgressNotificationClientRequest) {
+			n.mu.Lock()
+			n.progress = append(n.progress, r.Params)
+			n.mu.Unlock()
+		},
+		LoggingMessageHandler: func(_ context.Context, r *gomcp.LoggingMessageRequest) {
+			n.mu.Lock()
+			n.logs = append(n.logs, r.Params)
+			n.mu.Unlock()
+		},
+	})
+}
+
+// directSession is a session with the test server itself, in memory.
+func directSession(t *testing.T, n *notes) *gomcp.ClientSession {
+	t.Helper()
+	ct, st := gomcp.NewInMemoryTransports()
+	ss, err := mcptools.New().Connect(context.Background(), st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ss.Close() })
+	cs, err := n.client().Connect(context.Background(), ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.Close() })
+	return cs
+}
+
+func hostedSession(t *testing.T, url string, n *notes) *gomcp.ClientSession {
+	t.Helper()
+	cs, err := n.client().Connect(context.Background(), &gomcp.StreamableClientTransport{Endpoint: url,
+		HTTPClient: &http.Client{Transport: keyed{}}, DisableStandaloneSSE: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.Close() })
+	return cs
+}
+
+func toolsByName(t *testing.T, cs *gomcp.ClientSession) map[string]string {
+	t.Helper()
+	lr, err := cs.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, tool := range lr.Tools {
+		b, _ := json.Marshal(tool)
+		out[tool.Name] = string(b)
+	}
+	return out
+}
+
+func call(t *testing.T, cs *gomcp.ClientSession, name string, args map[string]any) *gomcp.CallToolResult {
+	t.Helper()
+	p := &gomcp.CallToolParams{Name: name, Arguments: args}
+	p.SetProgressToken("tok-" + name)
+	res, err := cs.CallTool(context.Background(), p)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return res
+}
+
+// sameResult is the result as JSON without toolhost's _meta run id.
+func sameResult(res *gomcp.CallToolResult) string {
+	c := *res
+	c.Meta = nil
+	b, _ := json.Marshal(&c)
+	return string(b)
+}
+
+// TestPassthroughLooksLikeTheServer: /mcp/{server} lists the server's
+// tools as the server does and answers each call, with its notifications,
+// as the server does; every call is a run in history.
+func TestPassthroughLooksLikeTheServer(t *testing.T) {
+	base := newServersHost(t, stdioServer(t, "test"))
+	var dn, hn notes
+	direct, hosted := directSession(t, &dn), hostedSession(t, base+"/mcp/test", &hn)
+
+	want, got := toolsByName(t, direct), toolsByName(t, hosted)
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("tool %s:\n hosted %s\n direct %s", name, got[name], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("hosted lists %d tools, the server %d", len(got), len(want))
+	}
+
+	cases := []struct {
+		tool string
+		args map[string]any
+	}{
+		{"echo", map[string]any{"text": "hi"}},
+		{"say_text", map[string]any{"text": "hi"}},
+		{"fail", map[string]any{"text": "boom"}},
+		{"image", map[string]any{}},
+		{"progress", map[string]any{"steps": 3}},
+	}
+	for _, c := range cases {
+		d, h := call(t, direct, c.tool, c.args), call(t, hosted, c.tool, c.args)
+		if sameResult(d) != sameResult(h) {
+			t.Errorf("%s:\n hosted %s\n direct %s", c.tool, sameResult(h), sameResult(d))
+		}
+		runID, _ := h.Meta["toolhost/run_id"].(string)
+		if runID == "" {
+			t.Errorf("%s: no run id in _meta: %+v", c.tool, h.Meta)
+			continue
+		}
+		_, body := request(t, "GET", base+"/v1/runs/"+runID, "")
+		if !strings.Contains(body, `"source":"mcp"`) {
+			t.Errorf("%s: run %s: %s", c.tool, runID, body)
+		}
+		if c.tool == "image" && !strings.Contains(body, `{"mimeType":"image/png","size":12,"type":"image"}`) {
+			t.Errorf("image: history keeps no summary: %s", body)
+		}
+	}
+	// The same progress and log notifications, in the same order.
+	dn.mu.Lock()
+	hn.mu.Lock()
+	defer dn.mu.Unlock()
+	defer hn.mu.Unlock()
+	dp, hp, dl, hl := marshal(dn.progress), marshal(hn.progress), marshal(dn.logs), marshal(hn.logs)
+	if dp != hp || len(hn.progress) != 3 {
+		t.Errorf("progress:\n hosted %s\n direct %s", hp, dp)
+	}
+	if dl != hl || len(hn.logs) != 3 {
+		t.Errorf("logs:\n hosted %s\n direct %s", hl, dl)
+	}
+}
+
+func marshal(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// TestPassthroughScrubsSecrets: a result and an error passed through keep
+// no secret.
+func TestPassthroughScrubsSecrets(t *testing.T) {
+	sp := stdioServer(t, "test", "SECRET_TOKEN=s3cr3t-passthrough-value")
+	sp.Secrets = []string{"SECRET_TOKEN"}
+	base := newServersHost(t, sp)
+	var n notes
+	hosted := hostedSession(t, base+"/mcp/test", &n)
+	res := call(t, hosted, "leak", map[string]any{})
+	b, _ := json.Marshal(res)
+	if !res.IsError || strings.Contains(string(b), "s3cr3t-passthrough-value") || !strings.Contains(string(b), "[redacted]") {
+		t.Fatalf("leak: %s", b)
+	}
+}
