@@ -35,8 +35,8 @@ func (n *notes) client() *gomcp.Client {
 	})
 }
 
-// directSession is a session with the test server itself, in memory.
-func directSession(t *testing.T, n *notes) *gomcp.ClientSession {
+// inMemorySession is a session with the test server itself, in memory.
+func inMemorySession(t *testing.T, n *notes) *gomcp.ClientSession {
 	t.Helper()
 	ct, st := gomcp.NewInMemoryTransports()
 	ss, err := mcptools.New().Connect(context.Background(), st, nil)
@@ -44,7 +44,7 @@ func directSession(t *testing.T, n *notes) *gomcp.ClientSession {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ss.Close() })
-	cs, err := n.client().Connect(context.Background(), ct, nil)
+	cs, err := n.client().Connect(context.Background(), ct, &gomcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,10 +52,12 @@ func directSession(t *testing.T, n *notes) *gomcp.ClientSession {
 	return cs
 }
 
+// hostedSession is a session with /mcp/{server} at 2025-11-25, the
+// version the conformance suite speaks (logging/setLevel still exists).
 func hostedSession(t *testing.T, url string, n *notes) *gomcp.ClientSession {
 	t.Helper()
 	cs, err := n.client().Connect(context.Background(), &gomcp.StreamableClientTransport{Endpoint: url,
-		HTTPClient: &http.Client{Transport: keyed{}}, DisableStandaloneSSE: true}, nil)
+		HTTPClient: &http.Client{Transport: keyed{}}, DisableStandaloneSSE: true}, &gomcp.ClientSessionOptions{ProtocolVersion: "2025-11-25"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +104,13 @@ func sameResult(res *gomcp.CallToolResult) string {
 func TestPassthroughLooksLikeTheServer(t *testing.T) {
 	base := newServersHost(t, stdioServer(t, "test"))
 	var dn, hn notes
-	direct, hosted := directSession(t, &dn), hostedSession(t, base+"/mcp/test", &hn)
+	direct, hosted := inMemorySession(t, &dn), hostedSession(t, base+"/mcp/test", &hn)
+	for _, cs := range []*gomcp.ClientSession{direct, hosted} {
+		//lint:ignore SA1019 the test server logs only to clients that set a level
+		if err := cs.SetLoggingLevel(context.Background(), &gomcp.SetLoggingLevelParams{Level: "info"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	want, got := toolsByName(t, direct), toolsByName(t, hosted)
 	for name, w := range want {

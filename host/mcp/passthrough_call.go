@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	gomcp "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -39,13 +40,17 @@ func passthroughResult(hs HostedServer, run *domain.Run) *gomcp.CallToolResult {
 	if raw == nil || !serverSaid {
 		return resultOf(run)
 	}
-	out := *raw
-	out.Meta = maps.Clone(raw.Meta)
-	if out.Meta == nil {
-		out.Meta = gomcp.Meta{}
+	// A new result of the same fields: the protocol's own parts of the
+	// server's answer (its result type, the _meta keys of its protocol
+	// version) belong to the host's session with the server, not to the
+	// client's with the host.
+	meta := maps.Clone(raw.Meta)
+	maps.DeleteFunc(meta, func(k string, _ any) bool { return strings.HasPrefix(k, "io.modelcontextprotocol/") })
+	if meta == nil {
+		meta = gomcp.Meta{}
 	}
-	out.Meta[runIDMeta] = run.ID
-	return &out
+	meta[runIDMeta] = run.ID
+	return &gomcp.CallToolResult{Meta: meta, Content: raw.Content, StructuredContent: raw.StructuredContent, IsError: raw.IsError}
 }
 
 // relayed relays a hosted server's notification kept in the event's

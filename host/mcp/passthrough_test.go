@@ -51,3 +51,25 @@ func TestAddHostedToolRefusesBadTools(t *testing.T) {
 		t.Fatalf("tools %v", names)
 	}
 }
+
+func TestSameLoopbackOrigin(t *testing.T) {
+	cases := []struct {
+		origin, host string
+		want         bool
+	}{
+		{"http://127.0.0.1:4201", "127.0.0.1:4201", true},
+		{"http://localhost:4201", "localhost:4201", true},
+		{"http://[::1]:4201", "[::1]:4201", true},
+		{"http://127.0.0.1:4201", "127.0.0.1:9999", false},
+		{"http://evil.example.com:4201", "evil.example.com:4201", false},
+		{"http://10.0.0.5:4201", "10.0.0.5:4201", false},
+		{"file://127.0.0.1:4201", "127.0.0.1:4201", false},
+		{"null", "127.0.0.1:4201", false},
+		{"http://127.0.0.1:4201/%zz", "127.0.0.1:4201", false},
+	}
+	for _, c := range cases {
+		if got := sameLoopbackOrigin(c.origin, c.host); got != c.want {
+			t.Errorf("sameLoopbackOrigin(%q, %q) = %v", c.origin, c.host, got)
+		}
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"go.opentelemetry.io/otel/trace"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -138,7 +140,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	origin := r.Header.Get("Origin")
-	if origin != "" && !h.originAllowed(origin) {
+	if origin != "" && !h.originAllowed(origin) && !sameLoopbackOrigin(origin, r.Host) {
 		httpError(w, http.StatusForbidden, "origin %q is not allowed to call this server (add it to cors_origins)", origin)
 		return
 	}
@@ -231,6 +233,22 @@ func (h *Handler) originAllowed(origin string) bool {
 		}
 	}
 	return false
+}
+
+// sameLoopbackOrigin reports whether origin is the request's own, on a
+// loopback host (a page served from this very address). DNS rebinding
+// cannot forge it: a rebound name is never a loopback Host.
+func sameLoopbackOrigin(origin, host string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !strings.EqualFold(u.Host, host) {
+		return false
+	}
+	name := u.Hostname()
+	if strings.EqualFold(name, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(name)
+	return ip != nil && ip.IsLoopback()
 }
 
 func setCORS(h http.Header, origin string) {
