@@ -1,6 +1,8 @@
 package mcpclient
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -15,15 +17,21 @@ import (
 )
 
 // remoteServer is the test tools served over Streamable HTTP on
-// 127.0.0.1; sessions counts the sessions clients opened.
+// 127.0.0.1; sessions counts the initialize requests clients sent.
 func remoteServer(t *testing.T) (string, *atomic.Int32) {
 	t.Helper()
 	var sessions atomic.Int32
-	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server {
-		sessions.Add(1)
-		return mcptools.New()
-	}, nil)
-	ts := httptest.NewServer(h)
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return mcptools.New() }, nil)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			body, _ := io.ReadAll(r.Body)
+			if bytes.Contains(body, []byte(`"method":"initialize"`)) {
+				sessions.Add(1)
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		h.ServeHTTP(w, r)
+	}))
 	t.Cleanup(ts.Close)
 	return ts.URL, &sessions
 }
@@ -40,12 +48,13 @@ func TestRemoteIgnoredCancelReconnects(t *testing.T) {
 	s := server(t, st, "remote")
 	before := sessions.Load()
 	start := time.Now()
-	_, err := run(s, "stubborn", `{"ms":4000}`)
+	// It sleeps far longer than the test waits for the new session.
+	_, err := run(s, "stubborn", `{"ms":6000}`)
 	wantCode(t, err, domain.CodeActionTimeout)
 	if time.Since(start) > 2*time.Second {
 		t.Fatalf("the timed-out call took %s", time.Since(start))
 	}
-	waitFor(t, "a new session", 5*time.Second, func() bool {
+	waitFor(t, "a new session", 3*time.Second, func() bool {
 		in := s.Info()
 		return in.Restarts == 1 && in.Status == domain.PluginReady && sessions.Load() > before
 	})

@@ -302,10 +302,12 @@ func (s *Server) fail(err error) {
 // watch waits for the session to end, makes sure nothing of the process
 // group is left, and restarts the server unless the host ended it.
 func (s *Server) watch(l *live) {
-	_ = l.session.Wait()
+	s.waitEnded(l)
 	close(l.ended)
-	l.kill()
-	_ = l.session.Close()
+	l.kill() // for a remote server, this closes the session in the background
+	if s.spec.URL == "" {
+		_ = l.session.Close()
+	}
 	close(l.exited)
 	if l.stopped.Load() {
 		return
@@ -326,6 +328,22 @@ func (s *Server) watch(l *live) {
 	s.mu.Unlock()
 	s.log.Warn("MCP server exited; restarting", "pid", l.getPID(), "backoff", wait, "said", l.stderr.tail())
 	s.restartAfter(wait)
+}
+
+// waitEnded waits for the session to end. A remote session the host
+// dropped counts as ended at once: closing it may wait for the server to
+// finish the very call it ignored the cancellation of.
+func (s *Server) waitEnded(l *live) {
+	if s.spec.URL == "" {
+		_ = l.session.Wait()
+		return
+	}
+	done := make(chan struct{})
+	go func() { _ = l.session.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-l.life.Done():
+	}
 }
 
 func (s *Server) restartAfter(wait time.Duration) {
