@@ -17,6 +17,10 @@ import (
 	"github.com/toolhost/toolhost/host/supervisor"
 )
 
+// notesSettle is how long an answered call waits for the notifications
+// read before its answer to be handled.
+const notesSettle = time.Second
+
 type atomicCounter struct{ n atomic.Uint64 }
 
 func (c *atomicCounter) next() uint64 { return c.n.Add(1) }
@@ -125,6 +129,11 @@ func (s *Server) call(ctx context.Context, l *live, tool string, inv domain.Invo
 	params.SetMeta(map[string]any{mcp.MetaKeyLogLevel: "debug"})
 	params.SetProgressToken(token)
 	res, cerr := l.session.CallTool(cctx, params)
+	if cctx.Err() == nil {
+		// The notifications the server sent before its answer are the
+		// run's events: let them be handled first.
+		l.notes.settle(notesSettle)
+	}
 	if cerr == nil {
 		l.end(p)
 		s.keepRaw(inv.RunID, res)

@@ -213,9 +213,11 @@ func (s *Server) client(l *live) *mcp.Client {
 	return mcp.NewClient(&mcp.Implementation{Name: "toolhost", Version: s.opts.Version}, &mcp.ClientOptions{
 		Capabilities: &mcp.ClientCapabilities{},
 		ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) {
+			defer l.notes.handled()
 			s.progress(l, r.Params)
 		},
 		LoggingMessageHandler: func(_ context.Context, r *mcp.LoggingMessageRequest) {
+			defer l.notes.handled()
 			s.logMessage(l, r.Params)
 		},
 		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) {

@@ -108,8 +108,13 @@ func (c lifeContext) Err() error                  { return c.life.Err() }
 
 func (c *watchConn) Read(ctx context.Context) (jsonrpc.Message, error) {
 	msg, err := c.Connection.Read(ctx)
-	if resp, ok := msg.(*jsonrpc.Response); ok {
-		c.l.answered(fmt.Sprint(resp.ID.Raw()))
+	switch m := msg.(type) {
+	case *jsonrpc.Response:
+		c.l.answered(fmt.Sprint(m.ID.Raw()))
+	case *jsonrpc.Request:
+		if !m.ID.IsValid() && (m.Method == "notifications/progress" || m.Method == "notifications/message") {
+			c.l.notes.read.Add(1)
+		}
 	}
 	return msg, err
 }
