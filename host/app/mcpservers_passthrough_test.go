@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	gomcp "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -181,5 +182,43 @@ func TestPassthroughScrubsSecrets(t *testing.T) {
 	b, _ := json.Marshal(res)
 	if !res.IsError || strings.Contains(string(b), "s3cr3t-passthrough-value") || !strings.Contains(string(b), "[redacted]") {
 		t.Fatalf("leak: %s", b)
+	}
+}
+
+// withHeader adds a header (and the API key) to every request.
+type withHeader struct{ name, value string }
+
+func (h withHeader) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set(h.name, h.value)
+	return keyed{}.RoundTrip(r)
+}
+
+// TestPassthroughKeepsThePipeline: on /mcp/{server}, a call still has the
+// run's timeout and its Idempotency-Key replays the first call's run.
+func TestPassthroughKeepsThePipeline(t *testing.T) {
+	sp := stdioServer(t, "test")
+	sp.Timeout = 400 * time.Millisecond
+	base := newServersHost(t, sp)
+	var n notes
+	hosted := hostedSession(t, base+"/mcp/test", &n)
+	res := call(t, hosted, "sleep", map[string]any{"ms": 5000})
+	if b, _ := json.Marshal(res); !res.IsError || !strings.Contains(string(b), "timed out") {
+		t.Fatalf("sleep past the timeout: %s", b)
+	}
+
+	cs, err := n.client().Connect(context.Background(), &gomcp.StreamableClientTransport{Endpoint: base + "/mcp/test",
+		HTTPClient: &http.Client{Transport: withHeader{"Idempotency-Key", "same-call-1"}}, DisableStandaloneSSE: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	first := call(t, cs, "echo", map[string]any{"text": "once"})
+	again := call(t, cs, "echo", map[string]any{"text": "once"})
+	if first.Meta["toolhost/run_id"] == nil || first.Meta["toolhost/run_id"] != again.Meta["toolhost/run_id"] {
+		t.Fatalf("runs %v and %v", first.Meta, again.Meta)
+	}
+	if sameResult(first) != sameResult(again) || again.IsError {
+		t.Fatalf("replay:\n %s\n %s", sameResult(first), sameResult(again))
 	}
 }
