@@ -34,6 +34,9 @@ type HostedServer interface {
 	ServerTools() map[string]*gomcp.Tool
 	// Initialized is what the server said when initialized; nil before.
 	Initialized() *gomcp.InitializeResult
+	// ExpectResults says a call whose result will be taken is about to
+	// be made; results are kept until done is called.
+	ExpectResults() (done func())
 	// TakeResult is the tool result of a run's call as the server sent
 	// it (secrets scrubbed), once; nil when there is none.
 	TakeResult(runID string) *gomcp.CallToolResult

@@ -18,6 +18,9 @@ import (
 // result.
 func (h *Handler) passthroughTool(server, actionID string) gomcp.ToolHandler {
 	return func(ctx context.Context, req *gomcp.CallToolRequest) (*gomcp.CallToolResult, error) {
+		if hs := h.hostedServer(server); hs != nil {
+			defer hs.ExpectResults()()
+		}
 		return h.runTool(ctx, req, actionID, func(run *domain.Run) *gomcp.CallToolResult {
 			return passthroughResult(h.hostedServer(server), run)
 		})

@@ -11,13 +11,15 @@ import (
 
 // Raw results: a run's output keeps a summary of a tool result (binary
 // content by type, size and MIME type), but /mcp/{server} answers with the
-// result as the server sent it. So each call's result (secrets scrubbed) is
-// kept here, by run id, until that door takes it or it expires; a result
-// no one takes (a call through another door) costs memory for rawTTL at
-// most, and rawMaxBytes bounds them all.
+// result as the server sent it. So while that door has calls in flight
+// (ExpectResults), each call's result is kept here, by run id, until the
+// door takes it or it expires; a result no one takes (a call through
+// another door meanwhile) costs memory for rawTTL at most, and rawMaxBytes
+// and rawMaxCount bound them all.
 const (
 	rawTTL      = 30 * time.Second
 	rawMaxBytes = 64 << 20
+	rawMaxCount = 4096
 )
 
 type rawEntry struct {
@@ -50,7 +52,7 @@ func (r *rawResults) put(runID string, res *mcp.CallToolResult, size int) {
 		r.removeLocked(old)
 	}
 	r.expireLocked()
-	for r.bytes+size > rawMaxBytes && r.order.Len() > 0 {
+	for (r.bytes+size > rawMaxBytes || r.order.Len() >= rawMaxCount) && r.order.Len() > 0 {
 		r.removeLocked(r.order.Front())
 	}
 	r.byRun[runID] = r.order.PushBack(&rawEntry{runID: runID, res: res, size: size, at: r.now()})
@@ -91,7 +93,17 @@ func (r *rawResults) removeLocked(el *list.Element) {
 // scrubbed when it is taken, so calls through other doors pay nothing
 // but the memory.
 func (s *Server) keepRaw(runID string, res *mcp.CallToolResult) {
-	s.raw.put(runID, res, resultSize(res))
+	if s.rawWanted.Load() > 0 {
+		s.raw.put(runID, res, resultSize(res))
+	}
+}
+
+// ExpectResults says a call whose result will be taken (TakeResult) is
+// about to be made; results are kept until done is called.
+func (s *Server) ExpectResults() (done func()) {
+	s.rawWanted.Add(1)
+	var once sync.Once
+	return func() { once.Do(func() { s.rawWanted.Add(-1) }) }
 }
 
 // resultSize is about how much memory the result's content holds.

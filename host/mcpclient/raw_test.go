@@ -38,10 +38,25 @@ func TestRawResultsTakenOnceExpireAndStayBounded(t *testing.T) {
 	}
 }
 
+func TestResultsKeptOnlyWhenExpected(t *testing.T) {
+	s := newServer(spec("test"), &Options{Logger: hclog.NewNullLogger(), Getenv: func(string) string { return "" }})
+	s.keepRaw("r0", &mcp.CallToolResult{})
+	done := s.ExpectResults()
+	s.keepRaw("r1", &mcp.CallToolResult{})
+	done()
+	done() // once only
+	s.keepRaw("r2", &mcp.CallToolResult{})
+	if s.TakeResult("r0") != nil || s.TakeResult("r1") == nil || s.TakeResult("r2") != nil || s.rawWanted.Load() != 0 {
+		t.Fatal("results are kept only while a caller expects them")
+	}
+}
+
 func TestTakeResultScrubsSecrets(t *testing.T) {
 	sp := spec("test", "SECRET_TOKEN=sk-raw-result-secret-1")
 	sp.Secrets = []string{"SECRET_TOKEN"}
 	s := newServer(sp, &Options{Logger: hclog.NewNullLogger(), Getenv: func(string) string { return "" }})
+	done := s.ExpectResults()
+	defer done()
 	s.keepRaw("r1", &mcp.CallToolResult{IsError: true, StructuredContent: map[string]any{"k": "x sk-raw-result-secret-1"},
 		Content: []mcp.Content{&mcp.TextContent{Text: "token sk-raw-result-secret-1"},
 			&mcp.EmbeddedResource{Resource: &mcp.ResourceContents{URI: "file:///a", Text: "sk-raw-result-secret-1"}}}})

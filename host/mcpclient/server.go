@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -39,13 +40,14 @@ type Options struct {
 
 // Server is one hosted MCP server, as the core's Plugin.
 type Server struct {
-	spec    config.MCPServer
-	opts    *Options
-	log     hclog.Logger
-	secrets redact.Values
-	sem     chan struct{}
-	tokens  atomicCounter
-	raw     rawResults
+	spec      config.MCPServer
+	opts      *Options
+	log       hclog.Logger
+	secrets   redact.Values
+	sem       chan struct{}
+	tokens    atomicCounter
+	raw       rawResults
+	rawWanted atomic.Int32 // /mcp/{server} calls in flight
 
 	mu       sync.Mutex
 	status   domain.PluginStatus
