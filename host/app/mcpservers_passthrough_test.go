@@ -11,6 +11,9 @@ import (
 
 	gomcp "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/toolhost/toolhost/host/config"
+	"github.com/toolhost/toolhost/host/domain"
+	"github.com/toolhost/toolhost/internal/hosttest"
 	"github.com/toolhost/toolhost/internal/testplugins/mcpserver/mcptools"
 )
 
@@ -220,5 +223,59 @@ func TestPassthroughKeepsThePipeline(t *testing.T) {
 	}
 	if sameResult(first) != sameResult(again) || again.IsError {
 		t.Fatalf("replay:\n %s\n %s", sameResult(first), sameResult(again))
+	}
+}
+
+// withKey sends another API key.
+type withKey string
+
+func (k withKey) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+string(k))
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestPassthroughRelaysResourcesAndPrompts: resources and prompts of the
+// server reach the client through /mcp/{server} (secrets scrubbed), with
+// the read scope.
+func TestPassthroughRelaysResourcesAndPrompts(t *testing.T) {
+	sp := stdioServer(t, "test", "SECRET_TOKEN=s3cr3t-resource-value")
+	sp.Secrets = []string{"SECRET_TOKEN"}
+	h := hosttest.Serve(t, &config.Config{DataDir: t.TempDir(), ShutdownGrace: time.Second, StartTimeout: 3 * time.Second,
+		KillGrace: 300 * time.Millisecond, Queue: config.Queue{Size: 16, Workers: 4}, MCPServers: []config.MCPServer{sp}}, serversKey)
+	var n notes
+	cs, err := n.client().Connect(context.Background(), &gomcp.StreamableClientTransport{Endpoint: h.URL + "/mcp/test",
+		HTTPClient: &http.Client{Transport: keyed{}}, DisableStandaloneSSE: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if caps := cs.InitializeResult().Capabilities; caps.Resources == nil || caps.Prompts == nil {
+		t.Fatalf("capabilities %+v", caps)
+	}
+	rr, err := cs.ReadResource(context.Background(), &gomcp.ReadResourceParams{URI: "test://hello"})
+	if err != nil || len(rr.Contents) != 1 || rr.Contents[0].Text != "hello, [redacted]" {
+		t.Fatalf("read: %v %s", err, marshal(rr))
+	}
+	gp, err := cs.GetPrompt(context.Background(), &gomcp.GetPromptParams{Name: "greet", Arguments: map[string]string{"who": "Ada"}})
+	if err != nil || marshal(gp.Messages) != `[{"content":{"type":"text","text":"Greet Ada"},"role":"user"}]` {
+		t.Fatalf("prompt: %v %s", err, marshal(gp))
+	}
+	if _, err := cs.ReadResource(context.Background(), &gomcp.ReadResourceParams{URI: "test://nothing"}); err == nil {
+		t.Fatal("an unknown resource was read")
+	}
+
+	runOnly, _, err := h.DB.Keys().CreateKey(context.Background(), "runner", domain.ScopeRun)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs2, err := n.client().Connect(context.Background(), &gomcp.StreamableClientTransport{Endpoint: h.URL + "/mcp/test",
+		HTTPClient: &http.Client{Transport: withKey(runOnly)}, DisableStandaloneSSE: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs2.Close()
+	if _, err := cs2.ReadResource(context.Background(), &gomcp.ReadResourceParams{URI: "test://hello"}); err == nil || !strings.Contains(err.Error(), `"read" scope`) {
+		t.Fatalf("a key without read read a resource: %v", err)
 	}
 }
