@@ -150,7 +150,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		WriteTimeout: cfg.WriteTimeout,
 		Observer:     apiObs, Tracer: a.tracer, AccessLog: cfg.AccessLog,
 	})
-	a.MCP = mcp.New(mcp.Deps{Runner: a.Runner, Logger: a.Log, Auth: auth, Observer: mcpObs, Tracer: a.tracer}, mcp.Config{
+	a.MCP = mcp.New(mcp.Deps{Runner: a.Runner, Logger: a.Log, Auth: auth, Observer: mcpObs, Tracer: a.tracer, Hosted: hostedServers{a.MCPServers}}, mcp.Config{
 		Version: opts.Version, AllowedOrigins: cfg.CORSOrigins, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
 	})
 	a.Handler = doors(apiHandler, a.MCP, httpObs, a.tracer,

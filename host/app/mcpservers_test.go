@@ -148,7 +148,7 @@ func TestHostedServerThroughEveryDoor(t *testing.T) {
 	if err != nil || !res.IsError {
 		t.Fatalf("/mcp fail: %v %+v", err, res)
 	}
-	// /mcp/test: the server's tools under the action keys.
+	// /mcp/test: the server's tools under their own names.
 	s2 := mcpSession(t, base+"/mcp/test")
 	res, err = s2.CallTool(context.Background(), &gomcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "direct"}})
 	if err != nil || res.IsError {
