@@ -62,38 +62,13 @@ type RunSignals interface {
 	// stored. It must not block.
 	Ended(runID string)
 	// Watch returns what this replica hears of runID until stop is called.
-	Watch(runID string) (notes <-chan RunNote, stop func())
+	Watch(runID string) (notes <-chan domain.RunNote, stop func())
 	// Ask sends a request to whichever replica runs the run it names.
-	Ask(ctx context.Context, req Request) error
+	Ask(ctx context.Context, req domain.RunRequest) error
 	// Requests is where the requests of other replicas (and this one's)
 	// arrive; the Runner reads it from NewRunner until Shutdown.
-	Requests() <-chan Request
+	Requests() <-chan domain.RunRequest
 }
-
-// RunNote is what a replica hears of a run another replica runs: one of
-// its events, or that it ended.
-type RunNote struct {
-	Event *domain.Event // nil when Ended
-	Ended bool          // the run's final record is stored
-}
-
-// Request is a request for the replica running a run.
-type Request struct {
-	Kind  RequestKind
-	RunID string
-}
-
-// RequestKind is what a Request asks.
-type RequestKind string
-
-// The requests a replica may send the one running a run.
-const (
-	// AskCancel asks it to cancel the run.
-	AskCancel RequestKind = "cancel"
-	// AskEvents asks it to publish the run's events so far and those to
-	// come, because a replica follows it.
-	AskEvents RequestKind = "events"
-)
 
 // ErrQueueFull is what RunQueue.Enqueue returns when the queue is full.
-var ErrQueueFull = domain.Errorf(domain.CodeRateLimited, "the run queue is full; retry shortly")
+var ErrQueueFull = domain.ErrQueueFull

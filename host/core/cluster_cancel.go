@@ -32,7 +32,7 @@ func (r *Runner) cancelRemote(ctx context.Context, run *domain.Run) (*domain.Run
 	defer tick.Stop()
 	deadline := time.After(cancelWait)
 	for {
-		if err := r.cluster.Ask(ctx, Request{Kind: AskCancel, RunID: id}); err != nil {
+		if err := r.cluster.Ask(ctx, domain.RunRequest{Kind: domain.AskCancel, RunID: id}); err != nil {
 			return run, storeError(err, "ask for the run to be cancelled")
 		}
 		select {

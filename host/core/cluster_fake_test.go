@@ -17,7 +17,7 @@ type fakeHub struct {
 	mu       sync.Mutex
 	queue    []queuedRun
 	owners   map[string]string // run id → replica
-	watchers map[string]map[chan core.RunNote]bool
+	watchers map[string]map[chan domain.RunNote]bool
 	replicas []*fakeReplica
 	enqueued chan struct{} // closed and replaced on each Enqueue
 	// failEnqueue, when set, is Enqueue's error.
@@ -30,20 +30,20 @@ type queuedRun struct {
 }
 
 func newFakeHub() *fakeHub {
-	return &fakeHub{owners: map[string]string{}, watchers: map[string]map[chan core.RunNote]bool{}, enqueued: make(chan struct{})}
+	return &fakeHub{owners: map[string]string{}, watchers: map[string]map[chan domain.RunNote]bool{}, enqueued: make(chan struct{})}
 }
 
 // fakeReplica is one replica's view of the hub.
 type fakeReplica struct {
 	hub  *fakeHub
 	name string
-	reqs chan core.Request
+	reqs chan domain.RunRequest
 }
 
 func (h *fakeHub) replica(name string) *fakeReplica {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	m := &fakeReplica{hub: h, name: name, reqs: make(chan core.Request, 256)}
+	m := &fakeReplica{hub: h, name: name, reqs: make(chan domain.RunRequest, 256)}
 	h.replicas = append(h.replicas, m)
 	return m
 }
@@ -127,7 +127,7 @@ func (m *fakeReplica) Unqueue(ctx context.Context, runID string) (bool, error) {
 	return false, nil
 }
 
-func (m *fakeReplica) note(runID string, n core.RunNote) {
+func (m *fakeReplica) note(runID string, n domain.RunNote) {
 	h := m.hub
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -139,16 +139,18 @@ func (m *fakeReplica) note(runID string, n core.RunNote) {
 	}
 }
 
-func (m *fakeReplica) Publish(runID string, ev domain.Event) { m.note(runID, core.RunNote{Event: &ev}) }
-func (m *fakeReplica) Ended(runID string)                    { m.note(runID, core.RunNote{Ended: true}) }
+func (m *fakeReplica) Publish(runID string, ev domain.Event) {
+	m.note(runID, domain.RunNote{Event: &ev})
+}
+func (m *fakeReplica) Ended(runID string) { m.note(runID, domain.RunNote{Ended: true}) }
 
-func (m *fakeReplica) Watch(runID string) (<-chan core.RunNote, func()) {
+func (m *fakeReplica) Watch(runID string) (<-chan domain.RunNote, func()) {
 	h := m.hub
-	ch := make(chan core.RunNote, 64)
+	ch := make(chan domain.RunNote, 64)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.watchers[runID] == nil {
-		h.watchers[runID] = map[chan core.RunNote]bool{}
+		h.watchers[runID] = map[chan domain.RunNote]bool{}
 	}
 	h.watchers[runID][ch] = true
 	return ch, func() {
@@ -158,7 +160,7 @@ func (m *fakeReplica) Watch(runID string) (<-chan core.RunNote, func()) {
 	}
 }
 
-func (m *fakeReplica) Ask(ctx context.Context, req core.Request) error {
+func (m *fakeReplica) Ask(ctx context.Context, req domain.RunRequest) error {
 	m.hub.mu.Lock()
 	defer m.hub.mu.Unlock()
 	for _, o := range m.hub.replicas {
@@ -170,7 +172,7 @@ func (m *fakeReplica) Ask(ctx context.Context, req core.Request) error {
 	return nil
 }
 
-func (m *fakeReplica) Requests() <-chan core.Request { return m.reqs }
+func (m *fakeReplica) Requests() <-chan domain.RunRequest { return m.reqs }
 
 // replicaSet is several Runners over one run store and one hub, each with
 // its own plugin (so a test can count where a run ran).

@@ -55,7 +55,7 @@ func (r *Runner) followRemote(ctx context.Context, id string, after int) ([]doma
 func (r *Runner) askEvents(id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), r.poll)
 	defer cancel()
-	if err := r.cluster.Ask(ctx, Request{Kind: AskEvents, RunID: id}); err != nil {
+	if err := r.cluster.Ask(ctx, domain.RunRequest{Kind: domain.AskEvents, RunID: id}); err != nil {
 		r.log.Warn("could not ask for a run's events", "run_id", id, "error", err)
 	}
 }
@@ -71,7 +71,7 @@ type remoteFollower struct {
 	pending map[int]domain.Event // heard ahead of a gap
 }
 
-func (f *remoteFollower) relay(notes <-chan RunNote) {
+func (f *remoteFollower) relay(notes <-chan domain.RunNote) {
 	tick := time.NewTicker(f.r.poll)
 	defer tick.Stop()
 	for {
@@ -192,10 +192,10 @@ func (r *Runner) serveRequests(ctx context.Context) {
 				continue // not ours (or already ended)
 			}
 			switch req.Kind {
-			case AskCancel:
+			case domain.AskCancel:
 				x.cancel()
 				go r.endUnstarted(x)
-			case AskEvents:
+			case domain.AskEvents:
 				x.publishAll()
 			}
 		}
