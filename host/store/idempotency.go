@@ -63,7 +63,9 @@ func PrepareIdempotent(rec *IdempotencyRecord) ([]byte, error) {
 
 // IdempotencyExpired reports whether rec no longer answers for its key at
 // now.
-func IdempotencyExpired(rec *IdempotencyRecord, now time.Time) bool { return idempotencyExpired(rec, now) }
+func IdempotencyExpired(rec *IdempotencyRecord, now time.Time) bool {
+	return idempotencyExpired(rec, now)
+}
 
 // FinishIdempotent links key's claim to the run its request made, so
 // that a retry finds that run. A missing record gives ErrNotFound and
