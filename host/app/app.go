@@ -17,6 +17,7 @@ import (
 
 	"github.com/toolhost/toolhost/host/api"
 	"github.com/toolhost/toolhost/host/assistant"
+	"github.com/toolhost/toolhost/host/backend"
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/console"
 	"github.com/toolhost/toolhost/host/core"
@@ -60,8 +61,12 @@ type Options struct {
 // App is a built host: its store, supervisor, runner, assistant and HTTP
 // handler. Serve Handler however you like; Close stops it all.
 type App struct {
-	Config     *config.Config
-	Log        hclog.Logger
+	Config *config.Config
+	Log    hclog.Logger
+	// Store is the store plugins.hcl names (bbolt by default).
+	Store backend.Store
+	// DB is the bbolt store, for what only it has (the run journal,
+	// damage reports); nil on PostgreSQL.
 	DB         *store.DB
 	Supervisor *supervisor.Supervisor
 	MCPServers *mcpclient.Set
@@ -106,11 +111,11 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	if a.Metrics != nil {
 		storeObs = a.Metrics
 	}
-	db, err := openStore(cfg.DataDir, opts, storeObs)
+	db, err := openStore(ctx, cfg, opts, storeObs)
 	if err != nil {
 		return nil, err
 	}
-	a.DB = db
+	a.Store, a.DB = db, backend.BoltDB(db)
 	a.recover()
 	grace := cfg.KillGrace
 	if opts.KillGrace > 0 {
@@ -161,25 +166,27 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	return a, nil
 }
 
-func openStore(dataDir string, opts Options, obs store.Observer) (*store.DB, error) {
+func openStore(ctx context.Context, cfg *config.Config, opts Options, obs store.Observer) (backend.Store, error) {
 	key := opts.SecretKey
 	if key == nil {
 		var err error
-		if key, err = store.LoadSecretKey(dataDir, opts.Getenv); err != nil {
+		if key, err = backend.LoadSecretKey(cfg.Store, cfg.DataDir, opts.Getenv); err != nil {
 			return nil, err
 		}
 	}
-	return store.Open(dataDir, store.Options{SecretKey: key, Observer: obs})
+	return backend.Open(ctx, backend.Options{Store: cfg.Store, DataDir: cfg.DataDir, SecretKey: key, Observer: obs})
 }
 
 // recover reports what the run journal gave back and fails the runs a
 // stopped host left in progress (they are never run again).
 func (a *App) recover() {
-	if n := a.DB.Recovered(); n > 0 {
-		fmt.Fprintf(a.opts.Notices, "recovered %d run record(s) from the run journal (the host last stopped without closing it).\n", n)
+	if a.DB != nil {
+		if n := a.DB.Recovered(); n > 0 {
+			fmt.Fprintf(a.opts.Notices, "recovered %d run record(s) from the run journal (the host last stopped without closing it).\n", n)
+		}
+		a.warnDamage()
 	}
-	a.warnDamage()
-	n, err := a.DB.Runs().InterruptRuns(context.Background())
+	n, err := a.Store.Runs().InterruptRuns(context.Background())
 	if err != nil {
 		a.Log.Error("could not mark interrupted runs", "error", err)
 	} else if n > 0 {
@@ -201,7 +208,7 @@ func (a *App) newAssistant() *assistant.Service {
 		a.Log.Info("no model blocks in plugins.hcl: thread runs and identify are off until one is added")
 	}
 	return assistant.New(assistant.Options{
-		Models: a.Config.Models, Runner: a.Runner, Threads: a.DB.Threads(), Logger: a.Log, ExpiresAfter: expires,
+		Models: a.Config.Models, Runner: a.Runner, Threads: a.Store.Threads(), Logger: a.Log, ExpiresAfter: expires,
 	})
 }
 
@@ -212,7 +219,7 @@ func (a *App) pluginSpecs(ctx context.Context) ([]config.Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	recs, err := a.DB.Plugins().ListPlugins(ctx)
+	recs, err := a.Store.Plugins().ListPlugins(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +293,11 @@ func (a *App) loadPlugins(ctx context.Context) error {
 // startRetention keeps the run count limit as runs are stored and applies
 // the age limit (by default every minute) in small transactions.
 func (a *App) startRetention() {
-	a.DB.Runs().LimitRuns(a.Config.Retention.MaxRuns)
+	if a.DB != nil {
+		a.DB.Runs().LimitRuns(a.Config.Retention.MaxRuns)
+		// Not waited for by Close: a long scan ends when the store closes.
+		go a.scanDamagedRuns()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stopBg = cancel
 	a.bg.Add(1)
@@ -294,8 +305,6 @@ func (a *App) startRetention() {
 		defer a.bg.Done()
 		a.pruneLoop(ctx)
 	}()
-	// Not waited for by Close: a long scan ends when the store closes.
-	go a.scanDamagedRuns()
 }
 
 func (a *App) pruneLoop(ctx context.Context) {
@@ -306,7 +315,7 @@ func (a *App) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		n, err := a.DB.Runs().Prune(ctx, a.Config.Retention.MaxRuns, a.Config.Retention.MaxAge, time.Now())
+		n, err := a.Store.Runs().Prune(ctx, a.Config.Retention.MaxRuns, a.Config.Retention.MaxAge, time.Now())
 		if err != nil && !strings.Contains(err.Error(), "closed") {
 			a.Log.Error("prune runs", "error", err)
 		} else if n > 0 {
@@ -340,7 +349,7 @@ func (a *App) Close(ctx context.Context) error {
 	go func() { defer wg.Done(); a.MCPServers.Shutdown(ctx) }()
 	a.Supervisor.Shutdown(ctx)
 	wg.Wait()
-	if cerr := a.DB.Close(); cerr != nil {
+	if cerr := a.Store.Close(); cerr != nil {
 		a.Log.Error("close store", "error", cerr)
 	}
 	if a.otlp != nil {

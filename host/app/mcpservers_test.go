@@ -16,6 +16,7 @@ import (
 
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/internal/hosttest"
+	"github.com/toolhost/toolhost/internal/pgtest"
 	"github.com/toolhost/toolhost/internal/testbin"
 	"github.com/toolhost/toolhost/internal/testplugins/mcpserver/mcptools"
 )
@@ -25,6 +26,7 @@ const serversKey = hosttest.Key
 func TestMain(m *testing.M) {
 	code := m.Run()
 	testbin.Cleanup()
+	pgtest.Stop()
 	os.Exit(code)
 }
 

@@ -130,14 +130,14 @@ func (a *host) bootstrapKey(e *env) error {
 		fmt.Fprintln(e.stdout, "API key: the one in TOOLHOST_API_KEY")
 		return nil
 	}
-	n, err := a.DB.Keys().CountKeys(context.Background())
+	n, err := a.Store.Keys().CountKeys(context.Background())
 	if err != nil || n > 0 {
 		if n > 0 {
 			fmt.Fprintf(e.stdout, "API keys: %d stored (toolhost key list; toolhost key create --name NAME for another)\n", n)
 		}
 		return err
 	}
-	plain, _, err := a.DB.Keys().CreateKey(context.Background(), "default")
+	plain, _, err := a.Store.Keys().CreateKey(context.Background(), "default")
 	if err != nil {
 		return err
 	}
