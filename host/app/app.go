@@ -24,6 +24,7 @@ import (
 	"github.com/toolhost/toolhost/host/mcp"
 	"github.com/toolhost/toolhost/host/mcpclient"
 	"github.com/toolhost/toolhost/host/metrics"
+	"github.com/toolhost/toolhost/host/pgstore"
 	"github.com/toolhost/toolhost/host/store"
 	"github.com/toolhost/toolhost/host/supervisor"
 	"github.com/toolhost/toolhost/host/tracing"
@@ -82,6 +83,7 @@ type App struct {
 	otlp     *sdktrace.TracerProvider // ours to flush and shut down
 	reloadMu sync.Mutex
 	stopBg   context.CancelFunc
+	cluster  *pgstore.Cluster // nil: a host alone (bbolt)
 	bg       sync.WaitGroup
 }
 
@@ -116,6 +118,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.Store, a.DB = db, backend.BoltDB(db)
+	if err := a.joinCluster(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.recover()
 	grace := cfg.KillGrace
 	if opts.KillGrace > 0 {
@@ -131,7 +137,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 	a.Runner = core.NewRunner(core.Options{
 		Executor: executor{a.Supervisor, a.MCPServers}, Runs: db.Runs(), Idempotency: db.Idempotency(),
-		Logger: a.Log, QueueSize: cfg.Queue.Size, Workers: cfg.Queue.Workers,
+		Logger: a.Log, QueueSize: cfg.Queue.Size, Workers: cfg.Queue.Workers, Cluster: a.coreCluster(),
 	})
 	a.Assistant = a.newAssistant()
 	a.Runner.SetPromptFiller(a.Assistant)
@@ -163,6 +169,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	// (MCP's list_changed) hear of it.
 	a.MCPServers.SetOnChange(func() { a.Runner.Catalog() })
 	a.startRetention()
+	a.startReaper()
 	return a, nil
 }
 
@@ -185,6 +192,9 @@ func (a *App) recover() {
 			fmt.Fprintf(a.opts.Notices, "recovered %d run record(s) from the run journal (the host last stopped without closing it).\n", n)
 		}
 		a.warnDamage()
+	}
+	if a.cluster != nil {
+		return // other replicas' runs are in progress: only expired leases' runs are failed (startReaper)
 	}
 	n, err := a.Store.Runs().InterruptRuns(context.Background())
 	if err != nil {
@@ -315,6 +325,14 @@ func (a *App) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		if !a.retentionTurn(ctx, interval) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			continue
+		}
 		n, err := a.Store.Runs().Prune(ctx, a.Config.Retention.MaxRuns, a.Config.Retention.MaxAge, time.Now())
 		if err != nil && !strings.Contains(err.Error(), "closed") {
 			a.Log.Error("prune runs", "error", err)
@@ -344,6 +362,7 @@ func (a *App) Close(ctx context.Context) error {
 	if err != nil {
 		a.Log.Warn(err.Error())
 	}
+	a.leaveCluster()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); a.MCPServers.Shutdown(ctx) }()

@@ -40,6 +40,7 @@ type Cluster struct {
 	outbox   chan notice   // notifications to send, in order
 	disowned chan string   // owner rows to delete
 
+	ctx  context.Context // ends at Close
 	stop context.CancelFunc
 	bg   sync.WaitGroup
 	once sync.Once
@@ -79,7 +80,7 @@ func OpenCluster(ctx context.Context, db *DB, opts ClusterOptions) (*Cluster, er
 		return nil, err
 	}
 	bctx, stop := context.WithCancel(context.Background())
-	c.stop = stop
+	c.ctx, c.stop = bctx, stop
 	c.goBg(func() { l.serve(bctx) })
 	c.goBg(func() { c.heartbeat(bctx) })
 	c.goBg(c.sendNotices)

@@ -51,12 +51,13 @@ func (c *Cluster) heartbeat(ctx context.Context) {
 	}
 }
 
-// Reap starts failing, every half lease until ctx ends, the runs of
+// Reap starts failing, every half lease until Close, the runs of
 // replicas whose lease expired: interrupt is called for each run such a
 // replica owned (the Runner's InterruptRun), and the run is forgotten once
 // it returns nil. Runs they queued are not theirs any more: any replica's
 // worker takes them.
-func (c *Cluster) Reap(ctx context.Context, interrupt func(ctx context.Context, runID string) error) {
+func (c *Cluster) Reap(interrupt func(ctx context.Context, runID string) error) {
+	ctx := c.ctx
 	c.goBg(func() {
 		t := time.NewTicker(c.lease / 2)
 		defer t.Stop()
@@ -79,7 +80,7 @@ const reapBatch = 100
 // ReapOnce deletes the replicas whose lease expired and fails the runs
 // they owned (see Reap); it returns how many runs it failed.
 func (c *Cluster) ReapOnce(ctx context.Context, interrupt func(ctx context.Context, runID string) error) (int, error) {
-	rows, err := c.db.pool.Query(ctx, `DELETE FROM replicas WHERE expires_at < now() RETURNING id`)
+	rows, err := c.db.pool.Query(ctx, `DELETE FROM replicas WHERE expires_at < now() AND id <> $1 RETURNING id`, c.id)
 	if err != nil {
 		return 0, c.errorf(err, "ending expired leases")
 	}
