@@ -25,10 +25,15 @@ func (c *Cluster) Own(ctx context.Context, runID string) error {
 	return nil
 }
 
-// Disown forgets that this replica runs runID, later, in a batch.
+// Disown forgets that this replica runs runID, later, in a batch. It
+// never blocks: when the batcher is behind, the row is left, which is
+// harmless (a finished run is left as it is when its owner is reaped).
 func (c *Cluster) Disown(runID string) {
 	defer func() { _ = recover() }() // closed: Close flushed what it could
-	c.disowned <- runID
+	select {
+	case c.disowned <- runID:
+	default:
+	}
 }
 
 // disownBatch bounds the owner rows one statement deletes.
