@@ -41,7 +41,7 @@ func (r *Runner) followRemote(ctx context.Context, id string, after int) ([]doma
 	if n := len(past); n > 0 {
 		f.last = max(after, past[n-1].Seq)
 	}
-	r.askEvents(id)
+	r.askEvents(id, f.last)
 	go func() {
 		defer unwatch()
 		defer close(ch)
@@ -51,11 +51,11 @@ func (r *Runner) followRemote(ctx context.Context, id string, after int) ([]doma
 	return past, ch, func() { once.Do(func() { close(f.done) }) }, nil
 }
 
-// askEvents asks the replica running id to publish its events.
-func (r *Runner) askEvents(id string) {
+// askEvents asks the replica running id to publish its events after seq.
+func (r *Runner) askEvents(id string, after int) {
 	ctx, cancel := context.WithTimeout(context.Background(), r.poll)
 	defer cancel()
-	if err := r.cluster.Ask(ctx, domain.RunRequest{Kind: domain.AskEvents, RunID: id}); err != nil {
+	if err := r.cluster.Ask(ctx, domain.RunRequest{Kind: domain.AskEvents, RunID: id, After: after}); err != nil {
 		r.log.Warn("could not ask for a run's events", "run_id", id, "error", err)
 	}
 }
@@ -74,11 +74,13 @@ type remoteFollower struct {
 func (f *remoteFollower) relay(notes <-chan domain.RunNote) {
 	tick := time.NewTicker(f.r.poll)
 	defer tick.Stop()
+	heard := false
 	for {
 		select {
 		case <-f.done:
 			return
 		case n := <-notes:
+			heard = true
 			if n.Ended {
 				f.catchUp()
 				return
@@ -90,7 +92,10 @@ func (f *remoteFollower) relay(notes <-chan domain.RunNote) {
 			if f.catchUp() {
 				return
 			}
-			f.r.askEvents(f.id) // the run may have been claimed since
+			if !heard { // not asked yet where it runs (it may have been claimed since), or the ask was lost
+				f.r.askEvents(f.id, f.last)
+			}
+			heard = false
 		}
 	}
 }
@@ -196,19 +201,21 @@ func (r *Runner) serveRequests(ctx context.Context) {
 				x.cancel()
 				go r.endUnstarted(x)
 			case domain.AskEvents:
-				x.publishAll()
+				x.publishAfter(req.After)
 			}
 		}
 	}
 }
 
-// publishAll publishes the run's events so far and, from now on, each
-// event as it is added.
-func (x *active) publishAll() {
+// publishAfter publishes the run's events so far after seq and, from now
+// on, each event as it is added.
+func (x *active) publishAfter(seq int) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.remote = true
 	for _, e := range x.run.Events {
-		x.r.cluster.Publish(x.run.ID, e)
+		if e.Seq > seq {
+			x.r.cluster.Publish(x.run.ID, e)
+		}
 	}
 }

@@ -14,6 +14,7 @@ type RunNote struct {
 type RunRequest struct {
 	Kind  RunRequestKind
 	RunID string
+	After int // AskEvents: the events after this seq (the asker has the rest)
 }
 
 // RunRequestKind is what a RunRequest asks.

@@ -26,6 +26,7 @@ type runSignal struct {
 type askSignal struct {
 	K domain.RunRequestKind `json:"k"`
 	R string                `json:"r"`
+	A int                   `json:"a,omitempty"`
 }
 
 // Publish hands an event of a run this replica runs to the replicas
@@ -100,7 +101,7 @@ func (c *Cluster) Watch(runID string) (<-chan domain.RunNote, func()) {
 
 // Ask sends req to whichever replica runs the run it names.
 func (c *Cluster) Ask(ctx context.Context, req domain.RunRequest) error {
-	raw, _ := json.Marshal(askSignal{K: req.Kind, R: req.RunID})
+	raw, _ := json.Marshal(askSignal{K: req.Kind, R: req.RunID, A: req.After})
 	if _, err := c.db.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, chanAsks, string(raw)); err != nil {
 		return c.errorf(err, "asking for run %s (%s)", req.RunID, req.Kind)
 	}
@@ -175,7 +176,7 @@ func (c *Cluster) dispatch(channel, payload string) {
 			return
 		}
 		select {
-		case c.requests <- domain.RunRequest{Kind: a.K, RunID: a.R}:
+		case c.requests <- domain.RunRequest{Kind: a.K, RunID: a.R, After: a.A}:
 		default: // the asker asks again
 		}
 	case chanRuns:
