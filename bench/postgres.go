@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -139,7 +140,11 @@ func pgVersion() string {
 	if err != nil {
 		return "?"
 	}
-	return filepath.Base(filepath.Dir(dir))
+	out, err := exec.Command(filepath.Join(dir, "postgres"), "--version").Output()
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimPrefix(strings.TrimSpace(string(out)), "postgres (PostgreSQL) ")
 }
 
 // postgresTable sets toolhost on PostgreSQL, one replica and two, beside
