@@ -22,6 +22,8 @@ type fakeHub struct {
 	enqueued chan struct{} // closed and replaced on each Enqueue
 	// failEnqueue, when set, is Enqueue's error.
 	failEnqueue error
+	// claimer, when set, is the only replica whose workers take runs.
+	claimer string
 }
 
 type queuedRun struct {
@@ -96,7 +98,7 @@ func (m *fakeReplica) Claim(ctx context.Context) (string, []byte, error) {
 	h := m.hub
 	for {
 		h.mu.Lock()
-		if len(h.queue) > 0 {
+		if len(h.queue) > 0 && (h.claimer == "" || h.claimer == m.name) {
 			q := h.queue[0]
 			h.queue = h.queue[1:]
 			h.owners[q.id] = m.name

@@ -241,7 +241,9 @@ func TestClusterEnqueueFails(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newReplicaSet(t, 1, 8, 1)
+			s.hub.mu.Lock()
 			s.hub.failEnqueue = tc.err
+			s.hub.mu.Unlock()
 			_, err := s.runners[0].Submit(context.Background(), withKey(background(actRead, `{}`), "k"))
 			wantCode(t, err, tc.code, "")
 			ids := s.runs.ids()
@@ -254,5 +256,51 @@ func TestClusterEnqueueFails(t *testing.T) {
 				t.Fatalf("runs %v, key held %v, calls %d, owned %v", ids, s.idem.held(caller.KeyID, "k"), s.calls(), s.hub.ownedBy("a"))
 			}
 		})
+	}
+}
+
+// TestClusterWaitForARunClaimedElsewhere queues a run on replica a that
+// only replica b's workers take: a follows it to its end, its Wait
+// returns the final record, and a's cancel of the finished run is a
+// conflict.
+func TestClusterWaitForARunClaimedElsewhere(t *testing.T) {
+	s := newReplicaSet(t, 2, 8, 1)
+	s.hub.mu.Lock()
+	s.hub.claimer = "b" // a never takes a run
+	s.hub.mu.Unlock()
+	a := s.runners[0]
+	release := make(chan struct{})
+	s.plugins[1].set("make", logThenBlock(release))
+	res, err := a.Submit(context.Background(), background(actCreate, `{"s":"elsewhere"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.plugins[1].nextCall(t)
+	_, live, stop, err := a.Follow(context.Background(), res.Run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	done := make(chan *domain.Run, 1)
+	go func() {
+		run, _ := a.Wait(context.Background(), res.Run.ID)
+		done <- run
+	}()
+	close(release)
+	if got := eventTypes(t, nil, live); got != "3 run.log,4 run.output,5 run.succeeded" {
+		t.Fatalf("followed on a: %s", got)
+	}
+	select {
+	case run := <-done:
+		if run == nil || run.Status != domain.StatusSucceeded {
+			t.Fatalf("Wait on a = %+v", run)
+		}
+	case <-time.After(waitFor):
+		t.Fatal("Wait on a did not return")
+	}
+	_, err = a.Cancel(context.Background(), res.Run.ID)
+	wantCode(t, err, domain.CodeConflict, "already finished")
+	if s.plugins[0].callCount() != 0 || s.plugins[1].callCount() != 1 {
+		t.Fatalf("calls: a %d, b %d", s.plugins[0].callCount(), s.plugins[1].callCount())
 	}
 }
