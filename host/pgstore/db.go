@@ -33,7 +33,8 @@ type Options struct {
 	// SecretKey is the 32-byte key that seals secret plugin config values
 	// (host/store.LoadSecretKey). Every replica needs the same one.
 	SecretKey []byte
-	// MaxConns caps the pool (default DefaultMaxConns).
+	// MaxConns caps the pool (default: the DSN's pool_max_conns, else
+	// DefaultMaxConns).
 	MaxConns int32
 	// ConnectTimeout bounds connecting at Open (default
 	// DefaultConnectTimeout).
@@ -48,6 +49,7 @@ type DB struct {
 	where    string // host:port of the DSN, for messages
 	password string // scrubbed from every error
 	sealer   *store.Sealer
+	hasKey   bool // a secret key was given
 	migrated int
 	keyUse   store.KeyUseThrottle
 
@@ -71,8 +73,10 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.MaxConns = opts.MaxConns
-	if cfg.MaxConns <= 0 {
+	switch {
+	case opts.MaxConns > 0:
+		cfg.MaxConns = opts.MaxConns
+	case !strings.Contains(opts.DSN, "pool_max_conns"): // the DSN's own setting wins
 		cfg.MaxConns = DefaultMaxConns
 	}
 	timeout := opts.ConnectTimeout
@@ -82,7 +86,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > timeout {
 		cfg.ConnConfig.ConnectTimeout = timeout
 	}
-	db := &DB{where: hostPort(cfg), password: cfg.ConnConfig.Password, sealer: sealer}
+	db := &DB{where: hostPort(cfg), password: cfg.ConnConfig.Password, sealer: sealer, hasKey: opts.SecretKey != nil}
 	db.pool, err = pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		return nil, db.fail("opening a connection pool", err)
@@ -163,6 +167,16 @@ func (db *DB) Close() error {
 
 // backgroundTimeout bounds a background write.
 const backgroundTimeout = 5 * time.Second
+
+// writeTimeout bounds a write (waiting for a connection included).
+const writeTimeout = 30 * time.Second
+
+// writeCtx is the context a write runs in: not cancelled with ctx, since
+// a run's final record must be stored even when its request has gone
+// (as host/store does), but bounded, so that no write waits forever.
+func writeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+}
 
 // background runs fn in a goroutine that Close waits for; it does nothing
 // once Close has begun.

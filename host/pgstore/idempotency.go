@@ -26,6 +26,8 @@ WHERE idempotency.created_at < $4`
 // nil, nil. Otherwise it stores nothing and returns the existing record.
 // rec.CreatedAt defaults to now.
 func (is Idempotency) BeginIdempotent(ctx context.Context, rec *domain.IdempotencyRecord) (existing *domain.IdempotencyRecord, err error) {
+	ctx, cancel := writeCtx(ctx)
+	defer cancel()
 	enc, err := store.PrepareIdempotent(rec)
 	if err != nil {
 		return nil, err
@@ -71,6 +73,8 @@ func getIdempotent(ctx context.Context, db *DB, q querier, key, suffix string) (
 // that a retry finds that run. A missing record gives ErrNotFound and
 // stores nothing.
 func (is Idempotency) FinishIdempotent(ctx context.Context, key, runID string) error {
+	ctx, cancel := writeCtx(ctx)
+	defer cancel()
 	if runID == "" {
 		return invalidf("run id must not be empty")
 	}
@@ -100,6 +104,8 @@ func (is Idempotency) FinishIdempotent(ctx context.Context, key, runID string) e
 // the key. An absent record is fine; a finished one gives ErrConflict and
 // stays.
 func (is Idempotency) AbandonIdempotent(ctx context.Context, key string) error {
+	ctx, cancel := writeCtx(ctx)
+	defer cancel()
 	err := is.db.inTx(ctx, func(tx pgx.Tx) error {
 		rec, err := getIdempotent(ctx, is.db, tx, key, " FOR UPDATE")
 		if err != nil || rec == nil {

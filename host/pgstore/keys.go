@@ -18,6 +18,8 @@ import (
 // them) and returns its plaintext, which is shown once and never stored:
 // only its SHA-256 digest is. A taken name gives ErrConflict.
 func (ks Keys) CreateKey(ctx context.Context, name string, scopes ...string) (plaintext string, key *domain.APIKey, err error) {
+	ctx, cancel := writeCtx(ctx)
+	defer cancel()
 	plaintext, key, err = store.NewKey(name, scopes...)
 	if err != nil {
 		return "", nil, err
@@ -76,6 +78,8 @@ func (ks Keys) CountKeys(ctx context.Context) (int, error) {
 
 // RevokeKey deletes the key called name; ErrNotFound when there is none.
 func (ks Keys) RevokeKey(ctx context.Context, name string) error {
+	ctx, cancel := writeCtx(ctx)
+	defer cancel()
 	tag, err := ks.db.pool.Exec(ctx, "DELETE FROM api_keys WHERE name = $1", name)
 	if err != nil {
 		return ks.db.fail("revoking key", err)

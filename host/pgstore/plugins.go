@@ -16,6 +16,8 @@ import (
 // keys are in p.SecretKeys are sealed before they are sent to the
 // database. It sets UpdatedAt, and InstalledAt when the plugin is new.
 func (ps Plugins) PutPlugin(ctx context.Context, p *domain.PluginRecord) error {
+	ctx, cancel := writeCtx(ctx)
+	defer cancel()
 	if p.Name == "" {
 		return invalidf("plugin name is empty")
 	}
@@ -99,6 +101,8 @@ func (ps Plugins) ListPlugins(ctx context.Context) ([]*domain.PluginRecord, erro
 
 // DeletePlugin removes the plugin called name, or returns ErrNotFound.
 func (ps Plugins) DeletePlugin(ctx context.Context, name string) error {
+	ctx, cancel := writeCtx(ctx)
+	defer cancel()
 	tag, err := ps.db.pool.Exec(ctx, "DELETE FROM plugins WHERE name = $1", name)
 	if err != nil {
 		return ps.db.fail(fmt.Sprintf("deleting plugin %q", name), err)
@@ -112,6 +116,8 @@ func (ps Plugins) DeletePlugin(ctx context.Context, name string) error {
 // PutManifest caches the raw manifest of the plugin binary whose SHA-256
 // (hex) is sha, so an unchanged binary need not be started to describe it.
 func (ps Plugins) PutManifest(ctx context.Context, sha string, raw []byte) error {
+	ctx, cancel := writeCtx(ctx)
+	defer cancel()
 	if sha == "" {
 		return invalidf("manifest sha256 is empty")
 	}

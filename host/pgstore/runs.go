@@ -42,6 +42,8 @@ var fromStatuses = func() map[string][]string {
 // without ID gets NewID(RunPrefix); one without CreatedAt gets its id's
 // time. Both are set on r.
 func (rs Runs) PutRun(ctx context.Context, r *domain.Run) error {
+	ctx, cancel := writeCtx(ctx)
+	defer cancel()
 	enc, err := prepareRun(r)
 	if err != nil {
 		return err
@@ -59,6 +61,8 @@ func (rs Runs) PutRun(ctx context.Context, r *domain.Run) error {
 // PutRuns stores several runs in one transaction: all of them or, when
 // one is refused, none.
 func (rs Runs) PutRuns(ctx context.Context, runs []*domain.Run) error {
+	ctx, cancel := writeCtx(ctx)
+	defer cancel()
 	encs := make([][]byte, len(runs))
 	for i, r := range runs {
 		var err error

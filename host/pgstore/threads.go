@@ -19,6 +19,8 @@ ON CONFLICT (thread_id, id) DO UPDATE SET record = EXCLUDED.record`
 // thread without ID gets NewID(ThreadPrefix), and messages get ids, the
 // thread id and times as in AddMessages; all are set on the arguments.
 func (ts Threads) CreateThread(ctx context.Context, t *domain.Thread, msgs []*domain.Message) error {
+	ctx, cancel := writeCtx(ctx)
+	defer cancel()
 	enc, err := store.PrepareThread(t)
 	if err != nil {
 		return err
@@ -84,6 +86,8 @@ func decodeThread(id string, v []byte) (*domain.Thread, error) {
 // UpdateThreadMetadata replaces the thread's metadata and returns the
 // thread as stored.
 func (ts Threads) UpdateThreadMetadata(ctx context.Context, id string, md map[string]string) (*domain.Thread, error) {
+	ctx, cancel := writeCtx(ctx)
+	defer cancel()
 	if md == nil {
 		md = map[string]string{}
 	}
@@ -113,6 +117,8 @@ func (ts Threads) UpdateThreadMetadata(ctx context.Context, id string, md map[st
 // DeleteThread deletes the thread and its messages (in one statement:
 // they reference it). Its runs stay in the history.
 func (ts Threads) DeleteThread(ctx context.Context, id string) error {
+	ctx, cancel := writeCtx(ctx)
+	defer cancel()
 	tag, err := ts.db.pool.Exec(ctx, "DELETE FROM threads WHERE id = $1", id)
 	if err != nil {
 		return ts.db.fail("deleting thread", err)
@@ -142,6 +148,8 @@ func (ts Threads) ListThreads(ctx context.Context, owner string, p domain.Page) 
 // get NewID(MessagePrefix), without CreatedAt the current time; ThreadID
 // is set.
 func (ts Threads) AddMessages(ctx context.Context, threadID string, msgs ...*domain.Message) error {
+	ctx, cancel := writeCtx(ctx)
+	defer cancel()
 	enc, err := store.PrepareMessages(threadID, msgs)
 	if err != nil {
 		return err

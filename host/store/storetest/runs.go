@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -507,5 +508,29 @@ func RunsEncodedAlike(t *testing.T, h Harness) {
 	page, _, err := s.Runs().ListRuns(bg, domain.RunFilter{ThreadID: r.ThreadID}, domain.Page{})
 	if err != nil || len(page) != 1 || len(page[0].Events) != 3 || page[0].Events[1].Type != "log" {
 		t.Fatalf("ListRuns = %v, %v", page, err)
+	}
+}
+
+// RunsFinalRecordOutlivesItsRequest: a run's records are stored even when
+// the context of the request that made it is already cancelled (a client
+// that went away still gets its run recorded).
+func RunsFinalRecordOutlivesItsRequest(t *testing.T, h Harness) {
+	s := h.open(t)
+	ctx, cancel := context.WithCancel(bg)
+	cancel()
+	r := newRun(domain.StatusRunning)
+	if err := s.Runs().PutRun(ctx, r); err != nil {
+		t.Fatalf("PutRun with a cancelled context: %v", err)
+	}
+	r.Status = domain.StatusCancelled
+	if err := s.Runs().PutRun(ctx, r); err != nil {
+		t.Fatalf("PutRun(cancelled) with a cancelled context: %v", err)
+	}
+	if err := s.Idempotency().FinishIdempotent(ctx, "absent", r.ID); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("FinishIdempotent with a cancelled context = %v, want ErrNotFound", err)
+	}
+	got, err := s.Runs().GetRun(bg, r.ID)
+	if err != nil || got.Status != domain.StatusCancelled {
+		t.Fatalf("GetRun = %+v, %v", got, err)
 	}
 }

@@ -57,6 +57,7 @@ var Tests = []struct {
 	{"RunsFillIDAndTime", RunsFillIDAndTime},
 	{"RunsAllOrNothing", RunsAllOrNothing},
 	{"RunsEncodedAlike", RunsEncodedAlike},
+	{"RunsFinalRecordOutlivesItsRequest", RunsFinalRecordOutlivesItsRequest},
 	{"InterruptRuns", InterruptRuns},
 	{"Prune", Prune},
 	{"ThreadsAndMessages", ThreadsAndMessages},
