@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,53 +52,82 @@ func (b *bench) postgresPhases(ctx context.Context) error {
 			s.stop()
 		}
 	}()
-	for _, name := range []string{pgOne, pgTwo} {
-		s, err := b.startReplica(ctx, len(replicas)+1, dsn)
+	for i := 1; i <= 2; i++ {
+		s, err := b.startReplica(ctx, i, dsn)
 		if err != nil {
 			return err
 		}
 		replicas = append(replicas, s)
-		bases := make([]string, len(replicas))
-		for i, r := range replicas {
-			bases[i] = r.base
-		}
-		t := newTarget(name, bases[0], b.key)
-		t.spread(bases)
-		if err := b.pgPoints(ctx, t, replicas); err != nil {
-			t.close()
-			return err
-		}
-		t.close()
+	}
+	one, two := newTarget(pgOne, replicas[0].base, b.key), newTarget(pgTwo, replicas[0].base, b.key)
+	defer one.close()
+	defer two.close()
+	two.spread([]string{replicas[0].base, replicas[1].base})
+	if err := b.pgPoints(ctx, one, two, replicas); err != nil {
+		return err
 	}
 	b.res.Notes = append(b.res.Notes, fmt.Sprintf("Postgres column: PostgreSQL %s on this machine (fsync on, synchronous_commit on), "+
-		"each replica a toolhost serve with the testkit plugin; %s spreads requests over two replicas in turn", pgVersion(), pgTwo))
+		"two toolhost serve replicas with the testkit plugin; %s loads the first alone, %s spreads requests over both in turn; "+
+		"each point measured %d times, one replica and two alternating, the median round kept", pgVersion(), pgOne, pgTwo, pgRounds))
 	return nil
 }
 
-// pgPoints loads t at each action and client count.
-func (b *bench) pgPoints(ctx context.Context, t *target, servers []*server) error {
+// pgRounds is how many times each Postgres point is measured, one
+// replica and two in turn, so that both see the same noise; the median
+// round (by runs/s) is kept.
+const pgRounds = 3
+
+// pgPoints loads one replica and two replicas in turn at each action and
+// client count.
+func (b *bench) pgPoints(ctx context.Context, one, two *target, servers []*server) error {
 	for _, a := range b.opts.actions {
 		rq := actionRequests[a]
-		if err := t.send(ctx, rq); err != nil {
-			return fmt.Errorf("%s: first %s run: %w", t.name, a, err)
+		for _, t := range []*target{one, two} {
+			if err := t.send(ctx, rq); err != nil {
+				return fmt.Errorf("%s: first %s run: %w", t.name, a, err)
+			}
 		}
 		for _, c := range pgClients {
-			cnt := &counters{}
-			b.step(b.opts.warmup+b.opts.duration, cnt, "load: %s %s, %d client(s), closed loop", t.name, a, c)
-			h0, p0 := cpuOf(servers)
-			out, err := closedLoop(ctx, t, rq, c, b.opts.warmup, b.opts.duration, cnt)
-			if err != nil {
-				return err
+			rounds := map[*target][]LoadResult{}
+			for i := 0; i < pgRounds; i++ {
+				for _, t := range []*target{one, two} {
+					lr, err := b.pgPoint(ctx, t, servers, rq, a, c, i)
+					if err != nil {
+						return err
+					}
+					rounds[t] = append(rounds[t], lr)
+				}
 			}
-			h1, p1 := cpuOf(servers)
-			lr := loadResult(t.name, a, "closed", c, 0, out)
-			if n := cnt.ok.Load() + cnt.errs.Load(); n > 0 {
-				lr.HostCPU, lr.PluginCPU = us(h1-h0)/float64(n), us(p1-p0)/float64(n)
+			for _, t := range []*target{one, two} {
+				b.res.addLoad(medianRound(rounds[t]))
 			}
-			b.res.addLoad(lr)
 		}
 	}
 	return nil
+}
+
+// pgPoint measures one closed-loop point of t.
+func (b *bench) pgPoint(ctx context.Context, t *target, servers []*server, rq request, a string, c, round int) (LoadResult, error) {
+	cnt := &counters{}
+	b.step(b.opts.warmup+b.opts.duration, cnt, "load: %s %s, %d client(s), closed loop, round %d/%d", t.name, a, c, round+1, pgRounds)
+	h0, p0 := cpuOf(servers)
+	out, err := closedLoop(ctx, t, rq, c, b.opts.warmup, b.opts.duration, cnt)
+	if err != nil {
+		return LoadResult{}, err
+	}
+	h1, p1 := cpuOf(servers)
+	lr := loadResult(t.name, a, "closed", c, 0, out)
+	if n := cnt.ok.Load() + cnt.errs.Load(); n > 0 {
+		lr.HostCPU, lr.PluginCPU = us(h1-h0)/float64(n), us(p1-p0)/float64(n)
+	}
+	return lr, nil
+}
+
+// medianRound is the round with the median runs/s.
+func medianRound(rs []LoadResult) LoadResult {
+	s := slices.Clone(rs)
+	slices.SortFunc(s, func(x, y LoadResult) int { return cmp.Compare(x.RunsPerSec, y.RunsPerSec) })
+	return s[len(s)/2]
 }
 
 // startReplica starts toolhost serve number i on the database.
