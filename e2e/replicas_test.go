@@ -193,7 +193,9 @@ func assertSeqsInOrder(t *testing.T, body string) {
 // non-blocking run and a stream run, with more runs queued behind every
 // worker: the other replica runs the queued ones, fails the killed one's
 // running runs as interrupted within the lease (plus a reaping period),
-// and nothing runs twice or is left in progress.
+// and nothing runs twice or is left in progress. Before the kill, a queued
+// run and a running one are cancelled from the replica that does not hold
+// them.
 func TestReplicaKilledWithRunsInFlight(t *testing.T) {
 	ps, counter := startReplicas(t, 2, 1)
 	a, b := ps[0], ps[1]
@@ -215,6 +217,22 @@ func TestReplicaKilledWithRunsInFlight(t *testing.T) {
 		if st := b.do("GET", "/v1/runs/"+id, "").Data(t)["status"]; st != "queued" {
 			t.Fatalf("run %s is %v before the kill, want queued behind the busy workers", id, st)
 		}
+	}
+	// Cancelled on b while queued (a queued it): it never starts.
+	cancelled := queued[2]
+	queued = queued[:2]
+	r := b.do("POST", "/v1/runs/"+cancelled+"/cancel", "")
+	wantStatus(t, r, 200)
+	if st := r.Data(t)["status"]; st != "cancelled" {
+		t.Fatalf("cancel of queued run %s on b: %v", cancelled, st)
+	}
+	// A stream run a runs, cancelled from b: the plugin call is cancelled on a.
+	stopped, _ := startStream(t, a, "/v1/actions/testkit.count/run?stream=true", `{"text":"cancelled-running","ms":60000}`)
+	waitCalls(t, counter, "cancelled-running")
+	r = b.do("POST", "/v1/runs/"+stopped+"/cancel", "")
+	wantStatus(t, r, 200)
+	if st := r.Data(t)["status"]; st != "cancelled" {
+		t.Fatalf("cancel from b of run %s that a runs: %v", stopped, st)
 	}
 
 	a.kill9(t)
@@ -254,8 +272,8 @@ func TestReplicaKilledWithRunsInFlight(t *testing.T) {
 			t.Errorf("%s ran %d times", text, n)
 		}
 	}
-	if n := len(calls(t, counter)); n != 6 {
-		t.Errorf("%d distinct runs reached the plugin, want 6: %v", n, calls(t, counter))
+	if n := len(calls(t, counter)); n != 6 || calls(t, counter)["queued-3"] != 0 {
+		t.Errorf("%d distinct runs reached the plugin, want 6, without the cancelled queued-3: %v", n, calls(t, counter))
 	}
 	for _, st := range []string{"queued", "running"} {
 		list := b.do("GET", "/v1/runs?status="+st, "").Body
