@@ -53,6 +53,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzToolCatalog -fuzztime $(FUZZTIME) ./host/mcpclient
 	$(GO) test -run '^$$' -fuzz FuzzLoadSecretKey -fuzztime $(FUZZTIME) ./host/store
 	$(GO) test -run '^$$' -fuzz FuzzEncodeRun -fuzztime $(FUZZTIME) ./host/store
+	$(GO) test -run '^$$' -fuzz FuzzParseDSN -fuzztime $(FUZZTIME) ./host/pgstore
 	$(GO) test -run '^$$' -fuzz FuzzLocalRun -fuzztime $(FUZZTIME) ./sdk/internal/engine
 	$(GO) test -run '^$$' -fuzz FuzzCheckedRun -fuzztime $(FUZZTIME) ./sdk/internal/engine
 	$(GO) test -run '^$$' -fuzz FuzzDecodeConfig -fuzztime $(FUZZTIME) ./sdk/internal/engine

@@ -62,13 +62,10 @@ type Options struct {
 // App is a built host: its store, supervisor, runner, assistant and HTTP
 // handler. Serve Handler however you like; Close stops it all.
 type App struct {
-	Config *config.Config
-	Log    hclog.Logger
-	// Store is the store plugins.hcl names (bbolt by default).
-	Store backend.Store
-	// DB is the bbolt store, for what only it has (the run journal,
-	// damage reports); nil on PostgreSQL.
-	DB         *store.DB
+	Config     *config.Config
+	Log        hclog.Logger
+	Store      backend.Store // the store plugins.hcl names (bbolt by default)
+	DB         *store.DB     // the bbolt store, for what only it has (run journal, damage); nil on PostgreSQL
 	Supervisor *supervisor.Supervisor
 	MCPServers *mcpclient.Set
 	Runner     *core.Runner
@@ -194,7 +191,9 @@ func (a *App) recover() {
 		a.warnDamage()
 	}
 	if a.cluster != nil {
-		return // other replicas' runs are in progress: only expired leases' runs are failed (startReaper)
+		// On PostgreSQL other replicas' runs are in progress: only the runs
+		// of replicas whose lease expired are failed (startReaper).
+		return
 	}
 	n, err := a.Store.Runs().InterruptRuns(context.Background())
 	if err != nil {

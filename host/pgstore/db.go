@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -114,6 +116,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	return db, nil
 }
 
+// quoted matches what an error message quotes.
+var quoted = regexp.MustCompile("\"[^\"]*\"|`[^`]*`|'[^']*'")
+
 // parseDSN parses opts.DSN; its errors never hold the password.
 func parseDSN(dsn string) (*pgxpool.Config, error) {
 	if strings.TrimSpace(dsn) == "" {
@@ -121,15 +126,49 @@ func parseDSN(dsn string) (*pgxpool.Config, error) {
 	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		// pgx's message quotes the DSN with the password masked; say
-		// only what was wrong.
+		// pgx's message quotes the DSN, or parts of it that may hold the
+		// password: say only what was wrong, without anything quoted.
 		msg := err.Error()
 		if i := strings.LastIndex(msg, ": "); i >= 0 {
 			msg = msg[i+2:]
 		}
+		if pw := dsnPassword(dsn); pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+			if dec, err := url.PathUnescape(pw); err == nil && dec != "" {
+				msg = strings.ReplaceAll(msg, dec, "xxxxx")
+			}
+		}
+		msg = quoted.ReplaceAllString(msg, `"…"`)
 		return nil, invalidf("database dsn cannot be parsed: %s", msg)
 	}
 	return cfg, nil
+}
+
+// dsnPassword finds the password in a DSN that does not parse, so that
+// it can be kept out of the error: in a URL, what follows the first ':'
+// of the user info (before the last '@'); in key=value form, password's
+// value.
+func dsnPassword(dsn string) string {
+	if _, rest, ok := strings.Cut(dsn, "://"); ok {
+		at := strings.LastIndex(rest, "@")
+		if at < 0 {
+			return ""
+		}
+		_, pw, _ := strings.Cut(rest[:at], ":")
+		return pw
+	}
+	_, v, ok := strings.Cut(dsn, "password=")
+	if !ok {
+		return ""
+	}
+	if q, ok := strings.CutPrefix(v, "'"); ok {
+		if end := strings.Index(q, "'"); end >= 0 {
+			return q[:end]
+		}
+		return q
+	}
+	pw, _, _ := strings.Cut(v, " ")
+	return pw
 }
 
 func hostPort(cfg *pgxpool.Config) string {

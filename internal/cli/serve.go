@@ -14,6 +14,7 @@ import (
 
 	"github.com/toolhost/toolhost/host/app"
 	"github.com/toolhost/toolhost/host/config"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/supervisor"
 )
 
@@ -138,6 +139,10 @@ func (a *host) bootstrapKey(e *env) error {
 		return err
 	}
 	plain, _, err := a.Store.Keys().CreateKey(context.Background(), "default")
+	if errors.Is(err, domain.ErrConflict) { // another replica on the same database made it
+		fmt.Fprintln(e.stdout, "API keys: the first one was made by another replica (toolhost key create --name NAME for another)")
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -152,6 +157,9 @@ func (a *host) printStart(e *env) {
 		fmt.Fprintf(e.stdout, "metrics on http://%s/metrics (no key needed there)\n", a.metricsLn.Addr())
 	}
 	fmt.Fprintf(e.stdout, "data directory: %s\n", a.Config.DataDir)
+	if a.DB == nil {
+		fmt.Fprintf(e.stdout, "store: %s at %s\n", a.Store.Kind(), a.Store.Where())
+	}
 	for _, p := range a.Supervisor.List() {
 		in := p.Info()
 		actions := 0

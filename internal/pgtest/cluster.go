@@ -25,6 +25,13 @@ const Package = "postgresql"
 // ErrNoBinaries is returned when initdb and postgres cannot be found.
 var ErrNoBinaries = errors.New("PostgreSQL binaries (initdb, postgres) not found in PATH or /usr/lib/postgresql/*/bin: install Debian's " + Package + " package (apt-get install " + Package + ")")
 
+// dirPattern names the clusters' temporary directories.
+const dirPattern = "toolhost-pgtest-"
+
+// staleAfter is how old a cluster directory without a live server must be
+// before another test binary removes it.
+const staleAfter = 10 * time.Minute
+
 // startTimeout bounds initdb plus the server's start.
 const startTimeout = 60 * time.Second
 
@@ -38,25 +45,38 @@ type Cluster struct {
 	mu   sync.Mutex
 }
 
-// BinDir returns the directory holding initdb and postgres: the one in
-// PATH, else the newest /usr/lib/postgresql/<version>/bin.
+// BinDirEnv, when set, names the only directory BinDir looks in (to use
+// another PostgreSQL build, or none: the tests then skip).
+const BinDirEnv = "TOOLHOST_PGTEST_BIN"
+
+// BinDir returns the directory holding initdb and postgres: BinDirEnv's,
+// else the one in PATH, else the newest /usr/lib/postgresql/<version>/bin.
 func BinDir() (string, error) {
+	if d := os.Getenv(BinDirEnv); d != "" {
+		if hasBinaries(d) {
+			return d, nil
+		}
+		return "", ErrNoBinaries
+	}
 	if p, err := exec.LookPath("initdb"); err == nil {
-		dir := filepath.Dir(p)
-		if _, err := os.Stat(filepath.Join(dir, "postgres")); err == nil {
+		if dir := filepath.Dir(p); hasBinaries(dir) {
 			return dir, nil
 		}
 	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
 	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
 	for _, d := range dirs {
-		_, e1 := os.Stat(filepath.Join(d, "initdb"))
-		_, e2 := os.Stat(filepath.Join(d, "postgres"))
-		if e1 == nil && e2 == nil {
+		if hasBinaries(d) {
 			return d, nil
 		}
 	}
 	return "", ErrNoBinaries
+}
+
+func hasBinaries(dir string) bool {
+	_, e1 := os.Stat(filepath.Join(dir, "initdb"))
+	_, e2 := os.Stat(filepath.Join(dir, "postgres"))
+	return e1 == nil && e2 == nil
 }
 
 func versionOf(binDir string) int {
@@ -75,7 +95,8 @@ func Start(ctx context.Context) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "toolhost-pgtest-")
+	sweepStale()
+	dir, err := os.MkdirTemp("", dirPattern)
 	if err != nil {
 		return nil, fmt.Errorf("pgtest: %w", err)
 	}
@@ -238,4 +259,28 @@ func hostOf(dsn string) string {
 		dsn = dsn[:i]
 	}
 	return dsn
+}
+
+// sweepStale removes the cluster directories that test binaries killed
+// before they could remove them left behind: older than staleAfter, and
+// without a live postmaster (its pid is the first line of
+// data/postmaster.pid).
+func sweepStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPattern+"*"))
+	for _, d := range dirs {
+		st, err := os.Stat(d)
+		if err != nil || time.Since(st.ModTime()) < staleAfter {
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join(d, "data", "postmaster.pid"))
+		if err == nil {
+			line, _, _ := strings.Cut(string(raw), "\n")
+			if pid, err := strconv.Atoi(strings.TrimSpace(line)); err == nil && pid > 0 {
+				if err := syscall.Kill(pid, 0); err == nil || errors.Is(err, syscall.EPERM) {
+					continue // still running
+				}
+			}
+		}
+		os.RemoveAll(d)
+	}
 }

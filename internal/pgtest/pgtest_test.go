@@ -3,7 +3,10 @@ package pgtest_test
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -45,9 +48,29 @@ func TestStartAndClose(t *testing.T) {
 	if _, err := pgtest.BinDir(); err != nil {
 		t.Skip(err)
 	}
+	// A directory left by a killed test binary long ago, its server dead:
+	// Start removes it.
+	stale, err := os.MkdirTemp("", "toolhost-pgtest-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(stale, "data"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stale, "data", "postmaster.pid"), []byte("999999999\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
 	c, err := pgtest.Start(context.Background())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the stale cluster directory %s is still there (%v)", stale, err)
+		os.RemoveAll(stale)
 	}
 	dsn, err := c.NewDatabase(context.Background())
 	if err != nil {
@@ -60,5 +83,13 @@ func TestStartAndClose(t *testing.T) {
 	}
 	if _, err := os.Stat(c.Dir()); !os.IsNotExist(err) {
 		t.Fatalf("the cluster directory %s is still there after Close (%v)", c.Dir(), err)
+	}
+}
+
+func TestNoBinariesNamesThePackage(t *testing.T) {
+	t.Setenv(pgtest.BinDirEnv, t.TempDir())
+	_, err := pgtest.BinDir()
+	if err != pgtest.ErrNoBinaries || !strings.Contains(err.Error(), "apt-get install postgresql") {
+		t.Fatalf("BinDir = %v, want ErrNoBinaries naming the package", err)
 	}
 }
