@@ -39,6 +39,7 @@ type Cluster struct {
 	wake     chan struct{} // a run was queued: one idle worker looks
 	outbox   chan notice   // notifications to send, in order
 	disowned chan string   // owner rows to delete
+	owns     chan ownReq   // runs to record as owned
 
 	ctx  context.Context // ends at Close
 	stop context.CancelFunc
@@ -71,7 +72,8 @@ func OpenCluster(ctx context.Context, db *DB, opts ClusterOptions) (*Cluster, er
 	}
 	c := &Cluster{db: db, id: domain.NewID("rep"), lease: opts.Lease, log: opts.Logger.Named("cluster"),
 		watchers: map[string]map[chan domain.RunNote]bool{}, requests: make(chan domain.RunRequest, 1024),
-		wake: make(chan struct{}, 1), outbox: make(chan notice, 8192), disowned: make(chan string, 8192)}
+		wake: make(chan struct{}, 1), outbox: make(chan notice, 8192), disowned: make(chan string, 8192),
+		owns: make(chan ownReq, ownBatch)}
 	if err := c.renew(ctx, false); err != nil {
 		return nil, err
 	}
@@ -85,6 +87,7 @@ func OpenCluster(ctx context.Context, db *DB, opts ClusterOptions) (*Cluster, er
 	c.goBg(func() { c.heartbeat(bctx) })
 	c.goBg(c.sendNotices)
 	c.goBg(c.deleteDisowned)
+	c.goBg(c.recordOwners)
 	return c, nil
 }
 

@@ -15,14 +15,79 @@ import (
 // listening connection was down).
 const claimPoll = time.Second
 
-// Own records that this replica runs runID (see the core's RunOwners).
+// Own records that this replica runs runID (see the core's RunOwners),
+// and returns once that is committed. Concurrent calls share one
+// statement and one commit (group commit), as concurrent runs do.
 func (c *Cluster) Own(ctx context.Context, runID string) error {
-	_, err := c.db.pool.Exec(ctx, `INSERT INTO run_owners (run_id, replica_id) VALUES ($1, $2)
-		ON CONFLICT (run_id) DO UPDATE SET replica_id = EXCLUDED.replica_id`, runID, c.id)
-	if err != nil {
-		return c.errorf(err, "recording that replica %s runs %s", c.id, runID)
+	req := ownReq{id: runID, done: make(chan error, 1)}
+	select {
+	case c.owns <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.ctx.Done():
+		return errLeft
 	}
-	return nil
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.ctx.Done():
+		return errLeft
+	}
+}
+
+// errLeft is what Own answers once the replica has left the deployment.
+var errLeft = errors.New("this replica has left the deployment (shutting down)")
+
+// ownReq is one Own waiting for the statement that records it.
+type ownReq struct {
+	id   string
+	done chan error
+}
+
+// ownBatch bounds the runs one statement records as owned.
+const ownBatch = 256
+
+// recordOwners records the runs Own is called for, those waiting together
+// in one statement, until Close.
+func (c *Cluster) recordOwners() {
+	for {
+		var batch []ownReq
+		select {
+		case <-c.ctx.Done():
+			return
+		case r := <-c.owns:
+			batch = append(batch, r)
+		}
+	more:
+		for len(batch) < ownBatch {
+			select {
+			case r := <-c.owns:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		seen := map[string]bool{}
+		ids := make([]string, 0, len(batch))
+		for _, r := range batch {
+			if !seen[r.id] {
+				seen[r.id] = true
+				ids = append(ids, r.id)
+			}
+		}
+		ctx, cancel := context.WithTimeout(c.ctx, c.lease)
+		_, err := c.db.pool.Exec(ctx, `INSERT INTO run_owners (run_id, replica_id) SELECT unnest($1::text[]), $2
+			ON CONFLICT (run_id) DO UPDATE SET replica_id = EXCLUDED.replica_id`, ids, c.id)
+		cancel()
+		if err != nil {
+			err = c.errorf(err, "recording that replica %s runs %d run(s)", c.id, len(ids))
+		}
+		for _, r := range batch {
+			r.done <- err
+		}
+	}
 }
 
 // Disown forgets that this replica runs runID, later, in a batch. It

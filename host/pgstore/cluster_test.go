@@ -300,3 +300,36 @@ func TestClusterBadInput(t *testing.T) {
 		t.Fatalf("Claim with another key = %v", err)
 	}
 }
+
+// TestClusterOwnConcurrently records many runs as owned at once (they
+// share statements): each is recorded once, by this replica, and the
+// same run owned twice is no error; after Close, Own refuses.
+func TestClusterOwnConcurrently(t *testing.T) {
+	cs, db := replicas(t, 1, time.Second)
+	ctx := context.Background()
+	ids := make([]string, 300)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(ids)+1)
+	for i := range ids {
+		ids[i] = domain.NewID(domain.RunPrefix)
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- cs[0].Own(ctx, ids[i]) }()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); errs <- cs[0].Own(ctx, ids[0]) }()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM run_owners WHERE replica_id = $1 AND run_id = ANY($2)`, cs[0].ID(), ids).Scan(&n); err != nil || n != len(ids) {
+		t.Fatalf("%d owned runs (%v), want %d", n, err, len(ids))
+	}
+	cs[0].Close()
+	if err := cs[0].Own(ctx, domain.NewID(domain.RunPrefix)); err == nil || !strings.Contains(err.Error(), "left the deployment") {
+		t.Fatalf("Own after Close = %v", err)
+	}
+}
