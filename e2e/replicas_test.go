@@ -205,7 +205,7 @@ func TestReplicaKilledWithRunsInFlight(t *testing.T) {
 		return r.Data(t)["run_id"].(string)
 	}
 	// One long run for each replica's one worker, then three that wait.
-	busy := []string{post(a, "busy-1", 4000), post(a, "busy-2", 4000)}
+	busy := []string{post(a, "busy-1", 10000), post(a, "busy-2", 10000)} // still running at the kill, on a loaded machine too
 	waitCalls(t, counter, "busy-1", "busy-2")
 	var queued []string
 	for i := 1; i <= 3; i++ {
