@@ -95,6 +95,9 @@ func dbFile(e *env, name string, args []string) (dir, path string, err error) {
 	if err != nil {
 		return "", "", err
 	}
+	if cfg.Store.Backend == config.BackendPostgres {
+		return "", "", fail(ExitUsage, "db %s works on the bbolt file; %s keeps the state in PostgreSQL (its own tools back it up and compact it; `toolhost db check` checks it)", name, cfg.File)
+	}
 	path = filepath.Join(cfg.DataDir, store.FileName)
 	if _, err := os.Stat(path); err != nil {
 		return "", "", fail(ExitFailed, "no database at %s (use --data-dir or --config to point at the data directory)", path)

@@ -151,3 +151,11 @@ func TestServeOnPostgresNeedsTheSecretKey(t *testing.T) {
 		t.Fatalf("serve with an unreachable database: %s", res)
 	}
 }
+
+func TestBoltOnlyDBCommandsOnPostgres(t *testing.T) {
+	s, vars := pgSite(t)
+	for _, cmd := range []string{"compact", "repair"} {
+		res := must(t, run(t, vars, "db", cmd, "--config", s.cfg), ExitUsage)
+		contains(t, "db "+cmd+" on postgres", res.stderr, "works on the bbolt file", "PostgreSQL")
+	}
+}
