@@ -48,6 +48,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzCheckDamagedFile -fuzztime $(FUZZTIME) ./host/store
 	$(GO) test -run '^$$' -fuzz FuzzDecodeRunBody -fuzztime $(FUZZTIME) ./host/core
 	$(GO) test -run '^$$' -fuzz FuzzAPIKeyFromHeaders -fuzztime $(FUZZTIME) ./host/api
+	$(GO) test -run '^$$' -fuzz FuzzDispatch -fuzztime $(FUZZTIME) ./host/pgstore
 	$(GO) test -run '^$$' -fuzz FuzzPeek -fuzztime $(FUZZTIME) ./host/mcp
 	$(GO) test -run '^$$' -fuzz FuzzToolCatalog -fuzztime $(FUZZTIME) ./host/mcpclient
 	$(GO) test -run '^$$' -fuzz FuzzLoadSecretKey -fuzztime $(FUZZTIME) ./host/store

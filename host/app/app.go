@@ -24,6 +24,7 @@ import (
 	"github.com/toolhost/toolhost/host/mcp"
 	"github.com/toolhost/toolhost/host/mcpclient"
 	"github.com/toolhost/toolhost/host/metrics"
+	"github.com/toolhost/toolhost/host/pgstore"
 	"github.com/toolhost/toolhost/host/store"
 	"github.com/toolhost/toolhost/host/supervisor"
 	"github.com/toolhost/toolhost/host/tracing"
@@ -79,6 +80,7 @@ type App struct {
 	otlp     *sdktrace.TracerProvider // ours to flush and shut down
 	reloadMu sync.Mutex
 	stopBg   context.CancelFunc
+	cluster  *pgstore.Cluster // nil: a host alone (bbolt)
 	bg       sync.WaitGroup
 }
 
@@ -113,6 +115,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.Store, a.DB = db, backend.BoltDB(db)
+	if err := a.joinCluster(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.recover()
 	grace := cfg.KillGrace
 	if opts.KillGrace > 0 {
@@ -128,7 +134,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 	a.Runner = core.NewRunner(core.Options{
 		Executor: executor{a.Supervisor, a.MCPServers}, Runs: db.Runs(), Idempotency: db.Idempotency(),
-		Logger: a.Log, QueueSize: cfg.Queue.Size, Workers: cfg.Queue.Workers,
+		Logger: a.Log, QueueSize: cfg.Queue.Size, Workers: cfg.Queue.Workers, Cluster: a.coreCluster(),
 	})
 	a.Assistant = a.newAssistant()
 	a.Runner.SetPromptFiller(a.Assistant)
@@ -160,6 +166,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	// (MCP's list_changed) hear of it.
 	a.MCPServers.SetOnChange(func() { a.Runner.Catalog() })
 	a.startRetention()
+	a.startReaper()
 	return a, nil
 }
 
@@ -183,8 +190,11 @@ func (a *App) recover() {
 		}
 		a.warnDamage()
 	}
-	// On PostgreSQL this fails every unfinished run in the database: right
-	// for one host; with several replicas only a dead replica's runs may be.
+	if a.cluster != nil {
+		// On PostgreSQL other replicas' runs are in progress: only the runs
+		// of replicas whose lease expired are failed (startReaper).
+		return
+	}
 	n, err := a.Store.Runs().InterruptRuns(context.Background())
 	if err != nil {
 		a.Log.Error("could not mark interrupted runs", "error", err)
@@ -314,6 +324,14 @@ func (a *App) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		if !a.retentionTurn(ctx, interval) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			continue
+		}
 		n, err := a.Store.Runs().Prune(ctx, a.Config.Retention.MaxRuns, a.Config.Retention.MaxAge, time.Now())
 		if err != nil && !strings.Contains(err.Error(), "closed") {
 			a.Log.Error("prune runs", "error", err)
@@ -343,6 +361,7 @@ func (a *App) Close(ctx context.Context) error {
 	if err != nil {
 		a.Log.Warn(err.Error())
 	}
+	a.leaveCluster()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); a.MCPServers.Shutdown(ctx) }()

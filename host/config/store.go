@@ -1,6 +1,8 @@
 package config
 
 import (
+	"time"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -17,11 +19,16 @@ const (
 type Store struct {
 	Backend string // BackendBolt or BackendPostgres
 	DSN     string // postgres only: the database URL or key=value DSN
+	// Lease is how long a replica's lease on the database lasts without a
+	// heartbeat (postgres only; 0: the default, 15s): a replica that dies
+	// has its runs failed as interrupted about this long after.
+	Lease time.Duration
 }
 
 type storeBlock struct {
 	Backend  *string        `hcl:"backend"`
 	DSN      hcl.Expression `hcl:"dsn,optional"`
+	Lease    hcl.Expression `hcl:"lease,optional"`
 	DefRange hcl.Range      `hcl:",def_range"`
 }
 
@@ -41,10 +48,17 @@ func (d *decoder) buildStore(b *storeBlock, s *Store) {
 		}
 		s.DSN = dsn.AsString()
 	}
+	s.Lease = d.duration(b.Lease, "store lease", 0)
+	if s.Lease != 0 && s.Lease < 300*time.Millisecond {
+		d.errorf(b.Lease.Range(), "Invalid store lease", "store lease must be at least 300ms (the heartbeat renews it every third of it), got %s", s.Lease)
+	}
 	switch s.Backend {
 	case BackendBolt:
 		if s.DSN != "" {
 			d.errorf(rng, "Invalid store block", "store dsn is for backend = %q; the %q backend keeps its file in data_dir", BackendPostgres, BackendBolt)
+		}
+		if s.Lease != 0 {
+			d.errorf(b.Lease.Range(), "Invalid store block", "store lease is for backend = %q: replicas share a PostgreSQL database, never a bbolt file", BackendPostgres)
 		}
 	case BackendPostgres:
 		if s.DSN == "" {

@@ -43,4 +43,15 @@
 // (AES-256-GCM, host/store's Sealer) before they are sent to the
 // database, which never sees them in plaintext: every replica needs the
 // same key (TOOLHOST_SECRET_KEY). API keys are stored as SHA-256 digests.
+//
+// # Replicas
+//
+// OpenCluster makes the process one replica of the deployment that shares
+// the database (cluster*.go, migrations/0100_cluster.sql): a lease renewed
+// by a heartbeat, the runs it owns (failed as interrupted by another
+// replica once its lease expires), the shared queue of non-blocking runs
+// (FOR UPDATE SKIP LOCKED, inputs sealed), LISTEN/NOTIFY signals that carry
+// a run's events to replicas following it and requests to the replica
+// running it, and turns for work done once per deployment (retention).
+// Cluster implements the core's Cluster port.
 package pgstore
