@@ -48,10 +48,12 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzCheckDamagedFile -fuzztime $(FUZZTIME) ./host/store
 	$(GO) test -run '^$$' -fuzz FuzzDecodeRunBody -fuzztime $(FUZZTIME) ./host/core
 	$(GO) test -run '^$$' -fuzz FuzzAPIKeyFromHeaders -fuzztime $(FUZZTIME) ./host/api
+	$(GO) test -run '^$$' -fuzz FuzzDispatch -fuzztime $(FUZZTIME) ./host/pgstore
 	$(GO) test -run '^$$' -fuzz FuzzPeek -fuzztime $(FUZZTIME) ./host/mcp
 	$(GO) test -run '^$$' -fuzz FuzzToolCatalog -fuzztime $(FUZZTIME) ./host/mcpclient
 	$(GO) test -run '^$$' -fuzz FuzzLoadSecretKey -fuzztime $(FUZZTIME) ./host/store
 	$(GO) test -run '^$$' -fuzz FuzzEncodeRun -fuzztime $(FUZZTIME) ./host/store
+	$(GO) test -run '^$$' -fuzz FuzzParseDSN -fuzztime $(FUZZTIME) ./host/pgstore
 	$(GO) test -run '^$$' -fuzz FuzzLocalRun -fuzztime $(FUZZTIME) ./sdk/internal/engine
 	$(GO) test -run '^$$' -fuzz FuzzCheckedRun -fuzztime $(FUZZTIME) ./sdk/internal/engine
 	$(GO) test -run '^$$' -fuzz FuzzDecodeConfig -fuzztime $(FUZZTIME) ./sdk/internal/engine

@@ -25,6 +25,20 @@ type target struct {
 	client *http.Client
 	api    *client.Client
 	mcp    *gomcp.ClientSession // set for mcpDoor: runs go through MCP tools/call
+	// apis, when set, are several servers (replicas) that requests go to
+	// in turn, as a load balancer would spread them.
+	apis []*client.Client
+	next atomic.Uint64
+}
+
+// spread makes t send its requests to bases in turn (same key and pool).
+func (t *target) spread(bases []string) {
+	if len(bases) < 2 {
+		return
+	}
+	for _, b := range bases {
+		t.apis = append(t.apis, client.New(b, t.key, client.WithHTTPClient(t.client), client.WithUserAgent("toolhost-bench")))
+	}
 }
 
 func newTarget(name, base, key string) *target {
@@ -101,7 +115,11 @@ func (t *target) do(ctx context.Context, method, path string, body []byte) error
 	if body != nil {
 		b = body
 	}
-	r, err := t.api.Do(ctx, method, path, b, nil)
+	api := t.api
+	if n := len(t.apis); n > 0 {
+		api = t.apis[t.next.Add(1)%uint64(n)]
+	}
+	r, err := api.Do(ctx, method, path, b, nil)
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,7 @@ type options struct {
 	metrics     bool // toolhost's Prometheus metrics (on by default, as shipped)
 	tracing     bool // OpenTelemetry traces to an OTLP sink the bench runs
 	traceSink   string
+	postgres    bool // the Postgres column: one and two replicas on a throwaway PostgreSQL
 }
 
 func main() {
@@ -174,6 +175,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.repo, "repo", "", "repository root (default: found from the working directory)")
 	fs.BoolVar(&o.metrics, "metrics", true, "toolhost's Prometheus metrics on (false: metrics { enabled = false })")
 	fs.BoolVar(&o.tracing, "tracing", false, "OpenTelemetry traces on, exported over OTLP/HTTP to a sink the bench runs")
+	fs.BoolVar(&o.postgres, "postgres", true, "also load toolhost on PostgreSQL (a throwaway cluster; skipped with a note without the binaries), one replica and two, at 1 and 64 clients")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -306,6 +308,11 @@ func (b *bench) run(ctx context.Context) error {
 	}
 	if err := b.loadPhases(ctx); err != nil {
 		return err
+	}
+	if b.opts.postgres {
+		if err := b.postgresPhases(ctx); err != nil {
+			return err
+		}
 	}
 	if b.opts.list {
 		if err := b.listPages(ctx); err != nil {

@@ -306,6 +306,7 @@ func (r *Results) Markdown() string {
 			}
 		}
 		r.mcpTable(p)
+		r.postgresTable(p)
 		p("\n### CPU time per run (closed loop, from /proc/PID/stat over the whole point)\n\n")
 		p("| action | clients | toolhost host | toolhost plugin | floor host | floor plugin | ratio of totals |\n|---|---:|---:|---:|---:|---:|---:|\n")
 		for _, a := range s.Actions {

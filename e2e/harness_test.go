@@ -20,6 +20,7 @@ import (
 
 	"github.com/toolhost/toolhost/client"
 	"github.com/toolhost/toolhost/internal/hosttest"
+	"github.com/toolhost/toolhost/internal/pgtest"
 	"github.com/toolhost/toolhost/internal/testbin"
 )
 
@@ -38,6 +39,7 @@ func TestMain(m *testing.M) {
 	bins.web = testbin.MustBuild("plugins/web")
 	code := m.Run()
 	stopBenchServers()
+	pgtest.Stop()
 	testbin.Cleanup()
 	os.Exit(code)
 }

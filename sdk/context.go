@@ -3,6 +3,9 @@ package sdk
 import (
 	"context"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/toolhost/toolhost/sdk/internal/engine"
 )
 
@@ -68,9 +71,25 @@ func (l *Logger) log(level, msg string, kv []any) {
 	l.events.Log(level, msg, fields)
 }
 
-// TraceParent is the W3C traceparent of the host's span for this run's
-// plugin call ("" when the host does not trace). The handler's context
-// already carries it as the remote parent span, so spans started from ctx
-// with an OpenTelemetry tracer join the run's trace; TraceParent is for
+// TraceParent is the W3C traceparent of the span in the handler's context
+// ("" when the host does not trace): the host's span for this run's plugin
+// call, or, when the plugin exports spans of its own, the sdk's span for
+// the call, the child of the host's. Spans started from ctx (StartSpan, or
+// any OpenTelemetry tracer) join the run's trace; TraceParent is for
 // passing it on by hand (to an HTTP call's traceparent header, say).
 func TraceParent(ctx context.Context) string { return engine.TraceParent(ctx) }
+
+// StartSpan starts an OpenTelemetry span named name, the child of the
+// span in ctx (for a handler's ctx, the sdk's span for this call, itself
+// the child of the host's). End it when the work is done:
+//
+//	ctx, span := sdk.StartSpan(ctx, "fetch page")
+//	defer span.End()
+//
+// Spans are exported when the plugin's environment names an OTLP endpoint
+// (OTEL_EXPORTER_OTLP_ENDPOINT, which plugins.hcl's env entries pass to
+// the plugin); otherwise they are OpenTelemetry's no-op spans, which cost
+// next to nothing. Spans from otel.Tracer(...) go to the same place.
+func StartSpan(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
+	return otel.Tracer(engine.TracerName).Start(ctx, name, opts...)
+}

@@ -30,6 +30,21 @@
 // error fails the run with its message; InputError names a bad field; a
 // panic fails the run and leaves the process serving.
 //
+// Traces: the host's trace continues in the handler's context. When the
+// plugin's environment names an OTLP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT
+// or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, which plugins.hcl's env entries
+// pass to the plugin), Serve exports spans over OTLP/HTTP: a span per call
+// ("action plugin.key", the child of the host's plugin call span), and the
+// handler's own, started with one line:
+//
+//	ctx, span := sdk.StartSpan(ctx, "fetch page")
+//	defer span.End()
+//
+// (otel.Tracer works too: Serve installs the global tracer provider).
+// Spans are batched (OTEL_BSP_* tune it) and flushed when the host stops
+// the plugin; exporter errors go to stderr, never stdout. Without an
+// endpoint nothing is set up, and spans are OpenTelemetry's no-op ones.
+//
 // Serve checks the definition first and exits non-zero with a message naming
 // every problem. Started by hand, outside a host, the binary says what it is
 // and how to install it, then exits 1. Package sdktest runs actions

@@ -17,12 +17,14 @@ import (
 
 	"github.com/toolhost/toolhost/host/api"
 	"github.com/toolhost/toolhost/host/assistant"
+	"github.com/toolhost/toolhost/host/backend"
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/console"
 	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/mcp"
 	"github.com/toolhost/toolhost/host/mcpclient"
 	"github.com/toolhost/toolhost/host/metrics"
+	"github.com/toolhost/toolhost/host/pgstore"
 	"github.com/toolhost/toolhost/host/store"
 	"github.com/toolhost/toolhost/host/supervisor"
 	"github.com/toolhost/toolhost/host/tracing"
@@ -62,7 +64,8 @@ type Options struct {
 type App struct {
 	Config     *config.Config
 	Log        hclog.Logger
-	DB         *store.DB
+	Store      backend.Store // the store plugins.hcl names (bbolt by default)
+	DB         *store.DB     // the bbolt store, for what only it has (run journal, damage); nil on PostgreSQL
 	Supervisor *supervisor.Supervisor
 	MCPServers *mcpclient.Set
 	Runner     *core.Runner
@@ -77,6 +80,7 @@ type App struct {
 	otlp     *sdktrace.TracerProvider // ours to flush and shut down
 	reloadMu sync.Mutex
 	stopBg   context.CancelFunc
+	cluster  *pgstore.Cluster // nil: a host alone (bbolt)
 	bg       sync.WaitGroup
 }
 
@@ -106,11 +110,15 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	if a.Metrics != nil {
 		storeObs = a.Metrics
 	}
-	db, err := openStore(cfg.DataDir, opts, storeObs)
+	db, err := openStore(ctx, cfg, opts, storeObs)
 	if err != nil {
 		return nil, err
 	}
-	a.DB = db
+	a.Store, a.DB = db, backend.BoltDB(db)
+	if err := a.joinCluster(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.recover()
 	grace := cfg.KillGrace
 	if opts.KillGrace > 0 {
@@ -126,7 +134,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	}
 	a.Runner = core.NewRunner(core.Options{
 		Executor: executor{a.Supervisor, a.MCPServers}, Runs: db.Runs(), Idempotency: db.Idempotency(),
-		Logger: a.Log, QueueSize: cfg.Queue.Size, Workers: cfg.Queue.Workers,
+		Logger: a.Log, QueueSize: cfg.Queue.Size, Workers: cfg.Queue.Workers, Cluster: a.coreCluster(),
 	})
 	a.Assistant = a.newAssistant()
 	a.Runner.SetPromptFiller(a.Assistant)
@@ -148,7 +156,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		WriteTimeout: cfg.WriteTimeout,
 		Observer:     apiObs, Tracer: a.tracer, AccessLog: cfg.AccessLog,
 	})
-	a.MCP = mcp.New(mcp.Deps{Runner: a.Runner, Logger: a.Log, Auth: auth, Observer: mcpObs, Tracer: a.tracer}, mcp.Config{
+	a.MCP = mcp.New(mcp.Deps{Runner: a.Runner, Logger: a.Log, Auth: auth, Observer: mcpObs, Tracer: a.tracer, Hosted: hostedServers{a.MCPServers}}, mcp.Config{
 		Version: opts.Version, AllowedOrigins: cfg.CORSOrigins, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.BodyTimeout,
 	})
 	a.Handler = doors(apiHandler, a.MCP, httpObs, a.tracer,
@@ -158,28 +166,36 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	// (MCP's list_changed) hear of it.
 	a.MCPServers.SetOnChange(func() { a.Runner.Catalog() })
 	a.startRetention()
+	a.startReaper()
 	return a, nil
 }
 
-func openStore(dataDir string, opts Options, obs store.Observer) (*store.DB, error) {
+func openStore(ctx context.Context, cfg *config.Config, opts Options, obs store.Observer) (backend.Store, error) {
 	key := opts.SecretKey
 	if key == nil {
 		var err error
-		if key, err = store.LoadSecretKey(dataDir, opts.Getenv); err != nil {
+		if key, err = backend.LoadSecretKey(cfg.Store, cfg.DataDir, opts.Getenv); err != nil {
 			return nil, err
 		}
 	}
-	return store.Open(dataDir, store.Options{SecretKey: key, Observer: obs})
+	return backend.Open(ctx, backend.Options{Store: cfg.Store, DataDir: cfg.DataDir, SecretKey: key, Observer: obs})
 }
 
 // recover reports what the run journal gave back and fails the runs a
 // stopped host left in progress (they are never run again).
 func (a *App) recover() {
-	if n := a.DB.Recovered(); n > 0 {
-		fmt.Fprintf(a.opts.Notices, "recovered %d run record(s) from the run journal (the host last stopped without closing it).\n", n)
+	if a.DB != nil {
+		if n := a.DB.Recovered(); n > 0 {
+			fmt.Fprintf(a.opts.Notices, "recovered %d run record(s) from the run journal (the host last stopped without closing it).\n", n)
+		}
+		a.warnDamage()
 	}
-	a.warnDamage()
-	n, err := a.DB.Runs().InterruptRuns(context.Background())
+	if a.cluster != nil {
+		// On PostgreSQL other replicas' runs are in progress: only the runs
+		// of replicas whose lease expired are failed (startReaper).
+		return
+	}
+	n, err := a.Store.Runs().InterruptRuns(context.Background())
 	if err != nil {
 		a.Log.Error("could not mark interrupted runs", "error", err)
 	} else if n > 0 {
@@ -201,7 +217,7 @@ func (a *App) newAssistant() *assistant.Service {
 		a.Log.Info("no model blocks in plugins.hcl: thread runs and identify are off until one is added")
 	}
 	return assistant.New(assistant.Options{
-		Models: a.Config.Models, Runner: a.Runner, Threads: a.DB.Threads(), Logger: a.Log, ExpiresAfter: expires,
+		Models: a.Config.Models, Runner: a.Runner, Threads: a.Store.Threads(), Logger: a.Log, ExpiresAfter: expires,
 	})
 }
 
@@ -212,7 +228,7 @@ func (a *App) pluginSpecs(ctx context.Context) ([]config.Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	recs, err := a.DB.Plugins().ListPlugins(ctx)
+	recs, err := a.Store.Plugins().ListPlugins(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +302,11 @@ func (a *App) loadPlugins(ctx context.Context) error {
 // startRetention keeps the run count limit as runs are stored and applies
 // the age limit (by default every minute) in small transactions.
 func (a *App) startRetention() {
-	a.DB.Runs().LimitRuns(a.Config.Retention.MaxRuns)
+	if a.DB != nil {
+		a.DB.Runs().LimitRuns(a.Config.Retention.MaxRuns)
+		// Not waited for by Close: a long scan ends when the store closes.
+		go a.scanDamagedRuns()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stopBg = cancel
 	a.bg.Add(1)
@@ -294,8 +314,6 @@ func (a *App) startRetention() {
 		defer a.bg.Done()
 		a.pruneLoop(ctx)
 	}()
-	// Not waited for by Close: a long scan ends when the store closes.
-	go a.scanDamagedRuns()
 }
 
 func (a *App) pruneLoop(ctx context.Context) {
@@ -306,7 +324,15 @@ func (a *App) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		n, err := a.DB.Runs().Prune(ctx, a.Config.Retention.MaxRuns, a.Config.Retention.MaxAge, time.Now())
+		if !a.retentionTurn(ctx, interval) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			continue
+		}
+		n, err := a.Store.Runs().Prune(ctx, a.Config.Retention.MaxRuns, a.Config.Retention.MaxAge, time.Now())
 		if err != nil && !strings.Contains(err.Error(), "closed") {
 			a.Log.Error("prune runs", "error", err)
 		} else if n > 0 {
@@ -335,12 +361,13 @@ func (a *App) Close(ctx context.Context) error {
 	if err != nil {
 		a.Log.Warn(err.Error())
 	}
+	a.leaveCluster()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); a.MCPServers.Shutdown(ctx) }()
 	a.Supervisor.Shutdown(ctx)
 	wg.Wait()
-	if cerr := a.DB.Close(); cerr != nil {
+	if cerr := a.Store.Close(); cerr != nil {
 		a.Log.Error("close store", "error", cerr)
 	}
 	if a.otlp != nil {

@@ -26,13 +26,13 @@ type host struct {
 
 // newHost starts a host with the testkit plugin on loopback; tweak
 // changes its configuration first.
-func newHost(t *testing.T, tweak func(*config.Config)) *host {
+func newHost(t testing.TB, tweak func(*config.Config)) *host {
 	t.Helper()
 	return newHostWith(t, tweak, nil)
 }
 
 // newHostWith is newHost with a change to the app's options too.
-func newHostWith(t *testing.T, tweak func(*config.Config), tweakOpts func(*app.Options)) *host {
+func newHostWith(t testing.TB, tweak func(*config.Config), tweakOpts func(*app.Options)) *host {
 	t.Helper()
 	bin, err := testbin.Build("internal/testplugins/testkit")
 	if err != nil {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"github.com/toolhost/toolhost/host/core"
+	"github.com/toolhost/toolhost/host/mcp"
 	"github.com/toolhost/toolhost/host/mcpclient"
 	"github.com/toolhost/toolhost/host/supervisor"
 )
@@ -24,4 +25,14 @@ func (e executor) Plugins() []core.Plugin {
 		out = append(out, m)
 	}
 	return out
+}
+
+// hostedServers are the hosted MCP servers as /mcp/{server} sees them.
+type hostedServers struct{ set *mcpclient.Set }
+
+func (h hostedServers) HostedServer(name string) mcp.HostedServer {
+	if s := h.set.Get(name); s != nil {
+		return s
+	}
+	return nil
 }

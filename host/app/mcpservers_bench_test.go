@@ -17,15 +17,16 @@ import (
 )
 
 // BenchmarkHostedMCP measures a hosted MCP server's tool call (the test
-// server's echo) through toolhost, on the HTTP run route and on /mcp,
-// against calling the same server directly with the go-sdk client over
-// stdio, at 1 and 32 clients. It reports p50 latency and calls per second.
+// server's echo) through toolhost, on the HTTP run route, on /mcp and on
+// /mcp/{server} (the server passed through), against calling the same
+// server directly with the go-sdk client over stdio, at 1 and 32 clients. It reports p50 latency and calls per second.
 func BenchmarkHostedMCP(b *testing.B) {
 	sp := stdioServer(b, "test")
 	sp.Concurrency = 64
 	base := newServersHost(b, sp)
 	direct := directSession(b, sp.Command[0])
 	viaMCP := mcpSession(b, base+"/mcp")
+	viaServer := mcpSession(b, base+"/mcp/test")
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	doors := []struct {
 		name string
@@ -34,6 +35,7 @@ func BenchmarkHostedMCP(b *testing.B) {
 		{"direct", func() error { return callEcho(direct, "echo") }},
 		{"http-run", func() error { return runEcho(client, base) }},
 		{"mcp", func() error { return callEcho(viaMCP, "test__echo") }},
+		{"mcp-server", func() error { return callEcho(viaServer, "echo") }},
 	}
 	for _, clients := range []int{1, 32} {
 		for _, d := range doors {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/internal/hosttest"
+	"github.com/toolhost/toolhost/internal/pgtest"
 	"github.com/toolhost/toolhost/internal/testbin"
 	"github.com/toolhost/toolhost/internal/testplugins/mcpserver/mcptools"
 )
@@ -25,6 +26,7 @@ const serversKey = hosttest.Key
 func TestMain(m *testing.M) {
 	code := m.Run()
 	testbin.Cleanup()
+	pgtest.Stop()
 	os.Exit(code)
 }
 
@@ -146,7 +148,7 @@ func TestHostedServerThroughEveryDoor(t *testing.T) {
 	if err != nil || !res.IsError {
 		t.Fatalf("/mcp fail: %v %+v", err, res)
 	}
-	// /mcp/test: the server's tools under the action keys.
+	// /mcp/test: the server's tools under their own names.
 	s2 := mcpSession(t, base+"/mcp/test")
 	res, err = s2.CallTool(context.Background(), &gomcp.CallToolParams{Name: "echo", Arguments: map[string]any{"text": "direct"}})
 	if err != nil || res.IsError {

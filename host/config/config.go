@@ -49,6 +49,7 @@ type Config struct {
 	RateLimit     RateLimit
 	Metrics       Metrics
 	Tracing       Tracing
+	Store         Store
 	Plugins       []Plugin
 	MCPServers    []MCPServer
 	Models        []Model

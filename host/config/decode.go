@@ -35,6 +35,7 @@ type fileSchema struct {
 	RateLimit     *rateLimitBlock  `hcl:"rate_limit,block"`
 	Metrics       *metricsBlock    `hcl:"metrics,block"`
 	Tracing       *tracingBlock    `hcl:"tracing,block"`
+	Store         *storeBlock      `hcl:"store,block"`
 	Plugins       []pluginBlock    `hcl:"plugin,block"`
 	MCPServers    []mcpServerBlock `hcl:"mcp_server,block"`
 	Models        []modelBlock     `hcl:"model,block"`
@@ -204,6 +205,7 @@ func (d *decoder) build(fs *fileSchema) *Config {
 	d.buildRateLimit(fs.RateLimit, &cfg.RateLimit)
 	d.buildMetrics(fs.Metrics, &cfg.Metrics)
 	d.buildTracing(fs.Tracing, &cfg.Tracing)
+	d.buildStore(fs.Store, &cfg.Store)
 	seen := map[string]bool{}
 	for i := range fs.Plugins {
 		b := &fs.Plugins[i]

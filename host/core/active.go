@@ -29,6 +29,8 @@ type active struct {
 	// state is stored too (queued runs are recorded before they start).
 	persisted bool
 	recordErr error // the final record could not be stored (under mu)
+	owned     bool  // the cluster knows this replica runs it (under mu)
+	remote    bool  // another replica follows it: publish its events (under mu)
 
 	mu         sync.Mutex
 	run        *domain.Run
@@ -65,6 +67,9 @@ func (x *active) addLocked(typ string, raw json.RawMessage) {
 	}
 	ev := domain.Event{Seq: len(r.Events) + 1, Type: typ, Data: raw, At: time.Now().UTC()}
 	r.Events = append(r.Events, ev)
+	if x.remote {
+		x.r.cluster.Publish(r.ID, ev)
+	}
 	for ch := range x.followers {
 		select {
 		case ch <- ev:

@@ -10,4 +10,10 @@
 // store per aggregate. The plugin supervisor (host/supervisor) and the
 // bbolt store (host/store) implement them; the composition root (host/app)
 // wires them together. Nothing below the core imports it.
+//
+// With several replicas on one database, the Runner also takes a Cluster
+// (cluster.go; host/pgstore implements it): non-blocking runs then go to
+// the deployment's queue, which every replica's workers take from, and
+// runs are followed, waited for and cancelled across replicas
+// (cluster_*.go). Without one, all of that stays in the process.
 package core

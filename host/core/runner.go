@@ -26,6 +26,9 @@ type Runner struct {
 	queue       *queue
 	observer    Observer
 	tracer      trace.Tracer
+	cluster     Cluster       // nil: a host alone
+	shared      *sharedQueue  // the cluster's queue workers; nil without a cluster
+	poll        time.Duration // remotePoll when made
 
 	mu       sync.Mutex
 	active   map[string]*active
@@ -41,6 +44,10 @@ type Options struct {
 	Logger      hclog.Logger
 	QueueSize   int // non-blocking runs waiting for a worker
 	Workers     int // workers serving the queue
+	// Cluster, when set, makes this Runner one replica of several on one
+	// database: non-blocking runs queue there (QueueSize bounds that
+	// queue), and runs are followed and cancelled across replicas.
+	Cluster Cluster
 }
 
 // NewRunner returns a Runner over an executor and a run store.
@@ -50,6 +57,11 @@ func NewRunner(opts Options) *Runner {
 	}
 	r := &Runner{exec: opts.Executor, runs: opts.Runs, log: opts.Logger.Named("runner"), active: map[string]*active{}}
 	r.idempotency = &idempotency{store: opts.Idempotency, r: r}
+	if opts.Cluster != nil {
+		r.cluster, r.poll = opts.Cluster, remotePoll
+		r.shared = startSharedQueue(r, max(opts.QueueSize, 1), max(opts.Workers, 1))
+		return r
+	}
 	r.queue = newQueue(r, max(opts.QueueSize, 1), max(opts.Workers, 1))
 	return r
 }
@@ -84,7 +96,11 @@ func (r *Runner) release(x *active) {
 func (r *Runner) Wait(ctx context.Context, id string) (*domain.Run, error) {
 	x := r.lookup(id)
 	if x == nil {
-		return r.runs.GetRun(ctx, id)
+		run, err := r.runs.GetRun(ctx, id)
+		if err == nil && r.cluster != nil && !domain.IsTerminal(run.Status) {
+			return r.waitRemote(ctx, id)
+		}
+		return run, err
 	}
 	select {
 	case <-x.done:
@@ -166,6 +182,9 @@ func (r *Runner) Cancel(ctx context.Context, id string) (*domain.Run, error) {
 		if domain.IsTerminal(run.Status) {
 			return run, domain.Errorf(domain.CodeConflict, "run %s already finished (%s)", id, run.Status)
 		}
+		if r.cluster != nil {
+			return r.cancelRemote(ctx, run)
+		}
 		return run, domain.Errorf(domain.CodeConflict, "run %s is not in progress on this host (%s)", id, run.Status)
 	}
 	x.cancel()
@@ -176,9 +195,14 @@ func (r *Runner) Cancel(ctx context.Context, id string) (*domain.Run, error) {
 	case <-x.done:
 	case <-time.After(10 * time.Second):
 	}
-	run := x.snapshot()
+	return cancelAnswer(x.snapshot())
+}
+
+// cancelAnswer is Cancel's answer once the run has ended (or the wait for
+// it has): a run that succeeded first is a conflict.
+func cancelAnswer(run *domain.Run) (*domain.Run, error) {
 	if run.Status != domain.StatusCancelled && domain.IsTerminal(run.Status) && run.Error == nil {
-		return run, domain.Errorf(domain.CodeConflict, "run %s finished (%s) before it could be cancelled", id, run.Status)
+		return run, domain.Errorf(domain.CodeConflict, "run %s finished (%s) before it could be cancelled", run.ID, run.Status)
 	}
 	return run, nil
 }
@@ -192,12 +216,19 @@ func (r *Runner) execute(x *active) {
 		r.finish(x, nil, domain.Errorf(domain.CodeCancelled, "run cancelled before it started"))
 		return
 	}
+	if x.job == nil && x.action == nil { // a queued run another replica took in
+		r.finish(x, nil, domain.Errorf(domain.CodeNotFound, "action %s is not served by the replica that took the run from the queue", x.run.ActionKey))
+		return
+	}
 	if !x.markRunning() {
 		return // ended before it started (cancelled while queued)
 	}
 	if x.job != nil || x.action.SideEffects() || x.persisted {
 		sctx, end := r.child(x.ctx, x, "store.put_run")
-		err := r.runs.PutRun(sctx, x.snapshot())
+		err := r.own(sctx, x)
+		if err == nil {
+			err = r.runs.PutRun(sctx, x.snapshot())
+		}
 		end(err)
 		if err != nil {
 			what := "record the run before calling the plugin; it was not called"
@@ -303,6 +334,7 @@ func (r *Runner) record(x *active, snap *domain.Run) {
 	r.observe(snap)
 	endSpan(x, snap)
 	x.closeFollowers()
+	r.ended(x)
 }
 
 func statusFor(code string) string {
@@ -347,6 +379,9 @@ func (r *Runner) Follow(ctx context.Context, id string, after int) (past []domai
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if r.cluster != nil && !domain.IsTerminal(run.Status) {
+		return r.followRemote(ctx, id, after)
+	}
 	for _, e := range run.Events {
 		if e.Seq > after {
 			past = append(past, withOutput(e, run))
@@ -363,9 +398,15 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 	r.mu.Lock()
 	r.closing = true
 	r.mu.Unlock()
-	r.queue.close()
 	done := make(chan struct{})
-	go func() { r.inflight.Wait(); close(done) }()
+	if r.shared != nil {
+		defer r.shared.stopRequests()
+		r.shared.stopClaims()
+		go func() { r.shared.workers.Wait(); r.inflight.Wait(); close(done) }()
+	} else {
+		r.queue.close()
+		go func() { r.inflight.Wait(); close(done) }()
+	}
 	select {
 	case <-done:
 		return nil

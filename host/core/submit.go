@@ -92,7 +92,18 @@ func (r *Runner) start(ctx context.Context, x *active, mode Mode, t ticket) (Res
 	}
 	r.startSpan(ctx, x)
 	if mode == ModeBackground {
+		if r.shared != nil {
+			return r.enqueueShared(ctx, x, t)
+		}
 		return r.enqueue(ctx, x, t)
+	}
+	if mode == ModeStream && r.cluster != nil {
+		// Its id is answered at once, and the next request may reach
+		// another replica: the run must be found there.
+		if err := r.persistCreated(ctx, x); err != nil {
+			r.drop(x, err)
+			return Result{}, t.abandon(ctx, err)
+		}
 	}
 	if err := t.link(ctx, x.run.ID); err != nil {
 		r.drop(x, err)

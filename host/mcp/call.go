@@ -23,41 +23,52 @@ const runIDMeta = "toolhost/run_id"
 // ends, its events passed on as notifications.
 func (h *Handler) callTool(actionID string) gomcp.ToolHandler {
 	return func(ctx context.Context, req *gomcp.CallToolRequest) (*gomcp.CallToolResult, error) {
-		r := requestOf(ctx)
-		if r == nil {
-			return nil, &jsonrpc.Error{Code: codeRefused, Message: "no authenticated caller for this request"}
-		}
-		var idem string
-		if req.Extra != nil && req.Extra.Header != nil {
-			idem = req.Extra.Header.Get("Idempotency-Key")
-		}
-		stream := true
-		res, err := h.runner.Submit(ctx, core.Call{
-			Action: actionID, Args: req.Params.Arguments, InputOnly: true,
-			Mode:   core.ModeRequest{Stream: &stream},
-			Caller: domain.CallerOf(r.key), IdempotencyKey: idem, Source: "mcp",
-		})
-		if err != nil {
-			return h.errorResult(err, ""), nil
-		}
-		run, err := h.follow(ctx, req, r, res.Run.ID, res.Replayed)
-		if err != nil {
-			return h.errorResult(err, res.Run.ID), nil
-		}
-		return resultOf(run), nil
+		return h.runTool(ctx, req, actionID, nil)
 	}
 }
 
-// follow passes the run's events on until it ends, cancelling it when the
-// client does, and returns its final record.
-func (h *Handler) follow(ctx context.Context, req *gomcp.CallToolRequest, r *request, runID string, replayed bool) (*domain.Run, error) {
+// runTool is a tools/call as a run. The finished run is answered by
+// resultOf, or by pass when set (/mcp/{server} of a hosted MCP server,
+// whose notifications are then relayed as the server sent them).
+func (h *Handler) runTool(ctx context.Context, req *gomcp.CallToolRequest, actionID string, pass func(*domain.Run) *gomcp.CallToolResult) (*gomcp.CallToolResult, error) {
+	r := requestOf(ctx)
+	if r == nil {
+		return nil, &jsonrpc.Error{Code: codeRefused, Message: "no authenticated caller for this request"}
+	}
+	var idem string
+	if req.Extra != nil && req.Extra.Header != nil {
+		idem = req.Extra.Header.Get("Idempotency-Key")
+	}
+	stream := true
+	res, err := h.runner.Submit(ctx, core.Call{
+		Action: actionID, Args: req.Params.Arguments, InputOnly: true,
+		Mode:   core.ModeRequest{Stream: &stream},
+		Caller: domain.CallerOf(r.key), IdempotencyKey: idem, Source: "mcp",
+	})
+	if err != nil {
+		return h.errorResult(err, ""), nil
+	}
+	n := &notifier{ctx: ctx, req: req, runID: res.Run.ID, token: req.Params.GetProgressToken(), quiet: res.Replayed, relay: pass != nil}
+	run, err := h.follow(ctx, n, r)
+	if err != nil {
+		return h.errorResult(err, res.Run.ID), nil
+	}
+	if pass != nil {
+		return pass(run), nil
+	}
+	return resultOf(run), nil
+}
+
+// follow passes the run's events on (through n) until it ends, cancelling
+// it when the client does, and returns its final record.
+func (h *Handler) follow(ctx context.Context, n *notifier, r *request) (*domain.Run, error) {
+	runID := n.runID
 	bg := context.WithoutCancel(ctx)
 	past, live, stop, err := h.runner.Follow(bg, runID, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer stop()
-	n := &notifier{ctx: ctx, req: req, runID: runID, token: req.Params.GetProgressToken(), quiet: replayed}
 	var end ending
 	for _, e := range past {
 		end.see(e)

@@ -19,6 +19,7 @@ type notifier struct {
 	runID    string
 	token    any
 	quiet    bool // a replayed run: its events were told to the first caller
+	relay    bool // relay a hosted MCP server's notifications as it sent them
 	progress float64
 	steps    int
 }
@@ -28,7 +29,7 @@ func (n *notifier) event(e domain.Event) {
 		return
 	}
 	var pe domain.PluginEvent
-	if json.Unmarshal(e.Data, &pe) != nil {
+	if json.Unmarshal(e.Data, &pe) != nil || (n.relay && n.relayed(e.Type, pe)) {
 		return
 	}
 	if e.Type == "run.progress" {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"go.opentelemetry.io/otel/trace"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +49,9 @@ type Deps struct {
 	// Tracer, when set, makes a traceparent in a request's _meta the
 	// parent of the runs it starts.
 	Tracer trace.Tracer
+	// Hosted, when set, are the hosted MCP servers, which /mcp/{server}
+	// passes through (see passthrough.go).
+	Hosted Hosted
 }
 
 // Observer hears of each MCP request: its method (one of the protocol's,
@@ -61,6 +66,7 @@ type Handler struct {
 	auth     *core.Authenticator
 	observer Observer
 	tracer   trace.Tracer
+	hosted   Hosted
 	log      hclog.Logger
 	cfg      Config
 	stream   *gomcp.StreamableHTTPHandler
@@ -85,7 +91,7 @@ func New(deps Deps, cfg Config) *Handler {
 		cfg.PollInterval = 2 * time.Second
 	}
 	h := &Handler{runner: deps.Runner, auth: deps.Auth, log: deps.Logger.Named("mcp"), cfg: cfg, observer: deps.Observer, tracer: deps.Tracer,
-		calls: newCallRegistry(), stop: make(chan struct{})}
+		hosted: deps.Hosted, calls: newCallRegistry(), stop: make(chan struct{})}
 	h.servers.init(h)
 	h.stream = gomcp.NewStreamableHTTPHandler(h.serverFor, &gomcp.StreamableHTTPOptions{
 		Stateless:           true,
@@ -134,7 +140,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	origin := r.Header.Get("Origin")
-	if origin != "" && !h.originAllowed(origin) {
+	if origin != "" && !h.originAllowed(origin) && !sameLoopbackOrigin(origin, r.Host) {
 		httpError(w, http.StatusForbidden, "origin %q is not allowed to call this server (add it to cors_origins)", origin)
 		return
 	}
@@ -227,6 +233,22 @@ func (h *Handler) originAllowed(origin string) bool {
 		}
 	}
 	return false
+}
+
+// sameLoopbackOrigin reports whether origin is the request's own, on a
+// loopback host (a page served from this very address). DNS rebinding
+// cannot forge it: a rebound name is never a loopback Host.
+func sameLoopbackOrigin(origin, host string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !strings.EqualFold(u.Host, host) {
+		return false
+	}
+	name := u.Hostname()
+	if strings.EqualFold(name, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(name)
+	return ip != nil && ip.IsLoopback()
 }
 
 func setCORS(h http.Header, origin string) {

@@ -27,6 +27,7 @@ type servers struct {
 	byPlugin map[string]*gomcp.Server
 	present  map[string]bool              // plugins in the catalog now
 	tools    map[*gomcp.Server]toolDigest // what each server lists now
+	pt       passthroughs                 // the servers of hosted MCP servers
 }
 
 // toolDigest is a server's tools by name, each as its JSON, to tell what
@@ -74,12 +75,11 @@ func (s *servers) sync(cat *core.Catalog) {
 	present := map[string]bool{}
 	for _, p := range cat.Plugins {
 		present[p.Name] = true
-		srv := s.byPlugin[p.Name]
-		if srv == nil {
-			srv = s.newServer("toolhost-" + p.Name)
-			s.byPlugin[p.Name] = srv
+		if srv, hosted := s.pluginServer(p); hosted {
+			s.applyHosted(srv, p)
+		} else {
+			s.apply(srv, p.Actions, false)
 		}
-		s.apply(srv, p.Actions, false)
 	}
 	for name, srv := range s.byPlugin {
 		if !present[name] {
@@ -112,6 +112,11 @@ func (s *servers) apply(srv *gomcp.Server, actions []*core.Action, withPlugin bo
 			srv.AddTool(t, s.h.callTool(a.ID))
 		}
 	}
+	s.settle(srv, old, now)
+}
+
+// settle removes the tools srv listed (old) that it no longer lists (now).
+func (s *servers) settle(srv *gomcp.Server, old, now toolDigest) {
 	var gone []string
 	for name := range old {
 		if _, ok := now[name]; !ok {

@@ -15,7 +15,8 @@
 // backoff; each call has the block's timeout, and on timeout or cancel the
 // call is cancelled (notifications/cancelled); a stdio server that has not
 // answered the call within the kill grace after that is killed and
-// restarted. The concurrency limit queues calls. The server's stderr is
+// restarted, and a remote server's session is dropped and a new one
+// connected. The concurrency limit queues calls. The server's stderr is
 // logged under its name, and every declared secret (and header value) is
 // scrubbed from stderr, errors, events and output.
 //
@@ -25,6 +26,13 @@
 // the server's text. Progress notifications for the call and log
 // notifications while it is the only call in flight are the run's events.
 // notifications/tools/list_changed refreshes the tools.
+//
+// For /mcp/{server}, which answers as the server itself: each call's
+// result is kept as the server sent it, by run id, for a short while
+// (TakeResult, secrets scrubbed when taken); progress and log events keep
+// the notification as sent in their fields ({"mcp":{...}}); the tools are
+// available as listed (ServerTools), and resources, prompts and completion
+// requests are relayed (Forward).
 //
 // Server-to-client requests are not relayed: the client advertises no
 // roots, sampling or elicitation capability.

@@ -1,6 +1,7 @@
 package mcpclient
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,10 @@ type live struct {
 	killed    atomic.Bool   // the host killed it (a call ignored cancellation)
 	stderr    *lineLog
 	calls     sync.WaitGroup
+	life      context.Context // ends when the connection is killed
+	endLife   context.CancelFunc
+
+	notes notes
 
 	mu      sync.Mutex
 	pid     int
@@ -39,8 +44,9 @@ type pending struct {
 }
 
 func newLive(terminate time.Duration, stderr *lineLog) *live {
+	life, endLife := context.WithCancel(context.Background())
 	return &live{started: time.Now(), terminate: terminate, ended: make(chan struct{}), exited: make(chan struct{}), stderr: stderr,
-		byToken: map[string]*pending{}, byID: map[string]*pending{}}
+		byToken: map[string]*pending{}, byID: map[string]*pending{}, life: life, endLife: endLife}
 }
 
 func (l *live) setPID(pid int) {
@@ -120,6 +126,7 @@ func (l *live) soleCall() func(domain.PluginEvent) {
 
 // kill ends the process group at once (a remote session is closed).
 func (l *live) kill() {
+	l.endLife()
 	if pid := l.getPID(); pid > 0 {
 		supervisor.KillGroup(pid)
 	}
@@ -134,5 +141,52 @@ func (l *live) isEnded() bool {
 		return true
 	default:
 		return false
+	}
+}
+
+// notes counts the progress and log notifications read from the server
+// and those handled. The SDK hands notifications to their handlers on
+// another goroutine than the one that delivers answers, so a call's answer
+// can be delivered before the notifications the server sent ahead of it
+// are handled; a call waits for those (see settle) before it ends.
+type notes struct {
+	read atomic.Int64
+	mu   sync.Mutex
+	done int64
+	ch   chan struct{} // closed (and replaced) when one is handled
+}
+
+func (n *notes) handled() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.done++
+	if n.ch != nil {
+		close(n.ch)
+		n.ch = nil
+	}
+}
+
+// settle waits, at most max, until every notification read so far has
+// been handled.
+func (n *notes) settle(max time.Duration) {
+	target := n.read.Load()
+	t := time.NewTimer(max)
+	defer t.Stop()
+	for {
+		n.mu.Lock()
+		if n.done >= target {
+			n.mu.Unlock()
+			return
+		}
+		if n.ch == nil {
+			n.ch = make(chan struct{})
+		}
+		ch := n.ch
+		n.mu.Unlock()
+		select {
+		case <-ch:
+		case <-t.C:
+			return
+		}
 	}
 }

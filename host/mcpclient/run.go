@@ -17,6 +17,10 @@ import (
 	"github.com/toolhost/toolhost/host/supervisor"
 )
 
+// notesSettle is how long an answered call waits for the notifications
+// read before its answer to be handled.
+const notesSettle = time.Second
+
 type atomicCounter struct{ n atomic.Uint64 }
 
 func (c *atomicCounter) next() uint64 { return c.n.Add(1) }
@@ -54,14 +58,19 @@ func (s *Server) acquire(ctx context.Context, deadline time.Time, timeout time.D
 }
 
 // connection returns a live connection with a call registered on it and
-// the action's tool name, starting an idle server or waiting for a
-// restart until the deadline.
+// the action's tool name (none for action ""), starting an idle server or
+// waiting for a restart until the deadline.
 func (s *Server) connection(ctx context.Context, deadline time.Time, action string) (*live, string, error) {
 	for {
 		s.mu.Lock()
 		if s.stopping {
 			s.mu.Unlock()
 			return nil, "", domain.Errorf(domain.CodePluginUnavailable, "MCP server %q is stopping", s.spec.Name)
+		}
+		if l := s.cur; l != nil && !l.isEnded() && action == "" {
+			l.calls.Add(1)
+			s.mu.Unlock()
+			return l, "", nil
 		}
 		if l := s.cur; l != nil && !l.isEnded() {
 			tool, ok := s.cat.tools[action]
@@ -120,8 +129,14 @@ func (s *Server) call(ctx context.Context, l *live, tool string, inv domain.Invo
 	params.SetMeta(map[string]any{mcp.MetaKeyLogLevel: "debug"})
 	params.SetProgressToken(token)
 	res, cerr := l.session.CallTool(cctx, params)
+	if cctx.Err() == nil {
+		// The notifications the server sent before its answer are the
+		// run's events: let them be handled first.
+		l.notes.settle(notesSettle)
+	}
 	if cerr == nil {
 		l.end(p)
+		s.keepRaw(inv.RunID, res)
 		out, err = output(res, s.scrub)
 		return out, err, nil
 	}
@@ -138,19 +153,21 @@ func (s *Server) call(ctx context.Context, l *live, tool string, inv domain.Invo
 }
 
 // awaitCancelled gives a cancelled call the kill grace to end. A stdio
-// server that has not answered it by then is killed (and restarted).
+// server that has not answered it by then is killed (and restarted); for
+// a remote server, the session is dropped and a new one connected.
 func (s *Server) awaitCancelled(l *live, p *pending) {
 	defer l.end(p)
-	if s.spec.URL != "" {
-		return
-	}
 	t := time.NewTimer(s.opts.KillGrace)
 	defer t.Stop()
 	select {
 	case <-p.answer:
 	case <-l.exited:
 	case <-t.C:
-		s.log.Warn("MCP server did not end a cancelled call within the grace period; killing it", "grace", s.opts.KillGrace)
+		if s.spec.URL != "" {
+			s.log.Warn("remote MCP server did not end a cancelled call within the grace period; dropping the session and reconnecting", "grace", s.opts.KillGrace)
+		} else {
+			s.log.Warn("MCP server did not end a cancelled call within the grace period; killing it", "grace", s.opts.KillGrace)
+		}
 		l.killed.Store(true)
 		l.kill()
 	}
@@ -201,6 +218,7 @@ func (s *Server) progress(l *live, p *mcp.ProgressNotificationParams) {
 		return
 	}
 	ev := domain.PluginEvent{Kind: "progress", Message: s.scrub(p.Message), Time: time.Now().UTC()}
+	ev.Fields = s.progressFields(p)
 	if p.Total > 0 {
 		f := min(max(p.Progress/p.Total, 0), 1)
 		ev.Fraction = &f
@@ -232,12 +250,10 @@ func (s *Server) logMessage(l *live, p *mcp.LoggingMessageParams) {
 	}
 	if text, ok := p.Data.(string); ok {
 		ev.Message = s.scrub(text)
-	} else if raw, err := json.Marshal(p.Data); err == nil {
+	} else {
 		ev.Message = p.Logger
-		if clean := s.scrub(string(raw)); json.Valid([]byte(clean)) {
-			ev.Fields = json.RawMessage(`{"data":` + clean + `}`)
-		}
 	}
+	ev.Fields = s.logFields(p)
 	if p.Logger != "" && ev.Message != p.Logger {
 		ev.Message = p.Logger + ": " + ev.Message
 	}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -39,12 +40,14 @@ type Options struct {
 
 // Server is one hosted MCP server, as the core's Plugin.
 type Server struct {
-	spec    config.MCPServer
-	opts    *Options
-	log     hclog.Logger
-	secrets redact.Values
-	sem     chan struct{}
-	tokens  atomicCounter
+	spec      config.MCPServer
+	opts      *Options
+	log       hclog.Logger
+	secrets   redact.Values
+	sem       chan struct{}
+	tokens    atomicCounter
+	raw       rawResults
+	rawWanted atomic.Int32 // /mcp/{server} calls in flight
 
 	mu       sync.Mutex
 	status   domain.PluginStatus
@@ -132,8 +135,8 @@ func (s *Server) start(ctx context.Context) (*live, error) {
 	client := s.client(l)
 	var t mcp.Transport
 	if s.spec.URL != "" {
-		t = &mcp.StreamableClientTransport{Endpoint: s.spec.URL, MaxRetries: 1,
-			HTTPClient: &http.Client{Transport: headerTransport{base: http.DefaultTransport, headers: s.spec.Headers}}}
+		t = &httpTransport{l: l, inner: &mcp.StreamableClientTransport{Endpoint: s.spec.URL, MaxRetries: 1,
+			HTTPClient: &http.Client{Transport: headerTransport{base: http.DefaultTransport, headers: s.spec.Headers}}}}
 	} else {
 		argv := append([]string(nil), s.spec.Command...)
 		// The program is looked up in the host's PATH; its own PATH (for
@@ -212,9 +215,11 @@ func (s *Server) client(l *live) *mcp.Client {
 	return mcp.NewClient(&mcp.Implementation{Name: "toolhost", Version: s.opts.Version}, &mcp.ClientOptions{
 		Capabilities: &mcp.ClientCapabilities{},
 		ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) {
+			defer l.notes.handled()
 			s.progress(l, r.Params)
 		},
 		LoggingMessageHandler: func(_ context.Context, r *mcp.LoggingMessageRequest) {
+			defer l.notes.handled()
 			s.logMessage(l, r.Params)
 		},
 		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) {
@@ -231,7 +236,10 @@ func (s *Server) listTools(ctx context.Context, cs *mcp.ClientSession) (*catalog
 		}
 		tools = append(tools, t)
 	}
-	return buildCatalog(s.spec.Name, cs.InitializeResult().ServerInfo, tools), nil
+	init := cs.InitializeResult()
+	cat := buildCatalog(s.spec.Name, init.ServerInfo, tools)
+	cat.init = init
+	return cat, nil
 }
 
 // refresh lists the tools again after list_changed.
@@ -298,10 +306,12 @@ func (s *Server) fail(err error) {
 // watch waits for the session to end, makes sure nothing of the process
 // group is left, and restarts the server unless the host ended it.
 func (s *Server) watch(l *live) {
-	_ = l.session.Wait()
+	s.waitEnded(l)
 	close(l.ended)
-	l.kill()
-	_ = l.session.Close()
+	l.kill() // for a remote server, this closes the session in the background
+	if s.spec.URL == "" {
+		_ = l.session.Close()
+	}
 	close(l.exited)
 	if l.stopped.Load() {
 		return
@@ -322,6 +332,22 @@ func (s *Server) watch(l *live) {
 	s.mu.Unlock()
 	s.log.Warn("MCP server exited; restarting", "pid", l.getPID(), "backoff", wait, "said", l.stderr.tail())
 	s.restartAfter(wait)
+}
+
+// waitEnded waits for the session to end. A remote session the host
+// dropped counts as ended at once: closing it may wait for the server to
+// finish the very call it ignored the cancellation of.
+func (s *Server) waitEnded(l *live) {
+	if s.spec.URL == "" {
+		_ = l.session.Wait()
+		return
+	}
+	done := make(chan struct{})
+	go func() { _ = l.session.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-l.life.Done():
+	}
 }
 
 func (s *Server) restartAfter(wait time.Duration) {

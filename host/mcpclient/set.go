@@ -98,6 +98,18 @@ func (st *Set) List() []*Server {
 	return append([]*Server(nil), st.servers...)
 }
 
+// Get is the server named name, nil when there is none.
+func (st *Set) Get(name string) *Server {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, s := range st.servers {
+		if s.spec.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
 // Shutdown stops every server: calls in flight finish until ctx ends,
 // then the servers' process groups are killed.
 func (st *Set) Shutdown(ctx context.Context) {

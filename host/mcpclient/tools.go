@@ -17,18 +17,21 @@ var contentSchema = json.RawMessage(`{"type":"object","properties":{"content":{"
 // maxKey is the longest action key the manifest allows.
 const maxKey = 50
 
-// catalog is what a server offers: its manifest, and the tool behind each
-// action key.
+// catalog is what a server offers: its manifest, the tool behind each
+// action key (by name and as the server listed it), and what it said
+// when it was initialized.
 type catalog struct {
 	manifest *manifest.Plugin
-	tools    map[string]string // action key → tool name
-	skipped  []string          // tools left out, each with why
+	tools    map[string]string    // action key → tool name
+	raw      map[string]*mcp.Tool // action key → the tool as listed
+	init     *mcp.InitializeResult
+	skipped  []string // tools left out, each with why
 }
 
 // buildCatalog maps tools to a manifest named name. A tool whose schemas
 // the catalog cannot take is left out and named in skipped.
 func buildCatalog(name string, info *mcp.Implementation, tools []*mcp.Tool) *catalog {
-	c := &catalog{tools: map[string]string{}}
+	c := &catalog{tools: map[string]string{}, raw: map[string]*mcp.Tool{}}
 	m := &manifest.Plugin{Name: name, Title: name}
 	if info != nil {
 		m.Title = firstNonEmpty(info.Title, info.Name, name)
@@ -42,7 +45,7 @@ func buildCatalog(name string, info *mcp.Implementation, tools []*mcp.Tool) *cat
 			continue
 		}
 		a.Key = uniqueKey(actionKey(t.Name), c.tools)
-		c.tools[a.Key] = t.Name
+		c.tools[a.Key], c.raw[a.Key] = t.Name, t
 		m.Actions = append(m.Actions, a)
 	}
 	c.manifest = m

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"crypto/cipher"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -88,7 +87,7 @@ func allBuckets() [][]byte {
 type DB struct {
 	bolt    *bbolt.DB
 	dir     string
-	aead    cipher.AEAD // nil without Options.SecretKey
+	sealer  *Sealer
 	commit  *committer
 	journal *journal // run records on the hot path (see journal.go)
 	// recovered is how many run records Open copied from the journal
@@ -100,7 +99,7 @@ type DB struct {
 	fileWarning string
 	// damagedRuns is what the last DamagedRuns found, plus one.
 	damagedRuns atomic.Int64
-	keyUse      keyUseThrottle
+	keyUse      KeyUseThrottle
 
 	mu        sync.Mutex     // guards closed and bg.Add
 	closed    bool           // set by Close
@@ -117,7 +116,7 @@ type DB struct {
 // before bbolt maps it; a panic inside bbolt while opening becomes such an
 // error too.
 func Open(dir string, opts Options) (_ *DB, err error) {
-	aead, err := newAEAD(opts.SecretKey)
+	sealer, err := NewSealer(opts.SecretKey)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +146,7 @@ func Open(dir string, opts Options) (_ *DB, err error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{bolt: bdb, dir: dir, aead: aead, fileWarning: fileWarning}
+	db := &DB{bolt: bdb, dir: dir, sealer: sealer, fileWarning: fileWarning}
 	if err := db.writePID(); err != nil {
 		bdb.Close()
 		return nil, err

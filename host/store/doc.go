@@ -87,4 +87,13 @@
 // Options.SecretKey (see LoadSecretKey) before they are written, with the
 // plugin name and the config key as additional data, and opened on read.
 // No error or log line carries a secret value.
+//
+// # Other backends
+//
+// host/pgstore keeps the same records in PostgreSQL. What both backends
+// must do alike is exported here for it: the checks and encodings of
+// runs, threads, messages, keys and idempotency claims (backend.go,
+// NewKey, PrepareThread, PrepareIdempotent), the Sealer of secret config
+// values, and Records, which reads a stopped host's file for
+// `toolhost db copy`. The tests both pass are in storetest.
 package store

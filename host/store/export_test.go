@@ -38,9 +38,6 @@ func BreakJournal(db *DB) (mend func()) {
 	}
 }
 
-// EncodeRun encodes a run record as PutRuns stores it.
-var EncodeRun = encodeRun
-
 // EncodeRunReflect is the reference for EncodeRun: encoding/json for every
 // field but the raw ones, as encodeRun was before it wrote JSON by hand.
 func EncodeRunReflect(r *Run) ([]byte, error) {

@@ -22,16 +22,9 @@ const maxIdempotencyKey = 1024
 // BodyDigest and a run → replay that run, else → 409.
 // rec.CreatedAt defaults to now.
 func (is Idempotency) BeginIdempotent(ctx context.Context, rec *IdempotencyRecord) (existing *IdempotencyRecord, err error) {
-	if rec.Key == "" || len(rec.Key) > maxIdempotencyKey {
-		return nil, invalidf("idempotency key must be 1 to %d bytes long", maxIdempotencyKey)
-	}
-	if rec.CreatedAt.IsZero() {
-		rec.CreatedAt = time.Now().UTC()
-	}
-	rec.RunID, rec.Status, rec.Response = "", 0, nil
-	enc, err := json.Marshal(rec)
+	enc, err := PrepareIdempotent(rec)
 	if err != nil {
-		return nil, fmt.Errorf("encoding idempotency record: %w", err)
+		return nil, err
 	}
 	err = is.db.batch(func(tx *bbolt.Tx) error {
 		existing = nil
@@ -49,6 +42,29 @@ func (is Idempotency) BeginIdempotent(ctx context.Context, rec *IdempotencyRecor
 		return nil, fmt.Errorf("beginning idempotent request: %w", err)
 	}
 	return existing, nil
+}
+
+// PrepareIdempotent checks rec's key, makes it an in-flight claim
+// (no run yet; CreatedAt now when zero) and encodes it as stored.
+func PrepareIdempotent(rec *IdempotencyRecord) ([]byte, error) {
+	if rec.Key == "" || len(rec.Key) > maxIdempotencyKey {
+		return nil, invalidf("idempotency key must be 1 to %d bytes long", maxIdempotencyKey)
+	}
+	if rec.CreatedAt.IsZero() {
+		rec.CreatedAt = time.Now().UTC()
+	}
+	rec.RunID, rec.Status, rec.Response = "", 0, nil
+	enc, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("encoding idempotency record: %w", err)
+	}
+	return enc, nil
+}
+
+// IdempotencyExpired reports whether rec no longer answers for its key at
+// now.
+func IdempotencyExpired(rec *IdempotencyRecord, now time.Time) bool {
+	return idempotencyExpired(rec, now)
 }
 
 // FinishIdempotent links key's claim to the run its request made, so

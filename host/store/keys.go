@@ -56,6 +56,34 @@ func normalizeScopes(scopes []string) ([]string, error) {
 // them) and returns its plaintext, which is shown once and never stored:
 // only its SHA-256 digest is. A taken name gives ErrConflict.
 func (ks Keys) CreateKey(ctx context.Context, name string, scopes ...string) (plaintext string, key *APIKey, err error) {
+	plaintext, key, err = NewKey(name, scopes...)
+	if err != nil {
+		return "", nil, err
+	}
+	enc, err := json.Marshal(key)
+	if err != nil {
+		return "", nil, fmt.Errorf("encoding key: %w", err)
+	}
+	err = ks.db.update(func(tx *bbolt.Tx) error {
+		keys := tx.Bucket(bucketKeys)
+		if keys.Get([]byte(name)) != nil {
+			return fmt.Errorf("key %q already exists: %w", name, ErrConflict)
+		}
+		if err := keys.Put([]byte(name), enc); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketKeyDigests).Put(key.Digest, []byte(name))
+	})
+	if err != nil {
+		return "", nil, fmt.Errorf("creating key: %w", err)
+	}
+	return plaintext, key, nil
+}
+
+// NewKey checks name and scopes and makes a new key: its plaintext, shown
+// once, and the record to store, which holds only its digest. It stores
+// nothing: every backend's CreateKey starts with it.
+func NewKey(name string, scopes ...string) (plaintext string, key *APIKey, err error) {
 	if !keyNameRE.MatchString(name) {
 		return "", nil, invalidf("key name must match %s, got %q", keyNameRE, name)
 	}
@@ -80,24 +108,17 @@ func (ks Keys) CreateKey(ctx context.Context, name string, scopes ...string) (pl
 		Scopes:    scopes,
 		CreatedAt: time.Now().UTC(),
 	}
-	enc, err := json.Marshal(key)
-	if err != nil {
-		return "", nil, fmt.Errorf("encoding key: %w", err)
-	}
-	err = ks.db.update(func(tx *bbolt.Tx) error {
-		keys := tx.Bucket(bucketKeys)
-		if keys.Get([]byte(name)) != nil {
-			return fmt.Errorf("key %q already exists: %w", name, ErrConflict)
-		}
-		if err := keys.Put([]byte(name), enc); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketKeyDigests).Put(key.Digest, []byte(name))
-	})
-	if err != nil {
-		return "", nil, fmt.Errorf("creating key: %w", err)
-	}
 	return plaintext, key, nil
+}
+
+// KeyDigest returns the digest a stored key has for plaintext, and false
+// when plaintext cannot be a key (Authenticate then refuses it at once).
+func KeyDigest(plaintext string) ([]byte, bool) {
+	if !strings.HasPrefix(plaintext, KeyPrefix) || len(plaintext) > 256 {
+		return nil, false
+	}
+	d := sha256.Sum256([]byte(plaintext))
+	return d[:], true
 }
 
 // ListKeys returns every key, by name.
@@ -146,7 +167,7 @@ func (ks Keys) RevokeKey(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("revoking key: %w", err)
 	}
-	ks.db.keyUse.forget(name)
+	ks.db.keyUse.Forget(name)
 	return nil
 }
 
@@ -154,13 +175,13 @@ func (ks Keys) RevokeKey(ctx context.Context, name string) error {
 // It reads only: LastUsedAt is written in the background, at most once a
 // minute per key, so authenticating costs no fsync.
 func (ks Keys) Authenticate(ctx context.Context, plaintext string) (*APIKey, error) {
-	if !strings.HasPrefix(plaintext, KeyPrefix) || len(plaintext) > 256 {
+	digest, ok := KeyDigest(plaintext)
+	if !ok {
 		return nil, ErrUnauthorized
 	}
-	digest := sha256.Sum256([]byte(plaintext))
 	var key *APIKey
 	err := ks.db.view(func(tx *bbolt.Tx) error {
-		name := tx.Bucket(bucketKeyDigests).Get(digest[:])
+		name := tx.Bucket(bucketKeyDigests).Get(digest)
 		if name == nil {
 			return ErrUnauthorized
 		}
@@ -173,7 +194,7 @@ func (ks Keys) Authenticate(ctx context.Context, plaintext string) (*APIKey, err
 		if err != nil {
 			return err
 		}
-		if subtle.ConstantTimeCompare(key.Digest, digest[:]) != 1 {
+		if subtle.ConstantTimeCompare(key.Digest, digest) != 1 {
 			return ErrUnauthorized
 		}
 		return nil
@@ -182,7 +203,7 @@ func (ks Keys) Authenticate(ctx context.Context, plaintext string) (*APIKey, err
 		return nil, err
 	}
 	now := time.Now().UTC()
-	if ks.db.keyUse.due(key.Name, now) {
+	if ks.db.keyUse.Due(key.Name, now) {
 		ks.db.background(func() { ks.db.touchKey(key.Name, key.Digest, now) })
 		key.LastUsedAt = &now
 	}
@@ -221,14 +242,16 @@ func decodeKey(name, v []byte) (*APIKey, error) {
 	return key, nil
 }
 
-// keyUseThrottle remembers when each key's use was last written.
-type keyUseThrottle struct {
+// KeyUseThrottle remembers when each key's use was last written, so that
+// LastUsedAt is written at most once a minute per key. The zero value is
+// ready to use.
+type KeyUseThrottle struct {
 	mu   sync.Mutex
 	last map[string]time.Time
 }
 
-// due reports whether name's use should be written now, and if so notes it.
-func (t *keyUseThrottle) due(name string, now time.Time) bool {
+// Due reports whether name's use should be written now, and if so notes it.
+func (t *KeyUseThrottle) Due(name string, now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if last, ok := t.last[name]; ok && now.Sub(last) < keyUseInterval {
@@ -241,7 +264,8 @@ func (t *keyUseThrottle) due(name string, now time.Time) bool {
 	return true
 }
 
-func (t *keyUseThrottle) forget(name string) {
+// Forget drops what is remembered of name (a revoked key).
+func (t *KeyUseThrottle) Forget(name string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.last, name)

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"runtime"
 	"testing"
@@ -91,22 +90,6 @@ func mustCheck(t testing.TB, db *store.DB) {
 	if err := db.Check(); err != nil {
 		t.Fatalf("Check: %v", err)
 	}
-}
-
-func ids[T any](items []T, id func(T) string) []string {
-	out := make([]string, len(items))
-	for i, it := range items {
-		out[i] = id(it)
-	}
-	return out
-}
-
-func runIDs(runs []*store.Run) []string {
-	return ids(runs, func(r *store.Run) string { return r.ID })
-}
-
-func sameStrings(a, b []string) bool {
-	return fmt.Sprint(a) == fmt.Sprint(b)
 }
 
 func timeNow() time.Time { return time.Now().UTC() }

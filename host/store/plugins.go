@@ -40,7 +40,7 @@ func (ps Plugins) PutPlugin(ctx context.Context, p *PluginRecord) error {
 		}
 		rec := *p
 		rec.InstalledAt, rec.UpdatedAt = installed, now
-		enc, err := ps.db.encodePlugin(&rec)
+		enc, err := ps.db.sealer.EncodePlugin(&rec)
 		if err != nil {
 			return err
 		}
@@ -56,8 +56,8 @@ func (ps Plugins) PutPlugin(ctx context.Context, p *PluginRecord) error {
 	return nil
 }
 
-// encodePlugin seals p's secret values and encodes it.
-func (db *DB) encodePlugin(p *PluginRecord) ([]byte, error) {
+// EncodePlugin seals p's secret values and encodes it as stored.
+func (s *Sealer) EncodePlugin(p *PluginRecord) ([]byte, error) {
 	sp := storedPlugin{PluginRecord: *p}
 	sp.Config = make(map[string]string, len(p.Config))
 	maps.Copy(sp.Config, p.Config)
@@ -66,7 +66,7 @@ func (db *DB) encodePlugin(p *PluginRecord) ([]byte, error) {
 		if !ok {
 			continue
 		}
-		sealed, err := db.seal(p.Name, k, v)
+		sealed, err := s.seal(p.Name, k, v)
 		if err != nil {
 			return nil, err
 		}
@@ -82,15 +82,15 @@ func (db *DB) encodePlugin(p *PluginRecord) ([]byte, error) {
 	return json.Marshal(sp)
 }
 
-// decodePlugin decodes a stored plugin and opens its sealed values.
-func (db *DB) decodePlugin(v []byte) (*PluginRecord, error) {
+// DecodePlugin decodes a stored plugin and opens its sealed values.
+func (s *Sealer) DecodePlugin(v []byte) (*PluginRecord, error) {
 	var sp storedPlugin
 	if err := json.Unmarshal(v, &sp); err != nil {
 		return nil, fmt.Errorf("decoding plugin: %w", err)
 	}
 	p := sp.PluginRecord
 	for _, k := range slices.Sorted(maps.Keys(sp.Sealed)) {
-		plain, err := db.open(p.Name, k, sp.Sealed[k])
+		plain, err := s.open(p.Name, k, sp.Sealed[k])
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +112,7 @@ func (ps Plugins) GetPlugin(ctx context.Context, name string) (*PluginRecord, er
 			return ErrNotFound
 		}
 		var err error
-		p, err = ps.db.decodePlugin(v)
+		p, err = ps.db.sealer.DecodePlugin(v)
 		return err
 	})
 	if err != nil {
@@ -126,7 +126,7 @@ func (ps Plugins) ListPlugins(ctx context.Context) ([]*PluginRecord, error) {
 	var list []*PluginRecord
 	err := ps.db.view(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketPlugins).ForEach(func(k, v []byte) error {
-			p, err := ps.db.decodePlugin(v)
+			p, err := ps.db.sealer.DecodePlugin(v)
 			if err != nil {
 				return fmt.Errorf("plugin %q: %w", k, err)
 			}

@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -82,21 +81,7 @@ func (db *DB) interruptChunk(status string, now time.Time, damaged map[string]bo
 	return n, more, err
 }
 
-func interrupt(r *Run, now time.Time) {
-	r.Status = StatusFailed
-	e := InterruptedError
-	r.Error = &e
-	r.FinishedAt = &now
-	if r.StartedAt != nil {
-		r.DurationMS = float64(now.Sub(*r.StartedAt).Microseconds()) / 1000
-	}
-	data, _ := json.Marshal(map[string]any{"error": e})
-	seq := 1
-	if len(r.Events) > 0 {
-		seq = r.Events[len(r.Events)-1].Seq + 1
-	}
-	r.Events = append(r.Events, Event{Seq: seq, Type: "run.failed", Data: data, At: now})
-}
+func interrupt(r *Run, now time.Time) { r.Interrupt(now) }
 
 // indexIDs returns up to limit ids (copied) stored in an index under value.
 func indexIDs(b *bbolt.Bucket, value string, limit int) []string {

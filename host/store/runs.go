@@ -320,10 +320,7 @@ func (rs Runs) listRuns(f RunFilter, p Page) (runs []*Run, hasMore bool, damaged
 	if err != nil {
 		return nil, false, nil, err
 	}
-	if f.Status != "" && !ValidStatus(f.Status) {
-		return nil, false, nil, invalidf("status must be a run status, got %q", f.Status)
-	}
-	if err := checkNoNUL(f.ActionID, f.PluginID, f.ThreadID, f.KeyID); err != nil {
+	if err := CheckRunFilter(f); err != nil {
 		return nil, false, nil, err
 	}
 	// Copy the journal in first, so the page holds every durable run. When

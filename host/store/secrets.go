@@ -117,6 +117,23 @@ func createKeyFile(dir, path string) ([]byte, error) {
 	return key, nil
 }
 
+// Sealer seals and opens secret plugin config values with the secret
+// key. Every backend of the store uses it, so a value sealed by one opens
+// with the other and no database sees it in plaintext.
+type Sealer struct {
+	aead cipher.AEAD // nil without a key
+}
+
+// NewSealer returns the Sealer for a SecretKeySize-byte key; with a nil
+// key it seals nothing, and sealing or opening fails with ErrSecretKey.
+func NewSealer(key []byte) (*Sealer, error) {
+	aead, err := newAEAD(key)
+	if err != nil {
+		return nil, err
+	}
+	return &Sealer{aead: aead}, nil
+}
+
 func newAEAD(key []byte) (cipher.AEAD, error) {
 	if key == nil {
 		return nil, nil
@@ -137,27 +154,27 @@ func sealingAD(plugin, key string) []byte {
 }
 
 // seal encrypts a config value of plugin under key: nonce || ciphertext.
-func (db *DB) seal(plugin, key, value string) ([]byte, error) {
-	if db.aead == nil {
+func (s *Sealer) seal(plugin, key, value string) ([]byte, error) {
+	if s.aead == nil {
 		return nil, fmt.Errorf("sealing config %q of plugin %q: no secret key configured: %w", key, plugin, ErrSecretKey)
 	}
-	nonce := make([]byte, db.aead.NonceSize(), db.aead.NonceSize()+len(value)+db.aead.Overhead())
+	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(value)+s.aead.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, fmt.Errorf("sealing config %q of plugin %q: %w", key, plugin, err)
 	}
-	return db.aead.Seal(nonce, nonce, []byte(value), sealingAD(plugin, key)), nil
+	return s.aead.Seal(nonce, nonce, []byte(value), sealingAD(plugin, key)), nil
 }
 
 // open decrypts what seal made.
-func (db *DB) open(plugin, key string, sealed []byte) (string, error) {
-	if db.aead == nil {
+func (s *Sealer) open(plugin, key string, sealed []byte) (string, error) {
+	if s.aead == nil {
 		return "", fmt.Errorf("reading config %q of plugin %q: it is sealed and no secret key is configured: %w", key, plugin, ErrSecretKey)
 	}
-	ns := db.aead.NonceSize()
+	ns := s.aead.NonceSize()
 	if len(sealed) < ns {
 		return "", fmt.Errorf("reading config %q of plugin %q: sealed value too short: %w", key, plugin, ErrSecretKey)
 	}
-	plain, err := db.aead.Open(nil, sealed[:ns], sealed[ns:], sealingAD(plugin, key))
+	plain, err := s.aead.Open(nil, sealed[:ns], sealed[ns:], sealingAD(plugin, key))
 	if err != nil {
 		return "", &wrapped{
 			Msg: fmt.Sprintf("reading config %q of plugin %q: cannot decrypt it: the secret key (%s or %s) is not the one it was sealed with, or the data is damaged", key, plugin, SecretKeyEnv, SecretKeyFile),

@@ -16,24 +16,9 @@ import (
 // without ID gets NewID(ThreadPrefix), and messages get ids, the thread id
 // and times as in AddMessages; all are set on the arguments.
 func (ts Threads) CreateThread(ctx context.Context, t *Thread, msgs []*Message) error {
-	if t.ID == "" {
-		t.ID = NewID(ThreadPrefix)
-	}
-	if _, ok := idTime(t.ID, ThreadPrefix); !ok {
-		return invalidf("thread id %q is not %s followed by a ULID", t.ID, ThreadPrefix)
-	}
-	if t.CreatedAt.IsZero() {
-		t.CreatedAt = time.Now().UTC()
-	}
-	if t.Metadata == nil {
-		t.Metadata = map[string]string{}
-	}
-	if err := checkMetadata(t.Metadata); err != nil {
-		return err
-	}
-	enc, err := json.Marshal(t)
+	enc, err := PrepareThread(t)
 	if err != nil {
-		return fmt.Errorf("encoding thread: %w", err)
+		return err
 	}
 	msgEnc, err := prepareMessages(t.ID, msgs)
 	if err != nil {
@@ -53,6 +38,31 @@ func (ts Threads) CreateThread(ctx context.Context, t *Thread, msgs []*Message) 
 		return fmt.Errorf("creating thread: %w", err)
 	}
 	return nil
+}
+
+// PrepareThread gives t an id (NewID(ThreadPrefix)), a creation time and
+// metadata when it has none, checks them and encodes it as stored.
+func PrepareThread(t *Thread) ([]byte, error) {
+	if t.ID == "" {
+		t.ID = NewID(ThreadPrefix)
+	}
+	if _, ok := idTime(t.ID, ThreadPrefix); !ok {
+		return nil, invalidf("thread id %q is not %s followed by a ULID", t.ID, ThreadPrefix)
+	}
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = time.Now().UTC()
+	}
+	if t.Metadata == nil {
+		t.Metadata = map[string]string{}
+	}
+	if err := checkMetadata(t.Metadata); err != nil {
+		return nil, err
+	}
+	enc, err := json.Marshal(t)
+	if err != nil {
+		return nil, fmt.Errorf("encoding thread: %w", err)
+	}
+	return enc, nil
 }
 
 // checkMetadata enforces the metadata limits.

@@ -63,10 +63,19 @@ func AcquireSlot(ctx context.Context, sem chan struct{}, deadline time.Time, tim
 	case sem <- struct{}{}:
 		return nil
 	case <-ctx.Done():
+		// A caller's deadline that passed is a timeout too, whichever of
+		// the two fired first.
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return slotTimeout(timeout, what, sem)
+		}
 		return domain.WrapError(ctx.Err(), domain.CodeCancelled, "run cancelled while waiting for a free slot on %s", what)
 	case <-t.C:
-		return domain.Errorf(domain.CodeActionTimeout, "action timed out after %s waiting for a free slot on %s (concurrency %d)", timeout, what, cap(sem))
+		return slotTimeout(timeout, what, sem)
 	}
+}
+
+func slotTimeout(timeout time.Duration, what string, sem chan struct{}) error {
+	return domain.Errorf(domain.CodeActionTimeout, "action timed out after %s waiting for a free slot on %s (concurrency %d)", timeout, what, cap(sem))
 }
 
 // instance returns a live instance with a call registered on it, starting a

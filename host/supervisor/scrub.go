@@ -200,13 +200,26 @@ func (l scrubLogger) ResetNamed(name string) hclog.Logger {
 var commonEnv = map[string]bool{"PATH": true, "HOME": true, "TMPDIR": true, "USER": true, "LOGNAME": true,
 	"LANG": true, "LANGUAGE": true, "TZ": true, "SHELL": true, "PWD": true, "TERM": true}
 
+// plainEnv reports whether an env variable holds no secret: the common
+// ones, the locale, and OpenTelemetry's settings (an endpoint, a batch
+// delay) except its headers, which carry exporters' credentials.
+func plainEnv(name string) bool {
+	switch {
+	case commonEnv[name], strings.HasPrefix(name, "LC_"):
+		return true
+	case strings.HasPrefix(name, "OTEL_"):
+		return !strings.Contains(name, "HEADERS")
+	}
+	return false
+}
+
 // envValues returns the values of env entries: NAME=value's value, or the
 // host's value of a NAME copied from it.
 func envValues(entries []string, getenv func(string) string) []string {
 	var vals []string
 	for _, e := range entries {
 		name, v, fixed := strings.Cut(e, "=")
-		if commonEnv[name] || strings.HasPrefix(name, "LC_") {
+		if plainEnv(name) {
 			continue
 		}
 		if !fixed && getenv != nil {

@@ -112,3 +112,17 @@ func TestOutputLoggerLines(t *testing.T) {
 		t.Fatalf("lines %q, want %q", lines, want)
 	}
 }
+
+func TestEnvValuesLeaveOutPlainSettings(t *testing.T) {
+	entries := []string{"PATH", "LC_ALL=C", "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318",
+		"OTEL_BSP_SCHEDULE_DELAY=60000", "OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer otel-secret",
+		"OTEL_EXPORTER_OTLP_TRACES_HEADERS=x-key=traces-secret", "GITHUB_TOKEN"}
+	getenv := func(name string) string {
+		return map[string]string{"PATH": "/usr/bin", "GITHUB_TOKEN": "ghp-secret"}[name]
+	}
+	got := envValues(entries, getenv)
+	want := []string{"authorization=Bearer otel-secret", "x-key=traces-secret", "ghp-secret"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("secret env values = %q, want %q", got, want)
+	}
+}

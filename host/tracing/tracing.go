@@ -8,6 +8,7 @@ package tracing
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -48,7 +49,7 @@ func Setup(ctx context.Context, cfg config.Tracing, getenv func(string) string, 
 	var opts []otlptracehttp.Option
 	if ep := cfg.Endpoint; ep != "" {
 		if strings.Contains(ep, "://") {
-			opts = append(opts, otlptracehttp.WithEndpointURL(ep))
+			opts = append(opts, otlptracehttp.WithEndpointURL(tracesURL(ep)))
 		} else {
 			opts = append(opts, otlptracehttp.WithEndpoint(ep))
 		}
@@ -77,6 +78,18 @@ func Setup(ctx context.Context, cfg config.Tracing, getenv func(string) string, 
 		sdktrace.WithResource(res),
 		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))),
 	), nil
+}
+
+// tracesURL is the URL spans are posted to: a URL with a path as it is, a
+// bare scheme://host:port with /v1/traces (as OTEL_EXPORTER_OTLP_ENDPOINT
+// is read).
+func tracesURL(ep string) string {
+	u, err := url.Parse(ep)
+	if err != nil || strings.Trim(u.Path, "/") != "" {
+		return ep
+	}
+	u.Path = "/v1/traces"
+	return u.String()
 }
 
 // Middleware gives each request a server span, the child of an incoming

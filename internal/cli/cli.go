@@ -60,7 +60,7 @@ func commands() []command {
 		{"runs", "list, show or follow runs on a running server", runsCmd},
 		{"thread", "talk to an assistant on a thread", threadCmd},
 		{"mcp", "MCP over stdio, forwarded to the server's /mcp (for Claude Desktop and other local clients)", mcpCmd},
-		{"db", "check, repair or compact the database (server stopped)", dbCmd},
+		{"db", "check, repair or compact the database (server stopped); migrate or copy to PostgreSQL", dbCmd},
 		{"version", "print the version", func(e *env, _ []string) error { fmt.Fprintln(e.stdout, "toolhost", Version); return nil }},
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/toolhost/toolhost/host/backend"
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/store"
 )
@@ -60,21 +62,24 @@ func (lf *localFlags) load(e *env) (*config.Config, error) {
 	}, nil
 }
 
-// openLocalStore opens the store in dataDir like serve does, waiting at
-// most timeout for the file lock. Its errors keep their chain, so callers
-// can test for store.ErrInUse.
-func openLocalStore(e *env, dataDir string, timeout time.Duration) (*store.DB, error) {
-	key, err := store.LoadSecretKey(dataDir, e.getenv)
+// openLocalStore opens the store the config names like serve does (the
+// bbolt file in its data directory, or its PostgreSQL database), waiting
+// at most timeout for bbolt's file lock. Its errors keep their chain, so
+// callers can test for store.ErrInUse.
+func openLocalStore(e *env, cfg *config.Config, timeout time.Duration) (backend.Store, error) {
+	key, err := backend.LoadSecretKey(cfg.Store, cfg.DataDir, e.getenv)
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(dataDir, store.Options{SecretKey: key, Timeout: timeout})
+	return backend.Open(context.Background(), backend.Options{Store: cfg.Store, DataDir: cfg.DataDir, SecretKey: key, Timeout: timeout})
 }
 
 func dbCmd(e *env, args []string) error {
 	return subcommand(e, "db", args, map[string]func(*env, []string) error{
-		"check":   dbCheck,
+		"check":   dbCheckAny,
 		"compact": dbCompact,
+		"copy":    dbCopy,
+		"migrate": dbMigrate,
 		"repair":  dbRepair,
 	})
 }
@@ -89,6 +94,9 @@ func dbFile(e *env, name string, args []string) (dir, path string, err error) {
 	cfg, err := lf.load(e)
 	if err != nil {
 		return "", "", err
+	}
+	if cfg.Store.Backend == config.BackendPostgres {
+		return "", "", fail(ExitUsage, "db %s works on the bbolt file; %s keeps the state in PostgreSQL (its own tools back it up and compact it; `toolhost db check` checks it)", name, cfg.File)
 	}
 	path = filepath.Join(cfg.DataDir, store.FileName)
 	if _, err := os.Stat(path); err != nil {

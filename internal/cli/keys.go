@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/toolhost/toolhost/client"
+	"github.com/toolhost/toolhost/host/backend"
 	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/store"
 )
@@ -30,12 +31,12 @@ func viewKey(k *store.APIKey) keyView {
 // withKeyStore runs local on the store in the configured data directory;
 // when a running server holds it, it says so and runs remote against the
 // server's admin API instead.
-func withKeyStore(e *env, lf *localFlags, what string, local func(*store.DB) error, remote func(*conn) error) error {
+func withKeyStore(e *env, lf *localFlags, what string, local func(backend.Store) error, remote func(*conn) error) error {
 	cfg, err := lf.load(e)
 	if err != nil {
 		return err
 	}
-	db, err := openLocalStore(e, cfg.DataDir, 0)
+	db, err := openLocalStore(e, cfg, 0)
 	if errors.Is(err, store.ErrInUse) {
 		c := newClient(e)
 		defer c.close()
@@ -75,7 +76,7 @@ func keyCreate(e *env, args []string) error {
 	}
 	var created keyView
 	err = withKeyStore(e, lf, "creating the key",
-		func(db *store.DB) error {
+		func(db backend.Store) error {
 			plain, k, err := db.Keys().CreateKey(context.Background(), name, scopes...)
 			if err != nil {
 				return storeError(err)
@@ -127,7 +128,7 @@ func keyList(e *env, args []string) error {
 	}
 	keys := []keyView{}
 	err := withKeyStore(e, lf, "listing keys",
-		func(db *store.DB) error {
+		func(db backend.Store) error {
 			ks, err := db.Keys().ListKeys(context.Background())
 			if err != nil {
 				return fail(ExitFailed, "%v", err)
@@ -168,7 +169,7 @@ func keyRevoke(e *env, args []string) error {
 		return err
 	}
 	err = withKeyStore(e, lf, "revoking the key",
-		func(db *store.DB) error {
+		func(db backend.Store) error {
 			if err := db.Keys().RevokeKey(context.Background(), name); err != nil {
 				if errors.Is(err, store.ErrNotFound) {
 					return fail(ExitUsage, "no key named %q (see toolhost key list)", name)

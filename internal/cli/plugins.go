@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/toolhost/toolhost/host/backend"
 	"github.com/toolhost/toolhost/host/config"
 	"github.com/toolhost/toolhost/host/core"
 	"github.com/toolhost/toolhost/host/store"
@@ -126,7 +127,7 @@ func pluginInstall(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%s plugin %s %s (%d actions) at %s\nsha256 %s\n", verb, *name, m.Version, len(m.Actions), dst, sum)
 
-	db, err := openLocalStore(e, cfg.DataDir, 0)
+	db, err := openLocalStore(e, cfg, 0)
 	if errors.Is(err, store.ErrInUse) {
 		return installOnRunningServer(e, *name, sum, err)
 	}
@@ -312,7 +313,7 @@ func pluginList(e *env, args []string) error {
 type localPlugins struct {
 	paths   map[string]string
 	records map[string]*store.PluginRecord
-	db      *store.DB
+	db      backend.Store
 }
 
 func readLocalPlugins(e *env, lf *localFlags, lockTimeout time.Duration) (*localPlugins, *config.Config, error) {
@@ -328,10 +329,10 @@ func readLocalPlugins(e *env, lf *localFlags, lockTimeout time.Duration) (*local
 	for _, s := range specs {
 		lp.paths[s.Name] = s.Path
 	}
-	if _, err := os.Stat(filepath.Join(cfg.DataDir, store.FileName)); err != nil {
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, store.FileName)); err != nil && cfg.Store.Backend != config.BackendPostgres {
 		return lp, cfg, nil
 	}
-	db, err := openLocalStore(e, cfg.DataDir, lockTimeout)
+	db, err := openLocalStore(e, cfg, lockTimeout)
 	if err != nil {
 		return lp, cfg, err
 	}
@@ -462,7 +463,7 @@ func pluginRemove(e *env, args []string) error {
 		}
 	}
 	file := installedFile(cfg.PluginDir, name)
-	db, err := openLocalStore(e, cfg.DataDir, 0)
+	db, err := openLocalStore(e, cfg, 0)
 	inUse := errors.Is(err, store.ErrInUse)
 	if err != nil && !inUse {
 		return fail(ExitFailed, "%v", err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/toolhost/toolhost/host/app"
 	"github.com/toolhost/toolhost/host/config"
+	"github.com/toolhost/toolhost/host/domain"
 	"github.com/toolhost/toolhost/host/supervisor"
 )
 
@@ -130,14 +131,18 @@ func (a *host) bootstrapKey(e *env) error {
 		fmt.Fprintln(e.stdout, "API key: the one in TOOLHOST_API_KEY")
 		return nil
 	}
-	n, err := a.DB.Keys().CountKeys(context.Background())
+	n, err := a.Store.Keys().CountKeys(context.Background())
 	if err != nil || n > 0 {
 		if n > 0 {
 			fmt.Fprintf(e.stdout, "API keys: %d stored (toolhost key list; toolhost key create --name NAME for another)\n", n)
 		}
 		return err
 	}
-	plain, _, err := a.DB.Keys().CreateKey(context.Background(), "default")
+	plain, _, err := a.Store.Keys().CreateKey(context.Background(), "default")
+	if errors.Is(err, domain.ErrConflict) { // another replica on the same database made it
+		fmt.Fprintln(e.stdout, "API keys: the first one was made by another replica (toolhost key create --name NAME for another)")
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -152,6 +157,9 @@ func (a *host) printStart(e *env) {
 		fmt.Fprintf(e.stdout, "metrics on http://%s/metrics (no key needed there)\n", a.metricsLn.Addr())
 	}
 	fmt.Fprintf(e.stdout, "data directory: %s\n", a.Config.DataDir)
+	if a.DB == nil {
+		fmt.Fprintf(e.stdout, "store: %s at %s\n", a.Store.Kind(), a.Store.Where())
+	}
 	for _, p := range a.Supervisor.List() {
 		in := p.Info()
 		actions := 0

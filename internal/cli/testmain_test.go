@@ -4,6 +4,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/toolhost/toolhost/internal/pgtest"
 	"github.com/toolhost/toolhost/internal/testbin"
 )
 
@@ -14,5 +15,6 @@ func TestMain(m *testing.M) {
 	testkitBin = testbin.MustBuild("internal/testplugins/testkit")
 	code := m.Run()
 	testbin.Cleanup()
+	pgtest.Stop()
 	os.Exit(code)
 }

@@ -4,5 +4,6 @@
 // protocol, not the sdk: it says what the sdk never would, and speaks
 // protocol version 1 when asked) and broken ones (a bad definition,
 // stdout before the handshake, no handshake at all, envecho: dying at start
-// with its environment on stderr).
+// with its environment on stderr) and traced (spans of its own, exported
+// over OTLP).
 package testplugins

@@ -49,6 +49,7 @@ function show(title, ...content) {
 function items(x) { return Array.isArray(x) ? x : (x && (x.list || x.data)) || []; }
 function errorBox(err) { return h("p", { class: "error", role: "alert" }, err.message || String(err)); }
 function pretty(v) { return h("pre", {}, typeof v === "string" ? v : JSON.stringify(v, null, 2)); }
+function fmtMs(ms) { return ms === undefined ? "" : (ms < 10 ? ms.toFixed(2) : Math.round(ms)) + " ms"; }
 function fmtTime(s) { return s ? new Date(s).toLocaleString() : ""; }
 function statusCell(s) { return h("span", { class: "status-" + s }, s); }
 
@@ -72,8 +73,9 @@ async function overview() {
   show("Overview", h("p", {}, "Loading…"));
   try {
     const since = new Date(Date.now() - 3600e3).toISOString();
-    const [plugins, runs] = await Promise.all([api("GET", "/v1/plugins"), listRuns({ created_after: since }, 1000)]);
-    const counts = {};
+    const [plugins, actions, runs] = await Promise.all([api("GET", "/v1/plugins"), api("GET", "/v1/actions"), listRuns({ created_after: since }, 1000)]);
+    const counts = {}, nActions = {};
+    for (const a of items(actions)) nActions[a.pluginId] = (nActions[a.pluginId] || 0) + 1;
     const perMin = new Array(60).fill(0), failMin = new Array(60).fill(0);
     let failures = 0;
     for (const r of runs.list) {
@@ -84,7 +86,13 @@ async function overview() {
     }
     const max = Math.max(1, ...perMin);
     const bars = h("div", { class: "bars", role: "img", "aria-label": "Runs per minute over the last hour" },
-      perMin.map((n, i) => { const b = h("span", { class: failMin[i] ? "fail" : "", title: n + " runs, " + failMin[i] + " failed" }); b.style.height = (100 * n / max) + "%"; return b; }));
+      perMin.map((n, i) => {
+        // The failed part of a minute's bar is red, at its base.
+        const b = h("span", { title: n + " runs, " + failMin[i] + " failed" }, failMin[i] ? h("span", { class: "fail" }) : null);
+        b.style.height = (100 * n / max) + "%";
+        if (failMin[i]) b.firstChild.style.height = (100 * failMin[i] / n) + "%";
+        return b;
+      }));
     show("Overview",
       h("div", { class: "cards" },
         h("div", { class: "card" }, h("div", { class: "big", id: "runs-hour" }, runs.list.length + (runs.has_more ? "+" : "")), "runs in the last hour"),
@@ -93,10 +101,10 @@ async function overview() {
       h("h2", {}, "Runs per minute (last hour)"), bars,
       h("h2", {}, "Plugins"),
       h("div", { class: "table-wrap" }, h("table", { id: "plugins-table" },
-        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Plugin"), h("th", { scope: "col" }, "Status"), h("th", { scope: "col" }, "Restarts"), h("th", { scope: "col" }, "Last error"), h("th", { scope: "col" }, "Runs (1h)"))),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Plugin"), h("th", { scope: "col" }, "Status"), h("th", { scope: "col" }, "Restarts"), h("th", { scope: "col" }, "Last error"), h("th", { scope: "col" }, "Actions"), h("th", { scope: "col" }, "Runs (1h)"))),
         h("tbody", {}, items(plugins).map((p) => h("tr", {},
           h("td", {}, h("a", { href: "#/plugins/" + encodeURIComponent(p.key) }, p.key)),
-          h("td", {}, statusCell(p.status)), h("td", {}, p.restarts || 0), h("td", {}, p.reason || ""), h("td", {}, counts[p.id] || 0)))))));
+          h("td", {}, statusCell(p.status)), h("td", {}, p.restarts || 0), h("td", {}, p.reason || ""), h("td", {}, nActions[p.id] || 0), h("td", {}, counts[p.id] || 0)))))));
   } catch (e) { show("Overview", errorBox(e)); }
 }
 
@@ -194,12 +202,12 @@ async function tryRun(a, fields, out) {
 }
 
 // follow shows a run's events as they come (SSE), then its output.
-function follow(id, into) {
+function follow(id, into, opts = {}) {
   const status = h("p", { id: "live-status" }, "queued");
   const progress = h("progress", { max: 1, value: 0, "aria-label": "Progress" });
   const logs = h("ol", { id: "live-logs", "aria-label": "Logs" });
   const output = h("div", { id: "live-output" });
-  into.append(status, progress, h("h3", {}, "Logs"), logs, output);
+  into.append(status, progress, h("h3", {}, "Logs"), logs, opts.output === false ? "" : output);
   const es = new EventSource("/console/api/v1/runs/" + encodeURIComponent(id) + "/events");
   cleanup.push(() => es.close());
   // Each event's data is {seq, at, data}: the payload is its data.
@@ -279,13 +287,14 @@ async function run(id) {
       h("dt", {}, "Created"), h("dd", {}, fmtTime(r.created_at)),
       h("dt", {}, "Started"), h("dd", {}, fmtTime(r.started_at)),
       h("dt", {}, "Finished"), h("dd", {}, fmtTime(r.finished_at)),
-      h("dt", {}, "Duration"), h("dd", {}, r.duration_ms !== undefined ? r.duration_ms + " ms" : "")),
+      h("dt", {}, "Duration"), h("dd", {}, fmtMs(r.duration_ms))),
     running && can("run") ? cancel : null, msg,
     h("h2", {}, "Input"), pretty(r.input || {}),
     r.error ? [h("h2", {}, "Error"), errorBox(new Error(r.error.code + ": " + r.error.message))] : null,
     r.output !== undefined ? [h("h2", {}, "Output"), pretty(r.output)] : null,
     h("h2", {}, "Events"), live);
-  follow(id, live);
+  // A finished run's output is shown above already.
+  follow(id, live, { output: r.output === undefined });
 }
 
 // ---- threads ----

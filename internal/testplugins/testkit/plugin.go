@@ -152,7 +152,15 @@ type CountOut struct {
 	Calls int `json:"calls" title:"Calls" description:"Calls so far."`
 }
 
-func count(ctx context.Context, in EchoIO) (CountOut, error) {
+// CountIn is count's input: the line to append, then how long to wait
+// (honouring cancellation) before answering.
+type CountIn struct {
+	Text   string `json:"text" title:"Text" description:"The line to append."`
+	Secret string `json:"secret,omitempty" title:"Secret" description:"Never stored." toolhost:"secret"`
+	MS     int    `json:"ms,omitempty" title:"Milliseconds" description:"How long to wait after appending."`
+}
+
+func count(ctx context.Context, in CountIn) (CountOut, error) {
 	path := sdk.ConfigFrom(ctx).Get("counterFile")
 	if path == "" {
 		return CountOut{}, fmt.Errorf("counterFile is not configured")
@@ -164,6 +172,13 @@ func count(ctx context.Context, in EchoIO) (CountOut, error) {
 	_, err = f.WriteString(in.Text + "\n")
 	f.Close()
 	data, _ := os.ReadFile(path)
+	if err == nil && in.MS > 0 {
+		select {
+		case <-time.After(time.Duration(in.MS) * time.Millisecond):
+		case <-ctx.Done():
+			return CountOut{}, ctx.Err()
+		}
+	}
 	return CountOut{Calls: strings.Count(string(data), "\n")}, err
 }
 

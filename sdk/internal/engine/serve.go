@@ -26,6 +26,16 @@ func Serve(l *Local, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "toolhost plugin %q: %v\n", name, err)
 		return 1
 	}
+	tp, err := setupTracing(name, l.Manifest().Version, os.Getenv, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "toolhost plugin %q: tracing is off: %v\n", name, err)
+	}
+	if tp != nil {
+		srv.tracer = tp.Tracer(TracerName)
+	}
+	// plugin.Serve returns when the host stops the plugin gracefully: the
+	// spans still buffered are sent before the process exits.
+	defer flushTracing(tp)
 	go exitWhenOrphaned(os.Getppid())
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  pluginrpc.Handshake,

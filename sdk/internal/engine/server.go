@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/toolhost/toolhost/internal/pluginrpc/pb"
 )
 
@@ -19,6 +21,9 @@ type Server struct {
 	// config is what the host last sent with Configure. Until then runs
 	// see an empty configuration.
 	config atomic.Pointer[Config]
+	// tracer makes a span per call when the plugin exports traces; nil
+	// when it does not.
+	tracer trace.Tracer
 }
 
 // NewServer serves l.
@@ -76,8 +81,10 @@ func (s *Server) Run(req *pb.RunRequest, stream pb.Plugin_RunServer) error {
 		ctx, cancel = context.WithDeadline(ctx, time.Unix(0, req.DeadlineUnixNano))
 		defer cancel()
 	}
+	ctx, endSpan := startActionSpan(ctx, s.tracer, s.local.Manifest().Name, req.Action, req.RunId)
 	ev := &streamEvents{stream: stream}
 	out, rerr := s.local.Run(ctx, req.RunId, req.Action, s.config.Load(), req.InputJson, req.InputChecked, ev)
+	endSpan(rerr)
 	ev.close()
 	return stream.Send(ResultEvent(out, rerr))
 }

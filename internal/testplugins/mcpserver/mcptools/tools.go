@@ -52,7 +52,8 @@ func text(s string) *mcp.CallToolResult {
 // only), fail (isError), progress (progress and log notifications), sleep
 // (honours cancellation), stubborn (ignores it), whoami (its pid and a
 // grandchild's), image, leak (says the SECRET_TOKEN env value), and
-// add_tool (adds a tool: tools/list_changed).
+// add_tool (adds a tool: tools/list_changed); a resource test://hello
+// (which says the SECRET_TOKEN env value too) and a prompt greet.
 func New() *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "testmcp", Title: "Test MCP server", Version: "1.0.0"}, nil)
 	mcp.AddTool(s, &mcp.Tool{Name: "echo", Description: "Echoes the text.", Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true}},
@@ -135,6 +136,14 @@ func New() *mcp.Server {
 			s.AddTool(&mcp.Tool{Name: "late_tool", Description: "Added late.", InputSchema: schema("")},
 				func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) { return text("late"), nil })
 			return text("added"), nil
+		})
+	s.AddResource(&mcp.Resource{URI: "test://hello", Name: "hello", MIMEType: "text/plain"},
+		func(_ context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+			return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: req.Params.URI, MIMEType: "text/plain", Text: "hello, " + os.Getenv("SECRET_TOKEN")}}}, nil
+		})
+	s.AddPrompt(&mcp.Prompt{Name: "greet", Arguments: []*mcp.PromptArgument{{Name: "who", Required: true}}},
+		func(_ context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+			return &mcp.GetPromptResult{Messages: []*mcp.PromptMessage{{Role: "user", Content: &mcp.TextContent{Text: "Greet " + req.Params.Arguments["who"]}}}}, nil
 		})
 	return s
 }

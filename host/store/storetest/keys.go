@@ -1,13 +1,10 @@
-package store_test
+package storetest
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,11 +13,11 @@ import (
 	"github.com/toolhost/toolhost/host/store"
 )
 
-func TestKeys(t *testing.T) {
-	dir := t.TempDir()
-	db := openDB(t, dir)
+func Keys(t *testing.T, h Harness) {
+	where := h.New(t)
+	s := h.Open(t, where, Key)
 
-	plain, key, err := db.Keys().CreateKey(context.Background(), "ci-bot.1")
+	plain, key, err := s.Keys().CreateKey(bg, "ci-bot.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,21 +29,21 @@ func TestKeys(t *testing.T) {
 	if !bytes.Equal(key.Digest, digest[:]) || !strings.HasPrefix(plain, key.Prefix) || len(key.Prefix) < 6 || len(key.Prefix) > 12 {
 		t.Errorf("key = %+v", key)
 	}
-	plain2, _, err := db.Keys().CreateKey(context.Background(), "other")
+	plain2, _, err := s.Keys().CreateKey(bg, "other")
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	t.Run("name rules", func(t *testing.T) {
-		if _, _, err := db.Keys().CreateKey(context.Background(), "ci-bot.1"); !errors.Is(err, store.ErrConflict) {
+		if _, _, err := s.Keys().CreateKey(bg, "ci-bot.1"); !errors.Is(err, domain.ErrConflict) {
 			t.Errorf("duplicate name = %v", err)
 		}
 		for _, bad := range []string{"", "has space", "slash/", strings.Repeat("a", 65), "ünï"} {
-			if _, _, err := db.Keys().CreateKey(context.Background(), bad); !errors.Is(err, store.ErrInvalid) {
+			if _, _, err := s.Keys().CreateKey(bg, bad); !errors.Is(err, domain.ErrInvalid) {
 				t.Errorf("CreateKey(%q) = %v", bad, err)
 			}
 		}
-		if _, _, err := db.Keys().CreateKey(context.Background(), strings.Repeat("a", 64)); err != nil {
+		if _, _, err := s.Keys().CreateKey(bg, strings.Repeat("a", 64)); err != nil {
 			t.Errorf("64-char name: %v", err)
 		}
 	})
@@ -67,9 +64,9 @@ func TestKeys(t *testing.T) {
 			{"digest as key", string(key.Digest), ""},
 		}
 		for _, tt := range tests {
-			got, err := db.Keys().Authenticate(context.Background(), tt.plain)
+			got, err := s.Keys().Authenticate(bg, tt.plain)
 			if tt.want == "" {
-				if !errors.Is(err, store.ErrUnauthorized) || got != nil {
+				if !errors.Is(err, domain.ErrUnauthorized) || got != nil {
 					t.Errorf("%s: Authenticate = %v, %v", tt.name, got, err)
 				}
 				continue
@@ -81,50 +78,47 @@ func TestKeys(t *testing.T) {
 	})
 
 	t.Run("list count revoke", func(t *testing.T) {
-		keys, err := db.Keys().ListKeys(context.Background())
+		keys, err := s.Keys().ListKeys(bg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := ids(keys, func(k *store.APIKey) string { return k.Name }); !sameStrings(got, []string{strings.Repeat("a", 64), "ci-bot.1", "other"}) {
+		if got := ids(keys, func(k *domain.APIKey) string { return k.Name }); !sameStrings(got, []string{strings.Repeat("a", 64), "ci-bot.1", "other"}) {
 			t.Errorf("ListKeys = %v", got)
 		}
-		if n, err := db.Keys().CountKeys(context.Background()); n != 3 || err != nil {
+		if n, err := s.Keys().CountKeys(bg); n != 3 || err != nil {
 			t.Errorf("CountKeys = %d, %v", n, err)
 		}
-		if err := db.Keys().RevokeKey(context.Background(), "other"); err != nil {
+		if err := s.Keys().RevokeKey(bg, "other"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Keys().Authenticate(context.Background(), plain2); !errors.Is(err, store.ErrUnauthorized) {
+		if _, err := s.Keys().Authenticate(bg, plain2); !errors.Is(err, domain.ErrUnauthorized) {
 			t.Errorf("revoked key authenticates: %v", err)
 		}
-		if err := db.Keys().RevokeKey(context.Background(), "other"); !errors.Is(err, store.ErrNotFound) {
+		if err := s.Keys().RevokeKey(bg, "other"); !errors.Is(err, domain.ErrNotFound) {
 			t.Errorf("RevokeKey(absent) = %v", err)
 		}
-		if n, _ := db.Keys().CountKeys(context.Background()); n != 2 {
+		if n, _ := s.Keys().CountKeys(bg); n != 2 {
 			t.Errorf("CountKeys after revoke = %d", n)
 		}
 	})
-	mustCheck(t, db)
+	mustCheck(t, s)
 
 	// Last use is written in the background and survives a reopen.
-	db.Close()
-	db = openDB(t, dir)
-	keys, err := db.Keys().ListKeys(context.Background())
+	s.Close()
+	s = h.Open(t, where, Key)
+	keys, err := s.Keys().ListKeys(bg)
 	if err != nil || len(keys) != 2 || keys[1].Name != "ci-bot.1" || keys[1].LastUsedAt == nil || keys[0].LastUsedAt != nil {
 		t.Fatalf("after reopen: %+v, %v", keys, err)
 	}
 
-	// The file holds the digest only, never the plaintext.
-	db.Close()
-	file, err := os.ReadFile(filepath.Join(dir, store.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// What is stored holds the digest only, never the plaintext.
+	s.Close()
+	file := h.AtRest(t, where)
 	if bytes.Contains(file, []byte(plain)) || bytes.Contains(file, []byte(plain2)) || bytes.Contains(file, raw) {
-		t.Error("a plaintext key is in the database file")
+		t.Error("a plaintext key is stored")
 	}
 	if !bytes.Contains(file, digest[:]) {
-		t.Error("the key digest is not in the database file (is the scan working?)")
+		t.Error("the key digest is not among the stored bytes (is the scan working?)")
 	}
 }
 
@@ -132,8 +126,8 @@ func TestKeys(t *testing.T) {
 // a fixed order without repeats, read back by Authenticate and ListKeys;
 // an unknown scope is refused by name; a key stored before scopes existed
 // holds them all.
-func TestKeyScopes(t *testing.T) {
-	db := openDB(t, "")
+func KeyScopes(t *testing.T, h Harness) {
+	s := h.open(t)
 	tests := []struct {
 		name   string
 		scopes []string
@@ -144,31 +138,31 @@ func TestKeyScopes(t *testing.T) {
 		{"runner", []string{"run", "read", "run"}, []string{"read", "run"}},
 	}
 	for _, tt := range tests {
-		plain, k, err := db.Keys().CreateKey(context.Background(), tt.name, tt.scopes...)
+		plain, k, err := s.Keys().CreateKey(bg, tt.name, tt.scopes...)
 		if err != nil || !slices.Equal(k.Scopes, tt.want) {
 			t.Fatalf("CreateKey(%s, %v) = %v, %v; want scopes %v", tt.name, tt.scopes, k, err, tt.want)
 		}
-		got, err := db.Keys().Authenticate(context.Background(), plain)
+		got, err := s.Keys().Authenticate(bg, plain)
 		if err != nil || !slices.Equal(got.Scopes, tt.want) {
 			t.Fatalf("Authenticate(%s) = %v, %v", tt.name, got, err)
 		}
-		for _, s := range store.Scopes {
-			if got.Allows(s) != slices.Contains(tt.want, s) {
-				t.Errorf("%s.Allows(%s) = %v", tt.name, s, got.Allows(s))
+		for _, sc := range domain.Scopes {
+			if got.Allows(sc) != slices.Contains(tt.want, sc) {
+				t.Errorf("%s.Allows(%s) = %v", tt.name, sc, got.Allows(sc))
 			}
 		}
 	}
-	_, _, err := db.Keys().CreateKey(context.Background(), "bad", "read", "write")
-	if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), `"write"`) {
+	_, _, err := s.Keys().CreateKey(bg, "bad", "read", "write")
+	if !errors.Is(err, domain.ErrInvalid) || !strings.Contains(err.Error(), `"write"`) {
 		t.Fatalf("unknown scope: %v", err)
 	}
-	if keys, _ := db.Keys().ListKeys(context.Background()); len(keys) != len(tests) {
+	if keys, _ := s.Keys().ListKeys(bg); len(keys) != len(tests) {
 		t.Fatalf("a refused key was stored: %d keys", len(keys))
 	}
-	old := &store.APIKey{Name: "old"}
-	for _, s := range domain.DefaultScopes {
-		if !old.Allows(s) {
-			t.Errorf("a key without scopes does not allow %s", s)
+	old := &domain.APIKey{Name: "old"}
+	for _, sc := range domain.DefaultScopes {
+		if !old.Allows(sc) {
+			t.Errorf("a key without scopes does not allow %s", sc)
 		}
 	}
 	if old.Allows(domain.ScopeAudit) {
