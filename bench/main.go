@@ -48,7 +48,8 @@ type options struct {
 	metrics     bool // toolhost's Prometheus metrics (on by default, as shipped)
 	tracing     bool // OpenTelemetry traces to an OTLP sink the bench runs
 	traceSink   string
-	postgres    bool // the Postgres column: one and two replicas on a throwaway PostgreSQL
+	postgres    bool    // the Postgres column: one and two replicas on a throwaway PostgreSQL
+	replicaCPU  float64 // > 0: each Postgres replica (with its plugins) capped at this many CPUs
 }
 
 func main() {
@@ -175,6 +176,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.repo, "repo", "", "repository root (default: found from the working directory)")
 	fs.BoolVar(&o.metrics, "metrics", true, "toolhost's Prometheus metrics on (false: metrics { enabled = false })")
 	fs.BoolVar(&o.tracing, "tracing", false, "OpenTelemetry traces on, exported over OTLP/HTTP to a sink the bench runs")
+	fs.Float64Var(&o.replicaCPU, "pg-replica-cpu", 0, "cap each Postgres replica and its plugins at this many CPUs (a cgroup CPU quota, Linux, root), as if each had a machine of its own; 0: no cap")
 	fs.BoolVar(&o.postgres, "postgres", true, "also load toolhost on PostgreSQL (a throwaway cluster; skipped with a note without the binaries), one replica and two, at 1 and 64 clients")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -211,6 +213,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.duration <= 0 || o.warmup < 0 || o.maxInflight < 1 || o.starts < 1 {
 		return o, errors.New("-duration, -max-inflight and -starts must be positive, -warmup not negative")
+	}
+	if o.replicaCPU < 0 || o.replicaCPU > 64 {
+		return o, fmt.Errorf("-pg-replica-cpu: %g is not a CPU count between 0 (no cap) and 64", o.replicaCPU)
 	}
 	if o.repo == "" {
 		r, err := findRepo()

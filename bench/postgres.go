@@ -46,10 +46,16 @@ func (b *bench) postgresPhases(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var replicas []*server
+	var (
+		replicas []*server
+		caps     []*cpuCap
+	)
 	defer func() {
 		for _, s := range replicas {
 			s.stop()
+		}
+		for _, c := range caps {
+			c.remove()
 		}
 	}()
 	for i := 1; i <= 2; i++ {
@@ -58,6 +64,16 @@ func (b *bench) postgresPhases(ctx context.Context) error {
 			return err
 		}
 		replicas = append(replicas, s)
+		if b.opts.replicaCPU > 0 {
+			c, err := newCPUCap(fmt.Sprintf("toolhost-bench-%d-replica-%d", os.Getpid(), i), b.opts.replicaCPU)
+			if err != nil {
+				return err
+			}
+			caps = append(caps, c)
+			if err := c.hold(s.pid); err != nil {
+				return err
+			}
+		}
 	}
 	one, two := newTarget(pgOne, replicas[0].base, b.key), newTarget(pgTwo, replicas[0].base, b.key)
 	defer one.close()
@@ -69,6 +85,10 @@ func (b *bench) postgresPhases(ctx context.Context) error {
 	b.res.Notes = append(b.res.Notes, fmt.Sprintf("Postgres column: PostgreSQL %s on this machine (fsync on, synchronous_commit on), "+
 		"two toolhost serve replicas with the testkit plugin; %s loads the first alone, %s spreads requests over both in turn; "+
 		"each point measured %d times, one replica and two alternating, the median round kept", pgVersion(), pgOne, pgTwo, pgRounds))
+	if b.opts.replicaCPU > 0 {
+		b.res.Notes = append(b.res.Notes, fmt.Sprintf("Postgres column: each replica, with its plugin processes, capped at %g CPU (a cgroup CPU quota), "+
+			"as if it had a machine of its own; PostgreSQL and the load generator run uncapped on the rest", b.opts.replicaCPU))
+	}
 	return nil
 }
 
