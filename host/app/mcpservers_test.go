@@ -94,7 +94,9 @@ func mcpSession(t testing.TB, url string) *gomcp.ClientSession {
 
 func TestHostedServerThroughEveryDoor(t *testing.T) {
 	bad := stdioServer(t, "broken", "MCPTEST_MODE=junk")
-	base := newServersHost(t, stdioServer(t, "test"), bad)
+	// A long start timeout: the junk is named as soon as it is read, and a
+	// loaded machine may take seconds to start the process at all.
+	base := hostWithStart(t, 15*time.Second, stdioServer(t, "test"), bad)
 
 	// The HTTP run route: structured output, text output, isError.
 	code, body := request(t, "POST", base+"/v1/actions/test.echo/run", `{"input":{"text":"hello"}}`)
