@@ -25,6 +25,7 @@ type active struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	span   trace.Span // the run's span; nil without a tracer
+	watch  Watcher    // the blocking caller's, told of each event; or nil
 	// persisted is set once a record of the run is stored, so every later
 	// state is stored too (queued runs are recorded before they start).
 	persisted bool
@@ -69,6 +70,9 @@ func (x *active) addLocked(typ string, raw json.RawMessage) {
 	r.Events = append(r.Events, ev)
 	if x.remote {
 		x.r.cluster.Publish(r.ID, ev)
+	}
+	if x.watch != nil {
+		x.watch.Event(ev)
 	}
 	for ch := range x.followers {
 		select {

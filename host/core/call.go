@@ -64,6 +64,18 @@ type Call struct {
 	// Job, instead of an action, is work the Runner runs and records as a
 	// run (the assistant loop).
 	Job *Job
+	// Watch, for an action call answered blocking, hears of the run while
+	// Submit runs it: no Follow, and no goroutine besides the caller's.
+	Watch Watcher
+}
+
+// Watcher hears of a blocking run as it goes. Started comes once the run
+// is admitted, before it runs, with its id (to cancel it by); Event comes
+// for each of its events in order (run.created first, before Started),
+// while the run's lock is held: it must not block or call the Runner.
+type Watcher interface {
+	Started(runID string)
+	Event(domain.Event)
 }
 
 // Result is what Submit made.

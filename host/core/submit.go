@@ -51,6 +51,9 @@ func (r *Runner) Submit(ctx context.Context, c Call) (Result, error) {
 		}
 	}
 	x := r.newActive(p.Action, r.newRun(c, p.Action, p.input), p.input)
+	if mode == ModeBlocking {
+		x.watch = c.Watch
+	}
 	return r.start(ctx, x, mode, t)
 }
 
@@ -113,6 +116,9 @@ func (r *Runner) start(ctx context.Context, x *active, mode Mode, t ticket) (Res
 		created := x.snapshot()
 		go r.execute(x)
 		return Result{Run: created, Mode: mode}, nil
+	}
+	if x.watch != nil {
+		x.watch.Started(x.run.ID)
 	}
 	r.execute(x)
 	run := x.snapshot()

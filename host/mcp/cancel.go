@@ -21,14 +21,35 @@ import (
 // same key and id (two clients sharing a key) are ambiguous; a
 // cancellation naming them is dropped rather than cancelling the wrong run.
 
-// callSlot is one tools/call in flight; cancel closes when the client
-// cancels it.
+// callSlot is one tools/call in flight: fire, when the client cancels
+// it, calls what onFire was given (at once if it came later).
 type callSlot struct {
-	cancel chan struct{}
-	once   sync.Once
+	mu    sync.Mutex
+	fired bool
+	fn    func()
 }
 
-func (s *callSlot) fire() { s.once.Do(func() { close(s.cancel) }) }
+func (s *callSlot) fire() {
+	s.mu.Lock()
+	fn, first := s.fn, !s.fired
+	s.fired = true
+	s.mu.Unlock()
+	if first && fn != nil {
+		fn()
+	}
+}
+
+func (s *callSlot) onFire(fn func()) {
+	s.mu.Lock()
+	fired := s.fired
+	if !fired {
+		s.fn = fn
+	}
+	s.mu.Unlock()
+	if fired {
+		fn()
+	}
+}
 
 type callID struct{ key, id string }
 
@@ -70,7 +91,7 @@ func (c *callRegistry) track(r *http.Request, req *request) (*http.Request, func
 	}
 	switch method {
 	case "tools/call":
-		slot := &callSlot{cancel: make(chan struct{})}
+		slot := &callSlot{}
 		req.call = slot
 		k := callID{req.key.Identity(), id}
 		c.add(k, slot)

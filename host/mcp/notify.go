@@ -18,14 +18,13 @@ type notifier struct {
 	req      *gomcp.CallToolRequest
 	runID    string
 	token    any
-	quiet    bool // a replayed run: its events were told to the first caller
 	relay    bool // relay a hosted MCP server's notifications as it sent them
 	progress float64
 	steps    int
 }
 
 func (n *notifier) event(e domain.Event) {
-	if n.quiet || (e.Type != "run.progress" && e.Type != "run.log") {
+	if e.Type != "run.progress" && e.Type != "run.log" {
 		return
 	}
 	var pe domain.PluginEvent

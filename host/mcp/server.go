@@ -174,7 +174,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes)
 		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.cfg.BodyTimeout))
 	}
-	req := &request{key: k, plugin: plugin, done: r.Context().Done()}
+	req := &request{key: k, plugin: plugin, ctx: r.Context()}
 	r, release, err := h.calls.track(r, req)
 	if err != nil {
 		httpError(w, statusOf(err), "%s", err.Error())
@@ -186,11 +186,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // request is what ServeHTTP learned of an HTTP request, for the MCP
 // handlers that serve it: the key, the endpoint's plugin ("" for /mcp),
-// the request's end and, for a tools/call, how it is cancelled.
+// the HTTP request's context (done when the client closes the request's
+// stream) and, for a tools/call, how it is cancelled.
 type request struct {
 	key    *domain.APIKey
 	plugin string
-	done   <-chan struct{}
+	ctx    context.Context
 	call   *callSlot
 }
 
