@@ -25,6 +25,8 @@ type target struct {
 	client *http.Client
 	api    *client.Client
 	mcp    *gomcp.ClientSession // set for mcpDoor: runs go through MCP tools/call
+	// mcpBodies, set for mcpPostDoor, are the tools/call bodies by tool.
+	mcpBodies map[string][]byte
 	// apis, when set, are several servers (replicas) that requests go to
 	// in turn, as a load balancer would spread them.
 	apis []*client.Client
@@ -87,6 +89,9 @@ func newMCPTarget(ctx context.Context, base, key string) (*target, error) {
 // send makes one run of rq: an HTTP request, or for the MCP door a
 // tools/call of rq's tool.
 func (t *target) send(ctx context.Context, rq request) error {
+	if t.mcpBodies != nil {
+		return t.postTool(ctx, rq.tool)
+	}
 	if t.mcp == nil {
 		return t.do(ctx, rq.method, rq.path, rq.body)
 	}

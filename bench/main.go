@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -79,7 +80,8 @@ func run(args []string, stdout io.Writer, stderr *os.File) int {
 	start := time.Now()
 	b := &bench{opts: opts, prog: prog, res: res}
 	err = b.run(ctx)
-	stopAll() // never leave a server behind, whatever happened
+	interrupted := ctx.Err() != nil // before stop, which cancels ctx too
+	stopAll()                       // never leave a server behind, whatever happened
 	prog.Done()
 	stop()
 	res.Elapsed = math.Round(time.Since(start).Seconds())
@@ -87,7 +89,7 @@ func run(args []string, stdout io.Writer, stderr *os.File) int {
 	code := 0
 	switch {
 	case err == nil:
-	case ctx.Err() != nil:
+	case interrupted:
 		res.Interrupted = b.current
 		fmt.Fprintf(stderr, "bench: interrupted during %s; servers stopped. Measured so far:\n", b.current)
 		code = 130
@@ -446,13 +448,20 @@ func (b *bench) loadPhases(ctx context.Context) error {
 	targets := []*target{newTarget("floor", fl.base, ""), newTarget("toolhost", th.base, b.key)}
 	durable := newTarget(durableFloor, fd.base, "")
 	extra := []*target{durable}
-	servers := map[string]*server{"floor": fl, "toolhost": th, durableFloor: fd, mcpDoor: th}
-	var mcpT *target
+	servers := map[string]*server{"floor": fl, "toolhost": th, durableFloor: fd, mcpDoor: th, mcpPostDoor: th}
+	var mcpTs []*target // the MCP door: go-sdk client, then plain POSTs
 	if b.opts.mcp {
-		if mcpT, err = newMCPTarget(ctx, th.base, b.key); err != nil {
+		mcpT, err := newMCPTarget(ctx, th.base, b.key)
+		if err != nil {
 			return err
 		}
-		extra = append(extra, mcpT)
+		postT, err := newMCPPostTarget(th.base, b.key)
+		if err != nil {
+			mcpT.close()
+			return err
+		}
+		mcpTs = []*target{mcpT, postT}
+		extra = append(extra, mcpTs...)
 	}
 	// pointTargets: the durable floor serves only the sequential noop
 	// point, the MCP door every noop point, after the HTTP run route.
@@ -461,8 +470,8 @@ func (b *bench) loadPhases(ctx context.Context) error {
 		if a == "noop" && c == 1 {
 			ts = append(ts, durable)
 		}
-		if _, ok := mcpTools[a]; ok && mcpT != nil {
-			ts = append(ts, mcpT)
+		if _, ok := mcpTools[a]; ok {
+			ts = append(ts, mcpTs...)
 		}
 		return ts
 	}
@@ -500,7 +509,7 @@ func (b *bench) loadPhases(ctx context.Context) error {
 	for _, t := range append(targets, extra...) {
 		for _, a := range b.opts.actions {
 			rq := actionRequests[a]
-			if t == mcpT && rq.tool == "" {
+			if slices.Contains(mcpTs, t) && rq.tool == "" {
 				continue // the MCP door only loads the actions in mcpTools
 			}
 			if err := t.send(ctx, rq); err != nil {

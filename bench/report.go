@@ -195,28 +195,37 @@ func (r *Results) durableFloorLine(p func(string, ...any)) {
 		fmtDur(fd.Latency.P50), fmtDur(fd.Latency.P99), fmtDur(th.Latency.P50), fmtDur(th.Latency.P99), ratio(th.Latency.P50, fd.Latency.P50))
 }
 
+// mcpClients are the MCP door's targets, as the report names their
+// clients.
+var mcpClients = []struct{ door, name string }{
+	{mcpDoor, "go-sdk client, 2026-07-28"},
+	{mcpPostDoor, "one POST, 2025-11-25"},
+}
+
 // mcpTable sets the MCP door's noop points beside the HTTP run route's,
-// measured in the same run on the same server.
+// measured in the same run on the same server, for each MCP client.
 func (r *Results) mcpTable(p func(string, ...any)) {
 	var rows []string
-	for _, c := range r.Settings.Concurrency {
-		m, h := r.findLoad(mcpDoor, "noop", "closed", c, 0), r.findLoad("toolhost", "noop", "closed", c, 0)
-		if m == nil {
-			continue
+	for _, mc := range mcpClients {
+		for _, c := range r.Settings.Concurrency {
+			m, h := r.findLoad(mc.door, "noop", "closed", c, 0), r.findLoad("toolhost", "noop", "closed", c, 0)
+			if m == nil {
+				continue
+			}
+			t := orZero(h)
+			rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", mc.name, clients(c),
+				fmtDur(m.Latency.P50), fmtDur(t.Latency.P50), ratio(m.Latency.P50, t.Latency.P50),
+				fmtDur(m.Latency.P99), fmtDur(t.Latency.P99), fmtDur(m.Latency.Max),
+				fmtRate(m.RunsPerSec), fmtRate(t.RunsPerSec), ratio(m.RunsPerSec, t.RunsPerSec),
+				fmtDur(m.HostCPU), fmtDur(t.HostCPU), errCell(m, nil)))
 		}
-		t := orZero(h)
-		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", clients(c),
-			fmtDur(m.Latency.P50), fmtDur(t.Latency.P50), ratio(m.Latency.P50, t.Latency.P50),
-			fmtDur(m.Latency.P99), fmtDur(t.Latency.P99), fmtDur(m.Latency.Max),
-			fmtRate(m.RunsPerSec), fmtRate(t.RunsPerSec), ratio(m.RunsPerSec, t.RunsPerSec),
-			fmtDur(m.HostCPU), fmtDur(t.HostCPU), errCell(m, nil)))
 	}
 	if len(rows) == 0 {
 		return
 	}
-	p("\n### noop through MCP `tools/call` (`/mcp`, go-sdk client, one shared session) beside the HTTP run route\n\n")
-	p("Same toolhost, same run; ratio is MCP ÷ HTTP; host CPU is toolhost's per run (plugin not included).\n\n")
-	p("| clients | p50 MCP | p50 HTTP | ratio | p99 MCP | p99 HTTP | max MCP | runs/s MCP | runs/s HTTP | ratio | host CPU MCP | host CPU HTTP | errors |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("\n### noop through MCP `tools/call` (`/mcp`) beside the HTTP run route\n\n")
+	p("Same toolhost, same run; ratio is MCP ÷ HTTP; host CPU is toolhost's per run (plugin not included). Two MCP clients: the go-sdk's (one shared session, the newest protocol; its own work shares the CPUs with the server), and one plain POST per call, answer read and checked, as lean as the HTTP route's client.\n\n")
+	p("| MCP client | clients | p50 MCP | p50 HTTP | ratio | p99 MCP | p99 HTTP | max MCP | runs/s MCP | runs/s HTTP | ratio | host CPU MCP | host CPU HTTP | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, row := range rows {
 		p("%s", row)
 	}

@@ -41,12 +41,14 @@ func TestMarkdownMCPDoor(t *testing.T) {
 	r := &Results{
 		Settings: Settings{Actions: []string{"noop"}, Concurrency: []int{1, 64}},
 		Load: []LoadResult{point("floor", 1, 200, 5000), point("toolhost", 1, 500, 2000), point(mcpDoor, 1, 1000, 1000),
-			point("floor", 64, 2000, 10000), point("toolhost", 64, 5000, 8000), point(mcpDoor, 64, 10000, 4000)},
+			point("floor", 64, 2000, 10000), point("toolhost", 64, 5000, 8000), point(mcpDoor, 64, 10000, 4000),
+			point(mcpPostDoor, 64, 7500, 6000)},
 	}
 	md := r.Markdown()
 	for _, want := range []string{
-		"| 1 (sequential) | 1.00 ms | 500 µs | ×2.00 | 2.00 ms | 1.00 ms | 3.00 ms | 1,000 | 2,000 | ×0.50 | 250 µs | 125 µs | 0 |",
-		"| 64 | 10.0 ms | 5.00 ms | ×2.00 | 20.0 ms | 10.0 ms | 30.0 ms | 4,000 | 8,000 | ×0.50 | 2.50 ms | 1.25 ms | 0 |",
+		"| go-sdk client, 2026-07-28 | 1 (sequential) | 1.00 ms | 500 µs | ×2.00 | 2.00 ms | 1.00 ms | 3.00 ms | 1,000 | 2,000 | ×0.50 | 250 µs | 125 µs | 0 |",
+		"| go-sdk client, 2026-07-28 | 64 | 10.0 ms | 5.00 ms | ×2.00 | 20.0 ms | 10.0 ms | 30.0 ms | 4,000 | 8,000 | ×0.50 | 2.50 ms | 1.25 ms | 0 |",
+		"| one POST, 2025-11-25 | 64 | 7.50 ms | 5.00 ms | ×1.50 | 15.0 ms | 10.0 ms | 22.5 ms | 6,000 | 8,000 | ×0.75 | 1.88 ms | 1.25 ms | 0 |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
