@@ -39,23 +39,24 @@ func startSharedQueue(r *Runner, limit, workers int) *sharedQueue {
 }
 
 // claimLoop runs queued runs, claimed from the cluster one at a time,
-// until ctx ends.
+// until ctx ends. A run claimed as ctx ended is still run: it is this
+// replica's now, and shutdown waits for it.
 func (r *Runner) claimLoop(ctx context.Context) {
 	for {
 		id, input, err := r.cluster.Claim(ctx)
+		if err == nil {
+			r.runClaimed(id, input)
+			continue
+		}
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil {
-			r.log.Error("could not take a run from the queue", "error", err)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(claimRetry):
-			}
-			continue
+		r.log.Error("could not take a run from the queue", "error", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(claimRetry):
 		}
-		r.runClaimed(id, input)
 	}
 }
 

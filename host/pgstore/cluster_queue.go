@@ -161,12 +161,23 @@ func (c *Cluster) Enqueue(ctx context.Context, runID string, input []byte, limit
 	return nil
 }
 
+// claimTimeout bounds one claim statement, which the caller's context
+// does not cancel: a claim the database has made must reach its caller,
+// or the run would be owned by a replica that never runs it.
+const claimTimeout = 10 * time.Second
+
 // Claim takes the oldest queued run no other replica is taking, which
 // this replica then owns, and returns its input opened; it waits for one
-// until ctx ends.
+// until ctx ends. Once a claim is under way ctx no longer cuts it short:
+// a run it took is returned even if ctx ended meanwhile.
 func (c *Cluster) Claim(ctx context.Context) (string, []byte, error) {
 	for {
-		id, sealed, err := c.claimOne(ctx)
+		if err := ctx.Err(); err != nil {
+			return "", nil, err
+		}
+		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimTimeout)
+		id, sealed, err := c.claimOne(qctx)
+		cancel()
 		if err == nil {
 			c.nudge() // there may be more: another idle worker looks
 			input, err := c.db.sealer.OpenInput(id, sealed)

@@ -79,9 +79,13 @@ func TestClusterQueueClaimsEachRunOnce(t *testing.T) {
 			defer wg.Done()
 			for {
 				mu.Lock()
-				done := len(got) == n
+				done, claimed := len(got) == n, len(got)
 				mu.Unlock()
 				if done {
+					return
+				}
+				if cctx.Err() != nil {
+					t.Errorf("%d of %d queued runs claimed in 10s", claimed, n)
 					return
 				}
 				wctx, wcancel := context.WithTimeout(cctx, 200*time.Millisecond)
@@ -331,5 +335,35 @@ func TestClusterOwnConcurrently(t *testing.T) {
 	cs[0].Close()
 	if err := cs[0].Own(ctx, domain.NewID(domain.RunPrefix)); err == nil || !strings.Contains(err.Error(), "left the deployment") {
 		t.Fatalf("Own after Close = %v", err)
+	}
+}
+
+// TestClusterClaimSurvivesTheCallersDeadline claims with deadlines so short
+// that many end while the claim statement is in flight: a run the database
+// handed over is returned all the same, so none is left taken by nobody.
+func TestClusterClaimSurvivesTheCallersDeadline(t *testing.T) {
+	cs, db := replicas(t, 1, time.Second)
+	ctx := context.Background()
+	const n = 40
+	for i := 0; i < n; i++ {
+		if err := cs[0].Enqueue(ctx, domain.NewID(domain.RunPrefix), []byte(`{}`), 1000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]bool{}
+	for try := 0; len(got) < n && try < 20*n; try++ {
+		wctx, cancel := context.WithTimeout(ctx, time.Duration(try%7)*150*time.Microsecond)
+		id, _, err := cs[0].Claim(wctx)
+		cancel()
+		if err == nil {
+			got[id] = true
+		}
+	}
+	var queued, owned int
+	if err := db.Pool().QueryRow(ctx, `SELECT (SELECT count(*) FROM run_queue), (SELECT count(*) FROM run_owners)`).Scan(&queued, &owned); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != owned || queued+owned != n {
+		t.Fatalf("claims returned %d runs; the database has %d owned and %d queued of %d", len(got), owned, queued, n)
 	}
 }
