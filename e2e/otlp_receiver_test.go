@@ -19,6 +19,7 @@ type otlpSpan struct {
 	Service, Name             string
 	TraceID, SpanID, ParentID string // hex; ParentID "" for a root
 	Attrs                     map[string]string
+	Auth                      string // the Authorization header it came with
 }
 
 // otlpReceiver is an OTLP/HTTP trace receiver in the test process: it
@@ -62,13 +63,13 @@ func (r *otlpReceiver) serve(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	r.add(&msg)
+	r.add(&msg, req.Header.Get("Authorization"))
 	out, _ := proto.Marshal(&collectortrace.ExportTraceServiceResponse{})
 	w.Header().Set("Content-Type", "application/x-protobuf")
 	_, _ = w.Write(out)
 }
 
-func (r *otlpReceiver) add(msg *collectortrace.ExportTraceServiceRequest) {
+func (r *otlpReceiver) add(msg *collectortrace.ExportTraceServiceRequest, auth string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, rs := range msg.ResourceSpans {
@@ -84,7 +85,7 @@ func (r *otlpReceiver) add(msg *collectortrace.ExportTraceServiceRequest) {
 				for _, kv := range s.Attributes {
 					attrs[kv.Key] = kv.GetValue().GetStringValue()
 				}
-				r.spans = append(r.spans, otlpSpan{Service: service, Name: s.Name, Attrs: attrs,
+				r.spans = append(r.spans, otlpSpan{Service: service, Name: s.Name, Attrs: attrs, Auth: auth,
 					TraceID: hex.EncodeToString(s.TraceId), SpanID: hex.EncodeToString(s.SpanId),
 					ParentID: hex.EncodeToString(s.ParentSpanId)})
 			}

@@ -9,35 +9,63 @@ import (
 	"github.com/toolhost/toolhost/internal/testbin"
 )
 
-// tracedServe starts toolhost serve with a tracing block and the traced
-// plugin, both exporting to rec; the plugin's batch delay is a minute, so
-// its spans reach rec only when it flushes on its way out.
-func tracedServe(t *testing.T, rec *otlpReceiver) *proc {
+// tracing says how a traced toolhost serve exports: top-level lines of
+// plugins.hcl (a tracing block or none), the server's environment, and
+// the traced plugin's env entries.
+type tracing struct {
+	top, pluginEnv string
+	env            []string
+}
+
+// tracedServe starts toolhost serve with the traced plugin, set up to
+// export spans as tr says.
+func tracedServe(t *testing.T, tr tracing) *proc {
 	t.Helper()
 	traced, err := testbin.Build("internal/testplugins/traced")
 	if err != nil {
 		t.Fatal(err)
 	}
-	top := fmt.Sprintf(`tracing {
-  endpoint = %q
-  insecure = true
-}
-plugin "traced" {
-  path = %q
-  env  = ["OTEL_EXPORTER_OTLP_ENDPOINT=%s", "OTEL_BSP_SCHEDULE_DELAY=60000"]
-}
-`, rec.URL, traced, rec.URL)
-	return startServe(t, serveOpts{Config: serveConfig{Top: top, NoTestkit: true}})
+	top := fmt.Sprintf("%s\nplugin \"traced\" {\n  path = %q\n  %s\n}\n", tr.top, traced, tr.pluginEnv)
+	return startServe(t, serveOpts{Config: serveConfig{Top: top, NoTestkit: true}, Env: tr.env})
 }
 
 // TestTraceReachesThePluginsOwnSpans: a run's trace, exported by the real
 // toolhost serve and by the real plugin process to one OTLP receiver, is
 // one trace from the caller's traceparent down to the span the plugin's
 // handler started: request → run → store write and plugin call → the
-// sdk's span for the call → the handler's span.
+// sdk's span for the call → the handler's span. The plugin exports there
+// with its block's env entries, or, without them, because the host passes
+// it its own destination (from the tracing block or from the host's
+// environment), never the host's headers.
 func TestTraceReachesThePluginsOwnSpans(t *testing.T) {
-	rec := newOTLPReceiver(t)
-	p := tracedServe(t, rec)
+	block := func(url string) string { return fmt.Sprintf("tracing {\n  endpoint = %q\n  insecure = true\n}", url) }
+	for _, c := range []struct {
+		name string
+		tr   func(url string) tracing // url: the receiver's
+		auth string                   // the host's spans come with it; the plugin's never
+	}{
+		// The plugin's batch delay is a minute: its spans reach the
+		// receiver only when it flushes on its way out.
+		{"the block's env entries", func(url string) tracing {
+			return tracing{top: block(url),
+				pluginEnv: fmt.Sprintf("env = [\"OTEL_EXPORTER_OTLP_ENDPOINT=%s\", \"OTEL_BSP_SCHEDULE_DELAY=60000\"]", url)}
+		}, ""},
+		{"the host's tracing block", func(url string) tracing { return tracing{top: block(url)} }, ""},
+		{"the host's environment", func(url string) tracing {
+			return tracing{env: []string{"OTEL_EXPORTER_OTLP_ENDPOINT=" + url, "OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer host-secret"}}
+		}, "Bearer host-secret"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rec := newOTLPReceiver(t)
+			checkPluginTrace(t, rec, tracedServe(t, c.tr(rec.URL)), c.auth)
+		})
+	}
+}
+
+// checkPluginTrace runs traced.work on p in a trace of its own and checks
+// the spans rec got for it.
+func checkPluginTrace(t *testing.T, rec *otlpReceiver, p *proc, auth string) {
+	t.Helper()
 	const traceID, callerSpan = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
 	r := p.do("POST", "/v1/actions/traced.work/run", `{"input":{"step":"fetch page"}}`,
 		"traceparent", "00-"+traceID+"-"+callerSpan+"-01")
@@ -62,7 +90,8 @@ func TestTraceReachesThePluginsOwnSpans(t *testing.T) {
 			t.Errorf("span %q (%s) has parent %s; want %q (%s)", child, c.Service, c.ParentID, parent, p.SpanID)
 		}
 	}
-	if req := spans["POST /v1/actions/{actionId}/run"]; req.ParentID != callerSpan || req.Service != "toolhost" {
+	req := spans["POST /v1/actions/{actionId}/run"]
+	if req.ParentID != callerSpan || req.Service != "toolhost" {
 		t.Errorf("request span: parent %s, service %q; want the caller's span %s, toolhost", req.ParentID, req.Service, callerSpan)
 	}
 	link("run traced.work", "POST /v1/actions/{actionId}/run")
@@ -73,6 +102,10 @@ func TestTraceReachesThePluginsOwnSpans(t *testing.T) {
 	action, step := spans["action traced.work"], spans["fetch page"]
 	if action.Service != "traced" || step.Service != "traced" {
 		t.Errorf("the plugin's spans come from service %q and %q; want traced", action.Service, step.Service)
+	}
+	if req.Auth != auth || action.Auth != "" || step.Auth != "" {
+		t.Errorf("authorization: the host's spans came with %q, the plugin's with %q and %q; want %q and none",
+			req.Auth, action.Auth, step.Auth, auth)
 	}
 	if action.Attrs["toolhost.action"] != "traced.work" || action.Attrs["toolhost.run_id"] == "" || step.Attrs["traced.step"] != "fetch page" {
 		t.Errorf("attributes: action %v, step %v", action.Attrs, step.Attrs)

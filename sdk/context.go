@@ -87,9 +87,10 @@ func TraceParent(ctx context.Context) string { return engine.TraceParent(ctx) }
 //	defer span.End()
 //
 // Spans are exported when the plugin's environment names an OTLP endpoint
-// (OTEL_EXPORTER_OTLP_ENDPOINT, which plugins.hcl's env entries pass to
-// the plugin); otherwise they are OpenTelemetry's no-op spans, which cost
-// next to nothing. Spans from otel.Tracer(...) go to the same place.
+// (the host passes its own when it exports spans; plugins.hcl's env
+// entries may set another); otherwise they are OpenTelemetry's no-op
+// spans, which cost next to nothing. Spans from otel.Tracer(...) go to the
+// same place.
 func StartSpan(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
 	return otel.Tracer(engine.TracerName).Start(ctx, name, opts...)
 }

@@ -32,10 +32,11 @@
 //
 // Traces: the host's trace continues in the handler's context. When the
 // plugin's environment names an OTLP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT
-// or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, which plugins.hcl's env entries
-// pass to the plugin), Serve exports spans over OTLP/HTTP: a span per call
-// ("action plugin.key", the child of the host's plugin call span), and the
-// handler's own, started with one line:
+// or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: the host passes its own when it
+// exports spans, or plugins.hcl's env entries set one), Serve exports
+// spans over OTLP/HTTP: a span per call ("action plugin.key", the child of
+// the host's plugin call span), and the handler's own, started with one
+// line:
 //
 //	ctx, span := sdk.StartSpan(ctx, "fetch page")
 //	defer span.End()

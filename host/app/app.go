@@ -78,6 +78,7 @@ type App struct {
 	opts     Options
 	tracer   trace.Tracer             // nil: tracing is off
 	otlp     *sdktrace.TracerProvider // ours to flush and shut down
+	otlpURL  string                   // where otlp posts spans, plugins' too (pluginTraceEnv); "" without otlp
 	reloadMu sync.Mutex
 	stopBg   context.CancelFunc
 	cluster  *pgstore.Cluster // nil: a host alone (bbolt)
@@ -125,7 +126,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		grace = opts.KillGrace
 	}
 	a.Supervisor = supervisor.New(supervisor.Options{Logger: a.Log, StartTimeout: cfg.StartTimeout, KillGrace: grace,
-		Cache: db.Plugins(), Getenv: opts.Getenv})
+		Cache: db.Plugins(), Getenv: opts.Getenv, ExtraEnv: a.pluginTraceEnv()})
 	a.MCPServers = mcpclient.New(mcpclient.Options{Logger: a.Log, StartTimeout: cfg.StartTimeout, KillGrace: grace,
 		Getenv: opts.Getenv, Version: opts.Version})
 	if err := a.loadPlugins(ctx); err != nil {
@@ -407,8 +408,21 @@ func (a *App) setupTracing(ctx context.Context) error {
 			return nil
 		}
 		a.otlp, tp = otlp, otlp
-		a.Log.Info("tracing on: spans are exported over OTLP/HTTP")
+		a.otlpURL = tracing.ExportURL(a.Config.Tracing, a.opts.Getenv)
+		a.Log.Info("tracing on: spans are exported over OTLP/HTTP", "endpoint", a.otlpURL)
 	}
 	a.tracer = tp.Tracer(tracing.Name)
 	return nil
+}
+
+// pluginTraceEnv is the supervisor's ExtraEnv: plugins' processes get the
+// host's traces destination and a service name of their own (see
+// tracing.PluginEnv), so that their spans join the host's without an env
+// entry in every plugin block. nil when the host exports no spans.
+func (a *App) pluginTraceEnv() func(plugin string, env []string) []string {
+	if a.otlpURL == "" {
+		return nil
+	}
+	url := a.otlpURL
+	return func(plugin string, env []string) []string { return tracing.PluginEnv(url, plugin, env) }
 }

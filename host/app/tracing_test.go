@@ -2,6 +2,10 @@ package app_test
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/toolhost/toolhost/host/app"
+	"github.com/toolhost/toolhost/host/config"
 )
 
 func tracedHost(t *testing.T) (*host, *tracetest.SpanRecorder) {
@@ -130,4 +135,76 @@ func TestNoTracerNoTraceparentToPlugin(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `"traceparent":""`) {
 		t.Errorf("tracing off: %d %s; want the plugin to see no trace", code, body)
 	}
+}
+
+// pluginOTELEnv runs testkit.env on h and returns the plugin process's
+// OTEL_ entries, sorted.
+func pluginOTELEnv(t *testing.T, h *host) []string {
+	t.Helper()
+	code, body, _ := h.do(t, "POST", "/v1/actions/testkit.env/run", `{}`, testKey)
+	var out struct {
+		Data struct {
+			Output struct {
+				Env []string `json:"env"`
+			} `json:"output"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(body), &out); code != 200 || err != nil {
+		t.Fatalf("run: %d %v %s", code, err, body)
+	}
+	var otel []string
+	for _, e := range out.Data.Output.Env {
+		if strings.HasPrefix(e, "OTEL_") {
+			otel = append(otel, e)
+		}
+	}
+	slices.Sort(otel)
+	return otel
+}
+
+// TestPluginsExportWhereTheHostDoes: with the host exporting spans, a
+// plugin whose block sets no OTLP variable gets the host's destination
+// (the tracing block's, or the environment's) and its own service name,
+// never the host's headers; without an exporter it gets nothing.
+func TestPluginsExportWhereTheHostDoes(t *testing.T) {
+	sink := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer sink.Close()
+	t.Setenv("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer host-secret")
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "authorization=Bearer host-secret")
+	getenv := func(k string) string {
+		if k == "TOOLHOST_API_KEY" {
+			return testKey
+		}
+		return os.Getenv(k)
+	}
+	block := func(c *config.Config) {
+		c.Tracing = config.Tracing{Enabled: true, Endpoint: strings.TrimPrefix(sink.URL, "http://"), Insecure: true, SampleRatio: 1}
+	}
+	want := []string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=" + sink.URL + "/v1/traces", "OTEL_SERVICE_NAME=testkit"}
+	t.Run("tracing block", func(t *testing.T) {
+		h := newHostWith(t, block, func(o *app.Options) { o.Getenv = getenv })
+		if got := pluginOTELEnv(t, h); !slices.Equal(got, want) {
+			t.Errorf("the plugin's OTEL_ environment is %q; want %q", got, want)
+		}
+	})
+	t.Run("environment", func(t *testing.T) {
+		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", sink.URL)
+		h := newHostWith(t, nil, func(o *app.Options) { o.Getenv = getenv })
+		if got := pluginOTELEnv(t, h); !slices.Equal(got, want) {
+			t.Errorf("the plugin's OTEL_ environment is %q; want %q", got, want)
+		}
+	})
+	t.Run("tracing off", func(t *testing.T) {
+		t.Setenv("OTEL_SDK_DISABLED", "true")
+		h := newHostWith(t, block, func(o *app.Options) { o.Getenv = getenv })
+		if got := pluginOTELEnv(t, h); len(got) != 0 {
+			t.Errorf("tracing off: the plugin's OTEL_ environment is %q; want none", got)
+		}
+	})
+	t.Run("a tracer provider of the caller's", func(t *testing.T) {
+		h, _ := tracedHost(t)
+		if got := pluginOTELEnv(t, h); len(got) != 0 {
+			t.Errorf("no OTLP exporter: the plugin's OTEL_ environment is %q; want none", got)
+		}
+	})
 }

@@ -83,6 +83,7 @@ type Metrics struct {
 // tracing block (and without OTEL_EXPORTER_OTLP_ENDPOINT or
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT in the environment) tracing is off.
 // Endpoint empty: the standard OTEL_EXPORTER_OTLP_* variables apply.
+// Plugins export their spans to the same place (tracing.PluginEnv).
 type Tracing struct {
 	Enabled     bool
 	Endpoint    string // host:port or URL of an OTLP/HTTP receiver

@@ -48,10 +48,23 @@ func newSupervisor(t testing.TB, specs ...config.Plugin) *supervisor.Supervisor 
 // newSupervisorLogging is newSupervisor with its log going to out.
 func newSupervisorLogging(t testing.TB, out io.Writer, level hclog.Level, specs ...config.Plugin) *supervisor.Supervisor {
 	t.Helper()
-	s := supervisor.New(supervisor.Options{
-		Logger:       hclog.New(&hclog.LoggerOptions{Output: out, Level: level}),
-		StartTimeout: 5 * time.Second, KillGrace: 300 * time.Millisecond,
-	})
+	return newSupervisorOpts(t, supervisor.Options{Logger: hclog.New(&hclog.LoggerOptions{Output: out, Level: level})}, specs...)
+}
+
+// newSupervisorOpts is newSupervisor with opts (test timeouts unless
+// opts set them; a test log unless opts has a logger).
+func newSupervisorOpts(t testing.TB, opts supervisor.Options, specs ...config.Plugin) *supervisor.Supervisor {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = hclog.New(&hclog.LoggerOptions{Output: testWriter{t}, Level: hclog.Warn})
+	}
+	if opts.StartTimeout == 0 {
+		opts.StartTimeout = 5 * time.Second
+	}
+	if opts.KillGrace == 0 {
+		opts.KillGrace = 300 * time.Millisecond
+	}
+	s := supervisor.New(opts)
 	s.Load(context.Background(), specs, time.Second)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

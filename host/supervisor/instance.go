@@ -56,8 +56,10 @@ type launchOptions struct {
 	startTimeout time.Duration
 	logger       hclog.Logger // scrubs secrets (go-plugin relays stderr through it)
 	getenv       func(string) string
-	secrets      *secrets     // scrubbed from the stderr kept for messages
-	outputLimit  *lineLimiter // the plugin's printed lines; nil: no limit
+	// extraEnv adds to the environment (Options.ExtraEnv); nil: nothing.
+	extraEnv    func(plugin string, env []string) []string
+	secrets     *secrets     // scrubbed from the stderr kept for messages
+	outputLimit *lineLimiter // the plugin's printed lines; nil: no limit
 }
 
 // launch starts the plugin process and completes the go-plugin handshake.
@@ -80,7 +82,7 @@ func launch(o launchOptions) (*instance, error) {
 	}
 	pinned := spec.SHA256
 	cmd := exec.Command(spec.Path)
-	cmd.Env = pluginEnv(spec.Env, o.getenv)
+	cmd.Env = o.env()
 	isolate(cmd)
 	inst := &instance{stderr: newTail(4096, o.secrets), exited: make(chan struct{}), sha256: pinned}
 	inst.client = plugin.NewClient(&plugin.ClientConfig{
@@ -201,6 +203,16 @@ func (i *instance) describe(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("describe: %w", pluginrpc.Explain(err))
 	}
 	return resp.ManifestJson, nil
+}
+
+// env is the plugin process's environment: its block's entries, then
+// what extraEnv adds to them.
+func (o launchOptions) env() []string {
+	env := pluginEnv(o.spec.Env, o.getenv)
+	if o.extraEnv != nil {
+		env = append(env, o.extraEnv(o.spec.Name, env)...)
+	}
+	return env
 }
 
 // pluginEnv builds the plugin's environment from its declared entries only.

@@ -176,7 +176,8 @@ func (p *Plugin) loadCached() bool {
 // startInstance launches a process, reads its manifest and checks the
 // configuration, then makes it current.
 func (p *Plugin) startInstance(ctx context.Context) error {
-	inst, err := launch(launchOptions{spec: p.spec, startTimeout: p.opts.StartTimeout, logger: p.log, getenv: p.opts.Getenv, secrets: p.secrets, outputLimit: p.outLimit})
+	inst, err := launch(launchOptions{spec: p.spec, startTimeout: p.opts.StartTimeout, logger: p.log, getenv: p.opts.Getenv,
+		extraEnv: p.opts.ExtraEnv, secrets: p.secrets, outputLimit: p.outLimit})
 	if err != nil {
 		return err
 	}

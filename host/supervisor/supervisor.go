@@ -27,6 +27,12 @@ type Options struct {
 	KillGrace    time.Duration
 	Cache        ManifestCache       // optional
 	Getenv       func(string) string // for env entries; os.Getenv when nil
+	// ExtraEnv, when set, gives the entries added to a plugin's
+	// environment after its block's own (the host's traces destination;
+	// see tracing.PluginEnv). It is called at each start of the plugin's
+	// process with the plugin's name and the entries its block gave it.
+	// nil: a plugin gets its block's entries alone.
+	ExtraEnv func(plugin string, env []string) []string
 }
 
 // Supervisor runs a set of plugins.

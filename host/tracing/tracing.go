@@ -2,7 +2,9 @@
 // exporter when plugins.hcl has a tracing block or the standard
 // OTEL_EXPORTER_OTLP_* variables name an endpoint, else nothing at all
 // (no tracer: the doors and the core skip every span). It also holds the
-// HTTP middleware the doors share and the W3C trace-context propagator.
+// HTTP middleware the doors share, the W3C trace-context propagator, and
+// what plugin processes are given to export their spans where the host
+// does (plugins.go).
 package tracing
 
 import (

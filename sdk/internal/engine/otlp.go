@@ -21,8 +21,8 @@ import (
 const TracerName = "github.com/toolhost/toolhost/sdk"
 
 // tracingEnabled reports whether the plugin's environment names an OTLP
-// endpoint (plugins.hcl's env entries put it there); OTEL_SDK_DISABLED=true
-// wins.
+// endpoint (the host puts its own there when it exports spans, or
+// plugins.hcl's env entries set one); OTEL_SDK_DISABLED=true wins.
 func tracingEnabled(getenv func(string) string) bool {
 	if strings.EqualFold(getenv("OTEL_SDK_DISABLED"), "true") {
 		return false
