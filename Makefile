@@ -41,29 +41,29 @@ fmt-check:
 ## fuzz: run each fuzz target for a short while (FUZZTIME=5s for a quick pass)
 FUZZTIME ?= 20s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./host/config
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./internal/manifest
-	$(GO) test -run '^$$' -fuzz FuzzReadJournal -fuzztime $(FUZZTIME) ./host/store
-	$(GO) test -run '^$$' -fuzz FuzzReplayDamagedJournal -fuzztime $(FUZZTIME) ./host/store
-	$(GO) test -run '^$$' -fuzz FuzzCheckDamagedFile -fuzztime $(FUZZTIME) ./host/store
-	$(GO) test -run '^$$' -fuzz FuzzDecodeRunBody -fuzztime $(FUZZTIME) ./host/core
-	$(GO) test -run '^$$' -fuzz FuzzAPIKeyFromHeaders -fuzztime $(FUZZTIME) ./host/api
-	$(GO) test -run '^$$' -fuzz FuzzDispatch -fuzztime $(FUZZTIME) ./host/pgstore
-	$(GO) test -run '^$$' -fuzz FuzzPeek -fuzztime $(FUZZTIME) ./host/mcp
-	$(GO) test -run '^$$' -fuzz FuzzToolCatalog -fuzztime $(FUZZTIME) ./host/mcpclient
-	$(GO) test -run '^$$' -fuzz FuzzLoadSecretKey -fuzztime $(FUZZTIME) ./host/store
-	$(GO) test -run '^$$' -fuzz FuzzEncodeRun -fuzztime $(FUZZTIME) ./host/store
-	$(GO) test -run '^$$' -fuzz FuzzParseDSN -fuzztime $(FUZZTIME) ./host/pgstore
-	$(GO) test -run '^$$' -fuzz FuzzLocalRun -fuzztime $(FUZZTIME) ./sdk/internal/engine
-	$(GO) test -run '^$$' -fuzz FuzzCheckedRun -fuzztime $(FUZZTIME) ./sdk/internal/engine
-	$(GO) test -run '^$$' -fuzz FuzzDecodeConfig -fuzztime $(FUZZTIME) ./sdk/internal/engine
-	$(GO) test -run '^$$' -fuzz FuzzRunResult -fuzztime $(FUZZTIME) ./host/supervisor
-	$(GO) test -run '^$$' -fuzz FuzzDecodeArgs -fuzztime $(FUZZTIME) ./host/assistant
-	$(GO) test -run '^$$' -fuzz FuzzErrorBodyMessage -fuzztime $(FUZZTIME) ./host/assistant
-	$(GO) test -run '^$$' -fuzz FuzzEventReader -fuzztime $(FUZZTIME) ./client
-	$(GO) test -run '^$$' -fuzz FuzzParsePage -fuzztime $(FUZZTIME) ./plugins/web
-	$(GO) test -run '^$$' -fuzz FuzzLoadSettings -fuzztime $(FUZZTIME) ./plugins/web
-	$(GO) test -run '^$$' -fuzz FuzzCheckURL -fuzztime $(FUZZTIME) ./plugins/web
+	GO=$(GO) scripts/fuzz-target ./host/config FuzzParse $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./internal/manifest FuzzDecode $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./host/store FuzzReadJournal $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./host/store FuzzReplayDamagedJournal $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./host/store FuzzCheckDamagedFile $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./host/core FuzzDecodeRunBody $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./host/api FuzzAPIKeyFromHeaders $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./host/pgstore FuzzDispatch $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./host/mcp FuzzPeek $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./host/mcpclient FuzzToolCatalog $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./host/store FuzzLoadSecretKey $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./host/store FuzzEncodeRun $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./host/pgstore FuzzParseDSN $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./sdk/internal/engine FuzzLocalRun $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./sdk/internal/engine FuzzCheckedRun $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./sdk/internal/engine FuzzDecodeConfig $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./host/supervisor FuzzRunResult $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./host/assistant FuzzDecodeArgs $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./host/assistant FuzzErrorBodyMessage $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./client FuzzEventReader $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./plugins/web FuzzParsePage $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./plugins/web FuzzLoadSettings $(FUZZTIME)
+	GO=$(GO) scripts/fuzz-target ./plugins/web FuzzCheckURL $(FUZZTIME)
 
 ## bench: the benchmark harness (see bench/README.md)
 bench:
